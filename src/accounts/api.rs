@@ -1,0 +1,161 @@
+//! `/api/v1/auth/*` and `/api/v1/users`
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ops::{self, AccountInput, UserView};
+use crate::audit::Actor;
+use crate::auth::{Admin, Staff, secrets, store};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::rest::{ApiJson, PageOf, Paging};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginOutput {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: UserView,
+}
+
+/// Exchanges email and password for a bearer token.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginInput,
+    responses(
+        (status = 200, body = LoginOutput),
+        (status = 401, description = "`invalid_credentials`", body = ErrorEnvelope),
+        (status = 429, description = "too many attempts; see Retry-After", body = ErrorEnvelope),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    body: ApiJson<LoginInput>,
+) -> Result<HttpResponse, AppError> {
+    state.login_limiter.check(crate::ratelimit::client_ip(
+        &req,
+        state.settings.trusted_proxy,
+    ))?;
+    let (token, user) = log_in(&state, body.0.email, body.0.password).await?;
+    Ok(HttpResponse::Ok().json(LoginOutput {
+        token,
+        expires_at: chrono::Utc::now() + state.settings.session_lifetime,
+        user: UserView::from(&user),
+    }))
+}
+
+/// Checks the password on a reader (argon2 takes a while) and only then takes the writer.
+pub async fn log_in(
+    state: &AppState,
+    email: String,
+    password: String,
+) -> Result<(String, crate::auth::User), AppError> {
+    let user = state
+        .db
+        .read(move |conn| ops::check_credentials(conn, &email, &password))
+        .await?
+        .ok_or(AppError::InvalidCredentials)?;
+    let lifetime = state.settings.session_lifetime;
+    let session_user = user.clone();
+    let token = state
+        .db
+        .write(move |conn| ops::start_session(conn, &session_user, lifetime))
+        .await?;
+    Ok((token, user))
+}
+
+/// Revokes the token this request carries.
+#[utoipa::path(tag = "auth", responses((status = 204), (status = 401, body = ErrorEnvelope)), security(("bearer" = [])))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, AppError> {
+    state
+        .db
+        .write(move |conn| Ok(store::revoke_token(conn, &staff.token_id)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The signed-in staff member.
+#[utoipa::path(tag = "auth", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)), security(("bearer" = [])))]
+#[get("/auth/me")]
+pub async fn me(staff: Staff) -> HttpResponse {
+    HttpResponse::Ok().json(UserView::from(&staff.user))
+}
+
+/// Creates a staff account (admin only).
+#[utoipa::path(
+    tag = "users",
+    request_body = AccountInput,
+    responses(
+        (status = 201, body = UserView),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "`email_taken`", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    Admin(admin): Admin,
+    body: ApiJson<AccountInput>,
+) -> Result<HttpResponse, AppError> {
+    let user = create_account(&state, body.0, &admin).await?;
+    Ok(HttpResponse::Created().json(UserView::from(&user)))
+}
+
+/// Validates, hashes the password off the async workers, stores, and wakes the mailer.
+pub async fn create_account(
+    state: &AppState,
+    input: AccountInput,
+    admin: &Staff,
+) -> Result<crate::auth::User, AppError> {
+    let account = input.validate()?;
+    let hash = match account.password.clone() {
+        Some(password) => Some(
+            web::block(move || secrets::hash_password(&password))
+                .await
+                .map_err(|e| AppError::unexpected(e.to_string()))??,
+        ),
+        None => None,
+    };
+    let actor = Actor::User(admin.user.id.clone());
+    let templates = state.templates.clone();
+    let settings = state.settings.clone();
+    let user = state
+        .db
+        .write(move |conn| ops::create(conn, &account, hash, &actor, Some((&templates, &settings))))
+        .await?;
+    state.outbox.ring();
+    Ok(user)
+}
+
+/// Lists staff accounts (admin only).
+#[utoipa::path(
+    tag = "users",
+    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = PageOf<UserView>), (status = 403, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    _admin: Admin,
+    paging: Paging,
+) -> Result<HttpResponse, AppError> {
+    let (users, total) = state
+        .db
+        .read(move |conn| Ok(store::list_users(conn, paging.offset(), paging.per_page)?))
+        .await?;
+    let items = users.iter().map(UserView::from).collect();
+    Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)))
+}

@@ -1,0 +1,60 @@
+//! `/api/v1/agencies`
+
+use actix_web::{HttpResponse, get, post, web};
+
+use super::model::{AgencyInput, AgencyView};
+use super::store;
+use crate::auth::{Organizer, Staff};
+use crate::error::{AppError, ErrorEnvelope};
+use crate::rest::{ApiJson, PageOf, Paging};
+use crate::state::AppState;
+
+/// Adds an agency or business to the directory.
+#[utoipa::path(
+    tag = "agencies",
+    request_body = AgencyInput,
+    responses(
+        (status = 201, body = AgencyView),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "an agency with this name exists (`agency_exists`)", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/agencies")]
+pub async fn create(
+    state: web::Data<AppState>,
+    _organizer: Organizer,
+    body: ApiJson<AgencyInput>,
+) -> Result<HttpResponse, AppError> {
+    let new = body.0.parse()?;
+    let created = state
+        .db
+        .write(move |conn| {
+            store::insert(conn, &new)?;
+            store::find(conn, &new.id)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(AgencyView::from(created)))
+}
+
+/// Lists agencies by name.
+#[utoipa::path(
+    tag = "agencies",
+    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = PageOf<AgencyView>), (status = 401, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[get("/agencies")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _staff: Staff,
+    paging: Paging,
+) -> Result<HttpResponse, AppError> {
+    let (items, total) = state
+        .db
+        .read(move |conn| Ok(store::list(conn, paging.offset(), paging.per_page)?))
+        .await?;
+    let items = items.into_iter().map(AgencyView::from).collect();
+    Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)))
+}

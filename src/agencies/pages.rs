@@ -1,0 +1,96 @@
+//! The agency directory page: everyone on the staff reads it, organizers add to it.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use minijinja::{Value, context};
+
+use super::model::{AgencyInput, AgencyView};
+use super::store;
+use crate::auth::{Organizer, Staff};
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::web::{PageForm, render, see_other};
+
+async fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    values: Value,
+    errors: Value,
+    notice: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (rows, _) = state.db.read(|conn| Ok(store::list(conn, 0, 500)?)).await?;
+    let agencies: Vec<AgencyView> = rows.into_iter().map(AgencyView::from).collect();
+    render(
+        state,
+        req,
+        Some(staff),
+        "staff/agencies.html",
+        context! { agencies => Value::from_serialize(&agencies), v => values, errors => errors, notice => notice },
+    )
+}
+
+#[get("/staff/agencies")]
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(&req);
+    let notice = req
+        .query_string()
+        .contains("done=created")
+        .then(|| lang.text("agencies.created"));
+    page(
+        &state,
+        &req,
+        &staff,
+        context! { kind => "government" },
+        context! {},
+        notice,
+    )
+    .await
+}
+
+#[post("/staff/agencies")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let input = AgencyInput {
+        name: form.get("name").into(),
+        short_name: form.opt("short_name"),
+        kind: form.get("kind").into(),
+        email: form.opt("email"),
+    };
+    let stored = match input.parse() {
+        Ok(new) => state.db.write(move |conn| store::insert(conn, &new)).await,
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(()) => Ok(see_other("/staff/agencies?done=created")),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let lang = Lang::of_request(&req);
+            let envelope = e.envelope(lang, None).error;
+            let mut errors = envelope.fields;
+            if errors.is_empty() {
+                errors.insert("name".into(), envelope.message);
+            }
+            let values = context! { name => form.get("name"), short_name => form.get("short_name"), kind => form.get("kind"), email => form.get("email") };
+            let mut res = page(
+                &state,
+                &req,
+                &staff,
+                values,
+                Value::from_serialize(&errors),
+                None,
+            )
+            .await?;
+            *res.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,390 @@
+//! Builds the application: every route registered here, in one place; the outbox worker
+//! beside the HTTP server; errors rendered once for the API (JSON) and the pages (HTML).
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, get, web};
+use minijinja::context;
+use serde::Serialize;
+use tokio::sync::watch;
+use tracing_actix_web::{RequestId, TracingLogger};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::jobs::{OutboxHooks, OutboxWorker};
+use crate::mail::Mailer;
+use crate::rest::JSON_LIMIT;
+use crate::state::AppState;
+use crate::{accounts, agencies, dialogues, web as pages};
+
+/// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
+/// document is generated from these same handlers and cannot drift.
+fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(accounts::api::login)
+        .service(accounts::api::logout)
+        .service(accounts::api::me)
+        .service(accounts::api::create_user)
+        .service(accounts::api::list_users)
+        .service(agencies::api::create)
+        .service(agencies::api::list)
+        .service(dialogues::api::create)
+        .service(dialogues::api::list)
+        .service(dialogues::api::show)
+        .service(dialogues::api::edit)
+        .service(dialogues::api::change_status);
+}
+
+/// Every HTML page.
+fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.service(pages::static_file)
+        .service(pages::switch_language)
+        .service(dialogues::pages::home)
+        .service(dialogues::pages::public_page)
+        .service(accounts::pages::login_form)
+        .service(accounts::pages::login_submit)
+        .service(accounts::pages::logout)
+        .service(accounts::pages::password_form)
+        .service(accounts::pages::password_submit)
+        .service(accounts::pages::users_page)
+        .service(accounts::pages::users_create)
+        .service(dialogues::pages::dashboard)
+        .service(dialogues::pages::new_form)
+        .service(dialogues::pages::create)
+        .service(dialogues::pages::edit_form)
+        .service(dialogues::pages::update)
+        .service(dialogues::pages::change_status)
+        .service(agencies::pages::list)
+        .service(agencies::pages::create);
+}
+
+/// What a capability does when an email about one of its rows is delivered or fails.
+fn outbox_hooks() -> OutboxHooks {
+    OutboxHooks::default()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    status: &'static str,
+    /// `sqlite` or `postgres`
+    database: &'static str,
+}
+
+/// Liveness and the database in use; answers 503 when the database does not.
+#[utoipa::path(tag = "system", responses((status = 200, body = Health), (status = 503, body = crate::error::ErrorEnvelope)))]
+#[get("/healthz")]
+async fn healthz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    use diesel::RunQueryDsl;
+    state
+        .db
+        .read(|conn| {
+            diesel::sql_query("SELECT 1")
+                .execute(conn)
+                .map_err(|e| AppError::Unavailable(e.to_string()))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: state.db.backend().name(),
+    }))
+}
+
+#[derive(Clone)]
+struct OpenApiJson(Arc<String>);
+
+/// This document: every endpoint with its request and response schemas.
+#[utoipa::path(tag = "system", responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json")))]
+#[get("/api/openapi.json")]
+async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.as_str().to_string())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "doithoai",
+        description = "Planning and running public dialogue conferences (hội nghị đối thoại). \
+            Contract: API.md; departures are listed in docs/API_NOTES.md.",
+        license(name = "MIT")
+    ),
+    tags(
+        (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues")
+    )
+)]
+struct ApiInfo;
+
+/// The OpenAPI document, collected from the registered handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, collected) = App::new()
+        .into_utoipa_app()
+        .service(healthz)
+        .service(openapi_json)
+        .service(utoipa_actix_web::scope("/api/v1").configure(api_v1))
+        .split_for_parts();
+    let mut doc = ApiInfo::openapi();
+    doc.merge(collected);
+    doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    doc
+}
+
+/// Turns every error into API.md's envelope (under /api) or an HTML page (elsewhere), in
+/// the reader's language; logs server errors with the request id and sends only the id.
+async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let lang = Lang::of_request(req.request());
+    let is_api = req.path().starts_with("/api/") || req.path() == "/healthz";
+    let path = req.uri().to_string();
+    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let res = next.call(req).await?;
+    let status = res.status();
+    if status.as_u16() < 400 {
+        return Ok(res.map_into_boxed_body());
+    }
+    let error = match res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+    {
+        Some(app_error) => clone_error(app_error),
+        None => error_for_status(status.as_u16(), res.headers()),
+    };
+    if status.is_server_error() {
+        tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %error, "request failed");
+    }
+    let (req, _) = res.into_parts();
+    let response = if is_api {
+        error.to_response(lang, request_id)
+    } else {
+        html_error(
+            state.as_ref().map(|s| s.get_ref()),
+            &req,
+            &error,
+            lang,
+            request_id,
+            &path,
+        )
+    };
+    Ok(ServiceResponse::new(req, response))
+}
+
+/// A copy for re-rendering (the original stays inside the response being replaced).
+fn clone_error(e: &AppError) -> AppError {
+    match e {
+        AppError::Validation(f) => AppError::Validation(f.clone()),
+        AppError::InvalidRows { code, rows } => AppError::InvalidRows {
+            code,
+            rows: rows.clone(),
+        },
+        AppError::BadRequest { code, detail } => AppError::BadRequest {
+            code,
+            detail: detail.clone(),
+        },
+        AppError::Unauthorized => AppError::Unauthorized,
+        AppError::InvalidCredentials => AppError::InvalidCredentials,
+        AppError::Csrf => AppError::Csrf,
+        AppError::MethodNotAllowed => AppError::MethodNotAllowed,
+        AppError::Forbidden => AppError::Forbidden,
+        AppError::NotFound => AppError::NotFound,
+        AppError::Conflict(code) => AppError::Conflict(code),
+        AppError::PayloadTooLarge => AppError::PayloadTooLarge,
+        AppError::UnsupportedMediaType => AppError::UnsupportedMediaType,
+        AppError::RateLimited {
+            retry_after_seconds,
+        } => AppError::RateLimited {
+            retry_after_seconds: *retry_after_seconds,
+        },
+        AppError::Unavailable(d) => AppError::Unavailable(d.clone()),
+        AppError::Unexpected(d) => AppError::Unexpected(d.clone()),
+    }
+}
+
+/// Errors raised by actix itself (no route, wrong method, unreadable query…).
+fn error_for_status(status: u16, headers: &actix_web::http::header::HeaderMap) -> AppError {
+    match status {
+        401 => AppError::Unauthorized,
+        403 => AppError::Forbidden,
+        404 => AppError::NotFound,
+        405 => AppError::MethodNotAllowed,
+        413 => AppError::PayloadTooLarge,
+        415 => AppError::UnsupportedMediaType,
+        429 => AppError::RateLimited {
+            retry_after_seconds: headers
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1),
+        },
+        400..=499 => AppError::BadRequest {
+            code: "bad_request",
+            detail: None,
+        },
+        503 => AppError::Unavailable(format!("status {status}")),
+        _ => AppError::Unexpected(format!("status {status} from the framework")),
+    }
+}
+
+fn html_error(
+    state: Option<&AppState>,
+    req: &actix_web::HttpRequest,
+    error: &AppError,
+    lang: Lang,
+    request_id: Option<String>,
+    path: &str,
+) -> HttpResponse {
+    use actix_web::ResponseError;
+    if matches!(error, AppError::Unauthorized) {
+        let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
+        return pages::see_other(&format!("/login?next={next}"));
+    }
+    let envelope = error.envelope(lang, request_id);
+    let page = context! {
+        status => error.status_code().as_u16(),
+        code => envelope.error.code,
+        message => envelope.error.message,
+        fields => envelope.error.fields,
+        request_id => envelope.error.request_id,
+    };
+    let rendered = state.and_then(|s| {
+        let ctx = context! { ..page, ..pages::base_context(req, None) };
+        s.templates.render("error.html", ctx).ok()
+    });
+    let mut builder = HttpResponse::build(error.status_code());
+    if let AppError::RateLimited {
+        retry_after_seconds,
+    } = error
+    {
+        builder.insert_header(("Retry-After", retry_after_seconds.to_string()));
+    }
+    match rendered {
+        Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
+        None => builder
+            .content_type("text/plain; charset=utf-8")
+            .body(lang.text(&format!("error.{}", error.code()))),
+    }
+}
+
+async fn no_route() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// The running application: HTTP server and outbox worker.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    worker: OutboxWorker,
+    run_worker: bool,
+}
+
+impl Application {
+    /// Opens the database (applying migrations), binds the listener and prepares the worker.
+    pub fn build(settings: Settings) -> Result<Application, String> {
+        let db = Db::open(&settings.database_url, settings.db_pool_size)?;
+        let mailer = Mailer::from_settings(&settings)?;
+        tracing::info!("{}", mailer.describe());
+        let run_worker = settings.run_outbox_worker;
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            format!(
+                "invalid setting DOITHOAI_BIND: cannot listen on {}: {e}",
+                settings.bind
+            )
+        })?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = AppState::new(db.clone(), settings.clone())?;
+        let worker = OutboxWorker::new(
+            db,
+            Arc::new(mailer),
+            settings.mail_from.clone(),
+            settings
+                .base_url
+                .host_str()
+                .unwrap_or("localhost")
+                .to_string(),
+            settings.outbox_lease,
+            settings.outbox_retry,
+            outbox_hooks(),
+        );
+        let doc = serde_json::to_string(&openapi()).map_err(|e| e.to_string())?;
+        let doc = web::Data::new(OpenApiJson(Arc::new(doc)));
+        let data = web::Data::new(state.clone());
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .service(healthz)
+                .service(openapi_json)
+                .service(utoipa_actix_web::scope("/api/v1").configure(api_v1))
+                .split_for_parts();
+            app.app_data(data.clone())
+                .app_data(doc.clone())
+                .app_data(web::PayloadConfig::new(JSON_LIMIT))
+                .configure(pages)
+                .default_service(web::to(no_route))
+                .wrap(from_fn(render_errors))
+                .wrap(from_fn(pages::browser_cookie))
+                .wrap(TracingLogger::default())
+        })
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .shutdown_timeout(10);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            state,
+            worker,
+            run_worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The outbox worker, for tests that drain it by hand.
+    pub fn outbox_worker(&self) -> OutboxWorker {
+        self.worker.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets the worker finish the email in hand.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let worker = if self.run_worker {
+            let bell = self.state.outbox.clone();
+            Some(tokio::spawn(self.worker.run(bell, stop_rx)))
+        } else {
+            None
+        };
+        let served = self.server.await;
+        stop_tx.send(true).ok();
+        if let Some(worker) = worker {
+            worker.await.ok();
+        }
+        served
+    }
+}

@@ -1,0 +1,63 @@
+//! The audit log: who did what to which record, and every view or export of sensitive
+//! personal data (PRODUCT.md, "Privacy and dignity").
+
+use diesel::prelude::*;
+
+use crate::db::schema::audit_log;
+use crate::db::{DbConnection, new_id, now};
+
+/// Who acted.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(String),
+    Participant(String),
+    System,
+    Anonymous,
+}
+
+impl Actor {
+    fn parts(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Actor::User(id) => ("user", Some(id)),
+            Actor::Participant(id) => ("participant", Some(id)),
+            Actor::System => ("system", None),
+            Actor::Anonymous => ("anonymous", None),
+        }
+    }
+}
+
+/// One entry, written in the caller's transaction so that it exists exactly when the change does.
+pub struct Entry<'a> {
+    pub actor: &'a Actor,
+    pub action: &'a str,
+    pub subject_kind: &'a str,
+    pub subject_id: Option<&'a str>,
+    pub dialogue_id: Option<&'a str>,
+    pub detail: Option<String>,
+}
+
+pub fn record(conn: &mut DbConnection, entry: Entry<'_>) -> QueryResult<()> {
+    let (actor_kind, actor_id) = entry.actor.parts();
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::id.eq(new_id()),
+            audit_log::at.eq(now()),
+            audit_log::actor_kind.eq(actor_kind),
+            audit_log::actor_id.eq(actor_id),
+            audit_log::action.eq(entry.action),
+            audit_log::subject_kind.eq(entry.subject_kind),
+            audit_log::subject_id.eq(entry.subject_id),
+            audit_log::dialogue_id.eq(entry.dialogue_id),
+            audit_log::detail.eq(entry.detail),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Number of entries with this action, for tests and the admin pages.
+pub fn count_action(conn: &mut DbConnection, action: &str) -> QueryResult<i64> {
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .count()
+        .get_result(conn)
+}

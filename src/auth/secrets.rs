@@ -1,0 +1,100 @@
+//! Passwords (argon2) and bearer tokens (random, stored as SHA-256).
+//!
+//! Tokens carry 256 bits of randomness, so a fast hash is enough to store them: a leaked
+//! table gives nothing usable. Passwords are low-entropy and get argon2.
+
+use argon2::Argon2;
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::unexpected(format!("hashing a password: {e}")))
+}
+
+/// True when `password` matches the stored hash; a malformed hash never matches.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    PasswordHash::new(stored)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to spend the same time on when the account does not exist, so that response
+/// times do not tell which emails have accounts.
+pub fn dummy_verify(password: &str) {
+    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    if let Some(hash) = DUMMY.get_or_init(|| hash_password("dummy password for timing").ok()) {
+        verify_password(password, hash);
+    }
+}
+
+/// A new random token (for a link or a bearer header).
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::thread_rng().r#gen();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A password for accounts created without one: 20 characters, easy to copy.
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The CSRF token of a browser: derived from its random cookie, so forms can carry it
+/// and a cross-site page, which cannot read the cookie, cannot forge it.
+pub fn csrf_for(cookie_value: &str) -> String {
+    hash_token(&format!("csrf:{cookie_value}"))[..32].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_only_against_its_own_hash() {
+        let hash = hash_password("mật khẩu đúng").unwrap();
+        assert!(hash.starts_with("$argon2"));
+        assert!(verify_password("mật khẩu đúng", &hash));
+        assert!(!verify_password("mật khẩu sai", &hash));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_long_random_and_hashed_stably() {
+        let a = new_token();
+        let b = new_token();
+        assert_ne!(a, b);
+        assert!(a.len() >= 43);
+        assert_eq!(hash_token(&a), hash_token(&a));
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_ne!(hash_token(&a), hash_token(&b));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_enough() {
+        let p = generate_password();
+        assert_eq!(p.chars().count(), 20);
+        assert_ne!(p, generate_password());
+    }
+}

@@ -1,0 +1,185 @@
+//! Command-line interface. Settings come from the environment (see config.rs); a bad one
+//! stops here with one line that names it.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+use crate::accounts::ops::{self, AccountInput};
+use crate::app::Application;
+use crate::audit::Actor;
+use crate::auth::{secrets, store};
+use crate::config::{RawSettings, Settings};
+use crate::db::Db;
+
+#[derive(Parser)]
+#[command(
+    name = "doithoai",
+    version,
+    about = "Hội nghị đối thoại — planning and running public dialogue conferences"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations and serve (the default).
+    Serve,
+    /// Apply pending migrations only.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Fill an empty database with a sample dialogue like the reference case.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account; without --password one is generated and printed.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, organizer or agency
+        #[arg(long)]
+        role: String,
+        /// The agency's id (for --role agency)
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match RawSettings::load().and_then(RawSettings::validate) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("doithoai: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&settings.log);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::User {
+            action:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    agency,
+                    password,
+                },
+        } => create_user(&settings, email, name, role, agency, password),
+        Command::Demo => demo(&settings),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("doithoai: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone())?;
+        let users = app
+            .state()
+            .db
+            .read(|conn| Ok(store::count_users(conn)?))
+            .await
+            .map_err(|e| e.to_string())?;
+        println!(
+            "doithoai is serving on http://{}:{} (database: {})",
+            settings.bind.ip(),
+            app.port(),
+            app.state().db.backend().name()
+        );
+        if users == 0 {
+            println!("There are no staff accounts yet. Create the first administrator with:");
+            println!(
+                "  doithoai user create --email you@example.vn --name \"Your Name\" --role admin"
+            );
+            println!("(or, from the source folder: cargo run --release -- user create …)");
+            println!("To see a sample dialogue at once: doithoai demo");
+        }
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn migrate(settings: &Settings) -> Result<(), String> {
+    Db::open(&settings.database_url, 1)?;
+    println!("The database is up to date ({}).", settings.backend.name());
+    Ok(())
+}
+
+fn create_user(
+    settings: &Settings,
+    email: String,
+    name: String,
+    role: String,
+    agency: Option<String>,
+    password: Option<String>,
+) -> Result<(), String> {
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(secrets::generate_password);
+    let input = AccountInput {
+        email,
+        name,
+        role,
+        agency_id: agency,
+        password: Some(password.clone()),
+        language: None,
+    };
+    let account = input.validate().map_err(|e| describe(&e))?;
+    let hash = secrets::hash_password(&password).map_err(|e| e.to_string())?;
+    let db = Db::open(&settings.database_url, 1)?;
+    let user = db
+        .write_now(|conn| ops::create(conn, &account, Some(hash), &Actor::System, None))
+        .map_err(|e| describe(&e))?;
+    println!(
+        "Created {} {} <{}> (id {}).",
+        user.role, user.name, user.email, user.id
+    );
+    if generated {
+        println!("Password: {password}");
+        println!("Keep it safe: it is not shown again.");
+    }
+    Ok(())
+}
+
+fn demo(settings: &Settings) -> Result<(), String> {
+    let db = Db::open(&settings.database_url, 1)?;
+    let report = crate::demo::fill(&db, settings).map_err(|e| describe(&e))?;
+    println!("{report}");
+    Ok(())
+}
+
+/// An error for a terminal: the code and, for validation, each field's reason in English.
+fn describe(e: &crate::error::AppError) -> String {
+    let envelope = e.envelope(crate::i18n::Lang::En, None).error;
+    let mut text = format!("{} ({})", envelope.message, envelope.code);
+    for (field, why) in envelope.fields {
+        text.push_str(&format!("\n  --{}: {why}", field.replace('_', "-")));
+    }
+    text
+}

@@ -1,0 +1,161 @@
+//! `/api/v1/dialogues`
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::model::{DialogueInput, DialogueStatus, DialogueView};
+use super::{ops, store};
+use crate::audit::Actor;
+use crate::auth::{MaybeStaff, Organizer};
+use crate::error::{AppError, ErrorEnvelope, FieldError};
+use crate::rest::{ApiJson, PageOf, Paging, parse_id};
+use crate::state::AppState;
+
+/// Creates a dialogue in `draft`.
+#[utoipa::path(
+    tag = "dialogues",
+    request_body = DialogueInput,
+    responses(
+        (status = 201, body = DialogueView),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
+        (status = 422, description = "a field broke a rule; `fields` names each", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dialogues")]
+pub async fn create(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    body: ApiJson<DialogueInput>,
+) -> Result<HttpResponse, AppError> {
+    // Checked before the transaction so that a bad body never waits for the writer.
+    body.0.validate()?;
+    let user_id = staff.user.id.clone();
+    let full = state
+        .db
+        .write(move |conn| {
+            ops::create(conn, &body.0, &Actor::User(user_id.clone()), Some(&user_id))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(DialogueView::from(&full)))
+}
+
+/// Lists dialogues: organizers see all, everyone else those not in `draft` or `cancelled`.
+#[utoipa::path(
+    tag = "dialogues",
+    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = PageOf<DialogueView>), (status = 422, body = ErrorEnvelope))
+)]
+#[get("/dialogues")]
+pub async fn list(
+    state: web::Data<AppState>,
+    viewer: MaybeStaff,
+    paging: Paging,
+) -> Result<HttpResponse, AppError> {
+    let organizer = viewer.can_organize();
+    let (items, total) = state
+        .db
+        .read(move |conn| {
+            let public = store::public_statuses();
+            let only = if organizer {
+                None
+            } else {
+                Some(public.as_slice())
+            };
+            Ok(store::list(conn, only, paging.offset(), paging.per_page)?)
+        })
+        .await?;
+    let items = items.iter().map(DialogueView::from).collect();
+    Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)))
+}
+
+/// One dialogue; a draft only for organizers.
+#[utoipa::path(
+    tag = "dialogues",
+    params(("id" = String, Path)),
+    responses((status = 200, body = DialogueView), (status = 404, body = ErrorEnvelope))
+)]
+#[get("/dialogues/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    viewer: MaybeStaff,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let full = state
+        .db
+        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .await?;
+    if !ops::visible_to(&full, viewer.can_organize()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
+}
+
+/// Changes the fields present in the body; officials and agenda are replaced whole.
+#[utoipa::path(
+    tag = "dialogues",
+    params(("id" = String, Path)),
+    request_body = DialogueInput,
+    responses(
+        (status = 200, body = DialogueView),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`dialogue_closed`: concluded or cancelled", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/dialogues/{id}")]
+pub async fn edit(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    body: ApiJson<DialogueInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let actor = Actor::User(staff.user.id);
+    let full = state
+        .db
+        .write(move |conn| ops::edit(conn, &id, body.0, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusChange {
+    /// `open`, `in_progress`, `concluded` or `cancelled`
+    pub status: String,
+}
+
+/// Moves the dialogue along draft → open → in_progress → concluded, or cancels it.
+#[utoipa::path(
+    tag = "dialogues",
+    params(("id" = String, Path)),
+    request_body = StatusChange,
+    responses(
+        (status = 200, body = DialogueView),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dialogues/{id}/status")]
+pub async fn change_status(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    body: ApiJson<StatusChange>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let next = DialogueStatus::parse(body.0.status.trim())
+        .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice")))?;
+    let actor = Actor::User(staff.user.id);
+    let full = state
+        .db
+        .write(move |conn| ops::change_status(conn, &id, next, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
+}

@@ -1,0 +1,86 @@
+//! The operations on dialogues that the API, the pages and the CLI share.
+
+use super::model::{DialogueInput, DialogueStatus, FullDialogue};
+use super::store;
+use crate::audit::{self, Actor, Entry};
+use crate::db::DbConnection;
+use crate::error::AppError;
+
+pub fn create(
+    conn: &mut DbConnection,
+    input: &DialogueInput,
+    actor: &Actor,
+    user_id: Option<&str>,
+) -> Result<FullDialogue, AppError> {
+    let valid = input.validate()?;
+    let id = store::insert(conn, &valid, user_id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "dialogue.create",
+            subject_kind: "dialogue",
+            subject_id: Some(&id),
+            dialogue_id: Some(&id),
+            detail: None,
+        },
+    )?;
+    store::find_full(conn, &id)?.ok_or(AppError::NotFound)
+}
+
+/// Changes the fields present in `patch`; the result must pass every rule as a whole.
+pub fn edit(
+    conn: &mut DbConnection,
+    id: &str,
+    patch: DialogueInput,
+    actor: &Actor,
+) -> Result<FullDialogue, AppError> {
+    let current = store::find_full(conn, id)?.ok_or(AppError::NotFound)?;
+    if !current.dialogue.status().editable() {
+        return Err(AppError::Conflict("dialogue_closed"));
+    }
+    let valid = patch.over(&current).validate()?;
+    store::update(conn, id, &valid)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "dialogue.edit",
+            subject_kind: "dialogue",
+            subject_id: Some(id),
+            dialogue_id: Some(id),
+            detail: None,
+        },
+    )?;
+    store::find_full(conn, id)?.ok_or(AppError::NotFound)
+}
+
+pub fn change_status(
+    conn: &mut DbConnection,
+    id: &str,
+    next: DialogueStatus,
+    actor: &Actor,
+) -> Result<FullDialogue, AppError> {
+    let current = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+    if !current.status().can_become(next) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    store::set_status(conn, id, next)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "dialogue.status",
+            subject_kind: "dialogue",
+            subject_id: Some(id),
+            dialogue_id: Some(id),
+            detail: Some(format!("{} -> {}", current.status, next.as_str())),
+        },
+    )?;
+    store::find_full(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// Drafts are for organizers only; to anyone else they do not exist.
+pub fn visible_to(full: &FullDialogue, can_organize: bool) -> bool {
+    can_organize || full.dialogue.status() != DialogueStatus::Draft
+}

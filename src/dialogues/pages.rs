@@ -1,0 +1,538 @@
+//! HTML pages for dialogues: the public home and dialogue pages, the organizer's
+//! dashboard, the create/edit form and status buttons.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
+use minijinja::{Value, context};
+use serde::Serialize;
+
+use super::model::{
+    AgendaInput, DEFAULT_TIME_ZONE, Dialogue, DialogueInput, DialogueStatus, FullDialogue,
+    OfficialInput,
+};
+use super::{ops, store};
+use crate::audit::Actor;
+use crate::auth::{MaybeStaff, Organizer, Staff};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::i18n::Lang;
+use crate::rest::parse_id;
+use crate::state::AppState;
+use crate::web::{PageForm, render, see_other};
+
+/// "14:00–17:00, Thứ Hai, 30/11/2026" in the dialogue's zone.
+pub fn when(d: &Dialogue, lang: Lang) -> String {
+    let start = d.local(d.starts_at);
+    let end = d.local(d.ends_at);
+    let day = |t: &chrono::DateTime<chrono::FixedOffset>| {
+        let weekday = lang.text(&format!(
+            "date.weekday_{}",
+            t.weekday().num_days_from_monday()
+        ));
+        format!("{weekday}, {:02}/{:02}/{}", t.day(), t.month(), t.year())
+    };
+    if start.date_naive() == end.date_naive() {
+        format!(
+            "{:02}:{:02}–{:02}:{:02}, {}",
+            start.hour(),
+            start.minute(),
+            end.hour(),
+            end.minute(),
+            day(&start)
+        )
+    } else {
+        format!(
+            "{:02}:{:02}, {} – {:02}:{:02}, {}",
+            start.hour(),
+            start.minute(),
+            day(&start),
+            end.hour(),
+            end.minute(),
+            day(&end)
+        )
+    }
+}
+
+fn moment(d: &Dialogue, at: NaiveDateTime, lang: Lang) -> String {
+    let t = d.local(at);
+    let weekday = lang.text(&format!(
+        "date.weekday_{}",
+        t.weekday().num_days_from_monday()
+    ));
+    format!(
+        "{:02}:{:02}, {weekday}, {:02}/{:02}/{}",
+        t.hour(),
+        t.minute(),
+        t.day(),
+        t.month(),
+        t.year()
+    )
+}
+
+fn card(full: &FullDialogue, lang: Lang) -> Value {
+    let d = &full.dialogue;
+    context! {
+        id => &d.id,
+        title => &d.title,
+        description => &d.description,
+        host_unit => &d.host_unit,
+        parent_unit => &d.parent_unit,
+        venue => &d.venue,
+        status => &d.status,
+        when => when(d, lang),
+        deadline => d.question_deadline.map(|t| moment(d, t, lang)),
+        next_steps => d.status().next_steps().into_iter().map(DialogueStatus::as_str).collect::<Vec<_>>(),
+        officials => full.officials.iter().map(|o| context! { name => &o.name, position => &o.position, role => &o.role }).collect::<Vec<_>>(),
+        agenda => full.agenda.iter().map(|a| context! { title => &a.title, presenter => &a.presenter }).collect::<Vec<_>>(),
+    }
+}
+
+fn notice(req: &HttpRequest, lang: Lang) -> Option<String> {
+    let done =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()?;
+    let key = match done.get("done")?.as_str() {
+        "created" => "dashboard.created",
+        "saved" => "dashboard.saved",
+        "status" => "dashboard.status_changed",
+        _ => return None,
+    };
+    Some(lang.text(key))
+}
+
+#[get("/")]
+pub async fn home(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: MaybeStaff,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(&req);
+    let (list, _) = state
+        .db
+        .read(|conn| {
+            let shown = [
+                DialogueStatus::Open.as_str(),
+                DialogueStatus::InProgress.as_str(),
+            ];
+            Ok(store::list(conn, Some(&shown), 0, 50)?)
+        })
+        .await?;
+    let mut cards: Vec<Value> = list.iter().rev().map(|d| card(d, lang)).collect();
+    cards.truncate(50);
+    render(
+        &state,
+        &req,
+        viewer.0.as_ref(),
+        "home.html",
+        context! { dialogues => cards },
+    )
+}
+
+#[get("/d/{id}")]
+pub async fn public_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: MaybeStaff,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let full = state
+        .db
+        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .await?;
+    if !ops::visible_to(&full, viewer.can_organize()) {
+        return Err(AppError::NotFound);
+    }
+    let lang = Lang::of_request(&req);
+    render(
+        &state,
+        &req,
+        viewer.0.as_ref(),
+        "dialogue.html",
+        context! { d => card(&full, lang) },
+    )
+}
+
+#[get("/staff")]
+pub async fn dashboard(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    staff: Staff,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(&req);
+    let list = if staff.can_organize() {
+        state
+            .db
+            .read(|conn| Ok(store::list(conn, None, 0, 200)?.0))
+            .await?
+    } else {
+        Vec::new()
+    };
+    let cards: Vec<Value> = list.iter().map(|d| card(d, lang)).collect();
+    render(
+        &state,
+        &req,
+        Some(&staff),
+        "staff/dashboard.html",
+        context! { dialogues => cards, notice => notice(&req, lang) },
+    )
+}
+
+/// What the form shows: text as typed, times as `datetime-local` values in the dialogue's zone.
+#[derive(Debug, Default, Serialize)]
+struct FormValues {
+    title: String,
+    description: String,
+    host_unit: String,
+    parent_unit: String,
+    locality: String,
+    venue: String,
+    starts_at: String,
+    ends_at: String,
+    question_deadline: String,
+    time_zone: String,
+    capacity: String,
+    self_registration: bool,
+    anonymous_questions: bool,
+    officials: Vec<OfficialInput>,
+    agenda: Vec<AgendaInput>,
+}
+
+const BLANK_ROWS: usize = 3;
+
+impl FormValues {
+    fn blank() -> FormValues {
+        let mut v = FormValues {
+            time_zone: DEFAULT_TIME_ZONE.into(),
+            capacity: "100".into(),
+            anonymous_questions: true,
+            ..FormValues::default()
+        };
+        v.pad();
+        v
+    }
+
+    fn of(full: &FullDialogue) -> FormValues {
+        let d = &full.dialogue;
+        let local = |at: NaiveDateTime| d.local(at).format("%Y-%m-%dT%H:%M").to_string();
+        let mut v = FormValues {
+            title: d.title.clone(),
+            description: d.description.clone(),
+            host_unit: d.host_unit.clone(),
+            parent_unit: d.parent_unit.clone(),
+            locality: d.locality.clone(),
+            venue: d.venue.clone(),
+            starts_at: local(d.starts_at),
+            ends_at: local(d.ends_at),
+            question_deadline: d.question_deadline.map(local).unwrap_or_default(),
+            time_zone: d.time_zone.clone(),
+            capacity: d.capacity.to_string(),
+            self_registration: d.self_registration,
+            anonymous_questions: d.anonymous_questions,
+            officials: full
+                .officials
+                .iter()
+                .map(|o| OfficialInput {
+                    name: o.name.clone(),
+                    position: o.position.clone(),
+                    role: o.role.clone(),
+                })
+                .collect(),
+            agenda: full
+                .agenda
+                .iter()
+                .map(|a| AgendaInput {
+                    title: a.title.clone(),
+                    presenter: a.presenter.clone(),
+                })
+                .collect(),
+        };
+        v.pad();
+        v
+    }
+
+    fn from_form(form: &PageForm) -> FormValues {
+        let names = form.all("official_name");
+        let positions = form.all("official_position");
+        let roles = form.all("official_role");
+        let officials = (0..names.len())
+            .map(|i| OfficialInput {
+                name: names[i].to_string(),
+                position: positions.get(i).copied().unwrap_or_default().to_string(),
+                role: roles.get(i).copied().unwrap_or("member").to_string(),
+            })
+            .collect();
+        let titles = form.all("agenda_title");
+        let presenters = form.all("agenda_presenter");
+        let agenda = (0..titles.len())
+            .map(|i| AgendaInput {
+                title: titles[i].to_string(),
+                presenter: presenters
+                    .get(i)
+                    .map(|p| p.to_string())
+                    .filter(|p| !p.trim().is_empty()),
+            })
+            .collect();
+        FormValues {
+            title: form.get("title").into(),
+            description: form.get("description").into(),
+            host_unit: form.get("host_unit").into(),
+            parent_unit: form.get("parent_unit").into(),
+            locality: form.get("locality").into(),
+            venue: form.get("venue").into(),
+            starts_at: form.get("starts_at").into(),
+            ends_at: form.get("ends_at").into(),
+            question_deadline: form.get("question_deadline").into(),
+            time_zone: form
+                .opt("time_zone")
+                .unwrap_or_else(|| DEFAULT_TIME_ZONE.into()),
+            capacity: form.get("capacity").into(),
+            self_registration: form.checked("self_registration"),
+            anonymous_questions: form.checked("anonymous_questions"),
+            officials,
+            agenda,
+        }
+    }
+
+    /// Rows left fully empty are not officials or agenda items, just unused form lines.
+    fn to_input(&self) -> Result<DialogueInput, AppError> {
+        let zone: chrono_tz::Tz = self
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh);
+        let mut errors = FieldErrors::new();
+        let mut instant = |field: &str, raw: &str, required: bool| -> Option<String> {
+            if raw.trim().is_empty() {
+                if required {
+                    errors.add(field, FieldError::new("required"));
+                }
+                return Some(String::new());
+            }
+            let parsed = NaiveDateTime::parse_from_str(raw.trim(), "%Y-%m-%dT%H:%M")
+                .ok()
+                .and_then(|local| zone.from_local_datetime(&local).single());
+            match parsed {
+                Some(t) => Some(t.to_rfc3339()),
+                None => {
+                    errors.add(field, FieldError::new("invalid_datetime"));
+                    None
+                }
+            }
+        };
+        let starts_at = instant("starts_at", &self.starts_at, true);
+        let ends_at = instant("ends_at", &self.ends_at, true);
+        let deadline = instant("question_deadline", &self.question_deadline, false);
+        let capacity = self.capacity.trim().parse::<i64>().ok();
+        if capacity.is_none() {
+            errors.add("capacity", FieldError::new("required"));
+        }
+        let mut input = DialogueInput {
+            title: Some(self.title.clone()),
+            description: Some(self.description.clone()),
+            host_unit: Some(self.host_unit.clone()),
+            parent_unit: Some(self.parent_unit.clone()),
+            locality: Some(self.locality.clone()),
+            venue: Some(self.venue.clone()),
+            starts_at: starts_at.filter(|s| !s.is_empty()),
+            ends_at: ends_at.filter(|s| !s.is_empty()),
+            question_deadline: Some(deadline.unwrap_or_default()),
+            time_zone: Some(self.time_zone.clone()),
+            capacity,
+            self_registration: Some(self.self_registration),
+            anonymous_questions: Some(self.anonymous_questions),
+            officials: Some(
+                self.officials
+                    .iter()
+                    .filter(|o| !(o.name.trim().is_empty() && o.position.trim().is_empty()))
+                    .cloned()
+                    .collect(),
+            ),
+            agenda: Some(
+                self.agenda
+                    .iter()
+                    .filter(|a| !a.title.trim().is_empty() || a.presenter.is_some())
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        // The model reports the remaining problems; keep the page's own ones in front.
+        match input.validate() {
+            Ok(_) if errors.is_empty() => Ok(input),
+            Ok(_) => Err(AppError::Validation(errors)),
+            Err(AppError::Validation(more)) => {
+                for (field, e) in more.0 {
+                    errors.add(field, e);
+                }
+                Err(AppError::Validation(errors))
+            }
+            Err(other) => {
+                input.officials = None;
+                Err(other)
+            }
+        }
+    }
+
+    fn pad(&mut self) {
+        let officials_blank = OfficialInput {
+            role: "chair".into(),
+            ..OfficialInput::default()
+        };
+        for i in 0..BLANK_ROWS {
+            let mut row = officials_blank.clone();
+            if !self.officials.is_empty() || i > 0 {
+                row.role = if i == 1 {
+                    "secretary".into()
+                } else {
+                    "member".into()
+                };
+            }
+            self.officials.push(row);
+        }
+        for _ in 0..BLANK_ROWS {
+            self.agenda.push(AgendaInput::default());
+        }
+    }
+}
+
+fn field_messages(error: &AppError, lang: Lang) -> Value {
+    let envelope = error.envelope(lang, None);
+    Value::from_serialize(&envelope.error.fields)
+}
+
+fn form_page(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    id: Option<&str>,
+    values: &FormValues,
+    errors: Value,
+    status: u16,
+) -> Result<HttpResponse, AppError> {
+    let mut page = render(
+        state,
+        req,
+        Some(staff),
+        "staff/dialogue_form.html",
+        context! { id => id, v => Value::from_serialize(values), errors => errors, notice => notice(req, Lang::of_request(req)) },
+    )?;
+    if let Ok(code) = actix_web::http::StatusCode::from_u16(status) {
+        *page.status_mut() = code;
+    }
+    Ok(page)
+}
+
+#[get("/staff/dialogues/new")]
+pub async fn new_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+) -> Result<HttpResponse, AppError> {
+    form_page(
+        &state,
+        &req,
+        &staff,
+        None,
+        &FormValues::blank(),
+        context! {},
+        200,
+    )
+}
+
+#[post("/staff/dialogues")]
+pub async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let mut values = FormValues::from_form(&form);
+    let input = match values.to_input() {
+        Ok(input) => input,
+        Err(e @ AppError::Validation(_)) => {
+            values.pad();
+            let errors = field_messages(&e, Lang::of_request(&req));
+            return form_page(&state, &req, &staff, None, &values, errors, 422);
+        }
+        Err(other) => return Err(other),
+    };
+    let user_id = staff.user.id.clone();
+    let full = state
+        .db
+        .write(move |conn| ops::create(conn, &input, &Actor::User(user_id.clone()), Some(&user_id)))
+        .await?;
+    Ok(see_other(&format!(
+        "/staff/dialogues/{}/edit?done=created",
+        full.dialogue.id
+    )))
+}
+
+#[get("/staff/dialogues/{id}/edit")]
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let lookup = id.clone();
+    let full = state
+        .db
+        .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
+        .await?;
+    form_page(
+        &state,
+        &req,
+        &staff,
+        Some(&id),
+        &FormValues::of(&full),
+        context! {},
+        200,
+    )
+}
+
+#[post("/staff/dialogues/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let mut values = FormValues::from_form(&form);
+    let input = match values.to_input() {
+        Ok(input) => input,
+        Err(e @ AppError::Validation(_)) => {
+            values.pad();
+            let errors = field_messages(&e, Lang::of_request(&req));
+            return form_page(&state, &req, &staff, Some(&id), &values, errors, 422);
+        }
+        Err(other) => return Err(other),
+    };
+    let actor = Actor::User(staff.user.id.clone());
+    let target = id.clone();
+    state
+        .db
+        .write(move |conn| ops::edit(conn, &target, input, &actor))
+        .await?;
+    Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
+}
+
+#[post("/staff/dialogues/{id}/status")]
+pub async fn change_status(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let next = DialogueStatus::parse(form.get("status")).ok_or(AppError::BadRequest {
+        code: "bad_request",
+        detail: None,
+    })?;
+    let actor = Actor::User(staff.user.id.clone());
+    state
+        .db
+        .write(move |conn| ops::change_status(conn, &id, next, &actor))
+        .await?;
+    Ok(see_other("/staff?done=status"))
+}

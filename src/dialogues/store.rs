@@ -1,0 +1,173 @@
+//! Queries on `dialogues`, `officials` and `agenda_items`.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::model::{
+    AgendaItem, Dialogue, DialogueStatus, FullDialogue, NewAgendaItem, NewOfficial, Official,
+    ValidDialogue,
+};
+use crate::db::schema::{agenda_items, dialogues, officials};
+use crate::db::{DbConnection, new_id, now};
+
+/// Stores a new draft dialogue with its officials and agenda; returns its id.
+pub fn insert(
+    conn: &mut DbConnection,
+    valid: &ValidDialogue,
+    created_by: Option<&str>,
+) -> QueryResult<String> {
+    let id = new_id();
+    let at = now();
+    diesel::insert_into(dialogues::table)
+        .values((
+            &valid.fields,
+            dialogues::id.eq(&id),
+            dialogues::status.eq(DialogueStatus::Draft.as_str()),
+            dialogues::created_by.eq(created_by),
+            dialogues::created_at.eq(at),
+            dialogues::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    replace_children(conn, &id, valid)?;
+    Ok(id)
+}
+
+/// Writes every field and replaces the officials and agenda.
+pub fn update(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) -> QueryResult<()> {
+    diesel::update(dialogues::table.find(id))
+        .set((&valid.fields, dialogues::updated_at.eq(now())))
+        .execute(conn)?;
+    replace_children(conn, id, valid)
+}
+
+fn replace_children(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) -> QueryResult<()> {
+    diesel::delete(officials::table.filter(officials::dialogue_id.eq(id))).execute(conn)?;
+    diesel::delete(agenda_items::table.filter(agenda_items::dialogue_id.eq(id))).execute(conn)?;
+    let people: Vec<NewOfficial> = valid
+        .officials
+        .iter()
+        .zip(0..)
+        .map(|((name, position, role), order)| NewOfficial {
+            id: new_id(),
+            dialogue_id: id.to_string(),
+            sort_order: order,
+            name: name.clone(),
+            position: position.clone(),
+            role: role.as_str().to_string(),
+        })
+        .collect();
+    let items: Vec<NewAgendaItem> = valid
+        .agenda
+        .iter()
+        .zip(0..)
+        .map(|((title, presenter), order)| NewAgendaItem {
+            id: new_id(),
+            dialogue_id: id.to_string(),
+            sort_order: order,
+            title: title.clone(),
+            presenter: presenter.clone(),
+        })
+        .collect();
+    // One row per statement: SQLite's multi-row insert is not available through MultiConnection.
+    for row in &people {
+        diesel::insert_into(officials::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    for row in &items {
+        diesel::insert_into(agenda_items::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Dialogue>> {
+    dialogues::table
+        .find(id)
+        .select(Dialogue::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The dialogue with its officials and agenda.
+pub fn find_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<FullDialogue>> {
+    let Some(dialogue) = find(conn, id)? else {
+        return Ok(None);
+    };
+    let mut full = with_children(conn, vec![dialogue])?;
+    Ok(full.pop())
+}
+
+fn with_children(conn: &mut DbConnection, list: Vec<Dialogue>) -> QueryResult<Vec<FullDialogue>> {
+    let ids: Vec<&str> = list.iter().map(|d| d.id.as_str()).collect();
+    let mut people: HashMap<String, Vec<Official>> = HashMap::new();
+    for o in officials::table
+        .filter(officials::dialogue_id.eq_any(&ids))
+        .order((officials::dialogue_id, officials::sort_order))
+        .select(Official::as_select())
+        .load(conn)?
+    {
+        people.entry(o.dialogue_id.clone()).or_default().push(o);
+    }
+    let mut items: HashMap<String, Vec<AgendaItem>> = HashMap::new();
+    for a in agenda_items::table
+        .filter(agenda_items::dialogue_id.eq_any(&ids))
+        .order((agenda_items::dialogue_id, agenda_items::sort_order))
+        .select(AgendaItem::as_select())
+        .load(conn)?
+    {
+        items.entry(a.dialogue_id.clone()).or_default().push(a);
+    }
+    Ok(list
+        .into_iter()
+        .map(|dialogue| FullDialogue {
+            officials: people.remove(&dialogue.id).unwrap_or_default(),
+            agenda: items.remove(&dialogue.id).unwrap_or_default(),
+            dialogue,
+        })
+        .collect())
+}
+
+/// Dialogues by start time, newest first; only the given statuses when `only` is set.
+pub fn list(
+    conn: &mut DbConnection,
+    only: Option<&[&str]>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<FullDialogue>, i64)> {
+    let mut count = dialogues::table.into_boxed();
+    let mut page = dialogues::table.into_boxed();
+    if let Some(statuses) = only {
+        count = count.filter(dialogues::status.eq_any(statuses.to_vec()));
+        page = page.filter(dialogues::status.eq_any(statuses.to_vec()));
+    }
+    let total = count.count().get_result(conn)?;
+    let rows = page
+        .order((dialogues::starts_at.desc(), dialogues::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select(Dialogue::as_select())
+        .load(conn)?;
+    Ok((with_children(conn, rows)?, total))
+}
+
+pub fn set_status(conn: &mut DbConnection, id: &str, status: DialogueStatus) -> QueryResult<()> {
+    diesel::update(dialogues::table.find(id))
+        .set((
+            dialogues::status.eq(status.as_str()),
+            dialogues::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The statuses anyone may see in lists.
+pub fn public_statuses() -> Vec<&'static str> {
+    DialogueStatus::ALL
+        .into_iter()
+        .filter(|s| s.listed_publicly())
+        .map(DialogueStatus::as_str)
+        .collect()
+}

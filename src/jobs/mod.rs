@@ -1,0 +1,5 @@
+//! Background work that must survive restarts: the transactional email outbox.
+
+pub mod outbox;
+
+pub use outbox::{NewEmail, OutboxBell, OutboxHooks, OutboxWorker};

@@ -1,0 +1,29 @@
+//! doithoai: planning and running public dialogue conferences (hội nghị đối thoại).
+//!
+//! Infrastructure modules (config, db, error, auth, i18n, jobs, mail, rest, web, text, audit)
+//! know nothing of the capabilities; each capability (accounts, agencies, dialogues, …)
+//! lives in its own folder and uses the others only through their `store`/`model`/`ops`.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod i18n;
+pub mod jobs;
+pub mod mail;
+pub mod ratelimit;
+pub mod rest;
+pub mod state;
+pub mod text;
+pub mod web;
+
+pub mod accounts;
+pub mod agencies;
+pub mod dialogues;
+
+pub use app::Application;
+pub use config::Settings;

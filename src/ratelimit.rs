@@ -1,0 +1,58 @@
+//! Limits on guessing passwords: a burst of attempts per client address, then one every
+//! few seconds. Kept per process (a restart forgets it), which is enough to make guessing slow.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpRequest;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use crate::error::AppError;
+
+const BURST: u32 = 10;
+const REFILL_EVERY: Duration = Duration::from_secs(3);
+
+#[derive(Clone)]
+pub struct LoginLimiter(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        let burst = NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(REFILL_EVERY)
+            .unwrap_or_else(|| Quota::per_minute(burst))
+            .allow_burst(burst);
+        LoginLimiter(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
+    }
+}
+
+impl LoginLimiter {
+    /// Counts one attempt from `ip`; too many → 429 with the seconds to wait.
+    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(ip) = ip else { return Ok(()) };
+        self.0.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::RateLimited {
+                retry_after_seconds: wait.as_secs().max(1),
+            }
+        })
+    }
+}
+
+/// The client's address: the peer, or the last X-Forwarded-For hop when the peer is the
+/// configured proxy (any other peer could write that header itself).
+pub fn client_ip(req: &HttpRequest, trusted_proxy: Option<IpAddr>) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    if peer.is_some() && peer == trusted_proxy {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        return forwarded.or(peer);
+    }
+    peer
+}

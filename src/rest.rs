@@ -1,0 +1,242 @@
+//! Shared pieces of the JSON API: a JSON body extractor with API.md's errors, paging,
+//! and path ids that are never a 5xx.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AppError, FieldError, FieldErrors};
+
+/// Bodies larger than this are refused with 413.
+pub const JSON_LIMIT: usize = 1024 * 1024;
+
+/// A JSON request body. Malformed JSON → 400 `malformed_json`; a value of the wrong type or
+/// a missing field → 422 naming the field; over 1 MiB → 413; not JSON → 415.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<ApiJson<T>, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.starts_with("application/json") || v.ends_with("+json"));
+        let declared_too_large = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > JSON_LIMIT);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if declared_too_large {
+                return Err(AppError::PayloadTooLarge);
+            }
+            if !content_type_ok {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let bytes =
+                body.await
+                    .map_err(|e| match e.as_response_error().status_code().as_u16() {
+                        413 => AppError::PayloadTooLarge,
+                        _ => AppError::BadRequest {
+                            code: "malformed_json",
+                            detail: None,
+                        },
+                    })?;
+            parse_json(&bytes).map(ApiJson)
+        })
+    }
+}
+
+/// Parses JSON, telling syntax errors (400) from data errors (422 with the field's path).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        (Some(path), err.into_inner())
+    });
+    let result = parsed.and_then(|value| de.end().map(|_| value).map_err(|e| (None, e)));
+    match result {
+        Ok(value) => Ok(value),
+        Err((path, inner)) if inner.is_data() => {
+            let message = inner.to_string();
+            let path = path.filter(|p| p != "." && !p.is_empty());
+            let field = match (path, missing_field(&message)) {
+                (Some(path), Some(missing)) => format!("{path}.{missing}"),
+                (Some(path), None) => path,
+                (None, Some(missing)) => missing,
+                (None, None) => "body".into(),
+            };
+            let code = if message.starts_with("missing field") {
+                "required"
+            } else {
+                "invalid_type"
+            };
+            Err(AppError::field(&field, FieldError::new(code)))
+        }
+        Err((_, inner)) => Err(AppError::BadRequest {
+            code: "malformed_json",
+            detail: Some(format!("line {}, column {}", inner.line(), inner.column())),
+        }),
+    }
+}
+
+/// serde reports a missing field at the parent's path; pull the field's name out of its message.
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// `?page=1&per_page=50`, both optional, checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Deserialize)]
+struct RawPaging {
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+impl Paging {
+    pub const MAX_PER_PAGE: i64 = 200;
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.per_page)
+    }
+
+    pub fn from_query(query: &str) -> Result<Paging, AppError> {
+        let raw: RawPaging = serde_urlencoded::from_str(query).unwrap_or(RawPaging {
+            page: None,
+            per_page: None,
+        });
+        let mut errors = FieldErrors::new();
+        let page = match raw.page.as_deref() {
+            None | Some("") => Some(1),
+            Some(text) => errors.take(
+                "page",
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=1_000_000).contains(n))
+                    .ok_or(FieldError::with_n("out_of_range_page", 1_000_000)),
+            ),
+        };
+        let per_page = match raw.per_page.as_deref() {
+            None | Some("") => Some(50),
+            Some(text) => errors.take(
+                "per_page",
+                text.parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=Self::MAX_PER_PAGE).contains(n))
+                    .ok_or(FieldError::with_n(
+                        "out_of_range_per_page",
+                        Self::MAX_PER_PAGE,
+                    )),
+            ),
+        };
+        match (page, per_page) {
+            (Some(page), Some(per_page)) if errors.is_empty() => Ok(Paging { page, per_page }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+impl FromRequest for Paging {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Paging, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Paging::from_query(req.query_string()))
+    }
+}
+
+/// A page of a list, as API.md's "Lists" convention says.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> PageOf<T> {
+    pub fn new(items: Vec<T>, total: i64, paging: Paging) -> PageOf<T> {
+        PageOf {
+            items,
+            total,
+            page: paging.page,
+            per_page: paging.per_page,
+        }
+    }
+}
+
+/// A path id: anything that is not a UUID names nothing, so it is a 404, never a 5xx.
+pub fn parse_id(raw: &str) -> Result<String, AppError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|id| id.to_string())
+        .map_err(|_| AppError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        capacity: i32,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_type_errors_name_the_field() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"title\": "),
+            Err(AppError::BadRequest { .. })
+        ));
+        match parse_json::<Body>(br#"{"title": "x", "capacity": "many"}"#) {
+            Err(AppError::Validation(f)) => assert!(f.0.contains_key("capacity"), "{f:?}"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Body>(br#"{"capacity": 3}"#) {
+            Err(AppError::Validation(f)) => assert_eq!(f.0["title"].code, "required"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn paging_refuses_nonsense() {
+        assert_eq!(Paging::from_query("").unwrap().per_page, 50);
+        assert_eq!(
+            Paging::from_query("page=3&per_page=10").unwrap().offset(),
+            20
+        );
+        for bad in [
+            "page=0",
+            "page=-1",
+            "page=abc",
+            "per_page=201",
+            "per_page=0",
+            "page=99999999999999999999",
+        ] {
+            assert!(Paging::from_query(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ids_that_are_not_uuids_are_not_found() {
+        assert!(matches!(parse_id("../../etc"), Err(AppError::NotFound)));
+        assert!(parse_id("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").is_ok());
+    }
+}

@@ -1,0 +1,31 @@
+//! What every handler can reach: the database, the settings, page templates and the
+//! outbox's wake-up bell. Built once, outside the `HttpServer::new` closure.
+
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::jobs::OutboxBell;
+use crate::ratelimit::LoginLimiter;
+use crate::web::Templates;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub templates: Templates,
+    pub outbox: OutboxBell,
+    pub login_limiter: LoginLimiter,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: Settings) -> Result<AppState, String> {
+        Ok(AppState {
+            db,
+            settings: Arc::new(settings),
+            templates: Templates::load()?,
+            outbox: OutboxBell::default(),
+            login_limiter: LoginLimiter::default(),
+        })
+    }
+}

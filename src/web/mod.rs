@@ -1,0 +1,171 @@
+//! Infrastructure for the HTML pages: templates, the browser cookie and CSRF check,
+//! form bodies, language switching and the service's own static files.
+
+pub mod forms;
+pub mod templates;
+
+use actix_web::body::MessageBody;
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, http::header, web};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+pub use forms::PageForm;
+pub use templates::Templates;
+
+use crate::auth::Staff;
+use crate::auth::secrets::{csrf_for, new_token};
+use crate::error::AppError;
+use crate::i18n::{LANG_COOKIE, Lang};
+use crate::state::AppState;
+
+/// A random id per browser, kept in a cookie; the CSRF token of its forms derives from it.
+pub const BROWSER_COOKIE: &str = "doithoai_browser";
+
+#[derive(Clone)]
+pub struct BrowserId(pub String);
+
+fn is_page_path(path: &str) -> bool {
+    !(path.starts_with("/api/") || path.starts_with("/static/") || path == "/healthz")
+}
+
+/// Gives every browser a random id cookie (SameSite=Lax, HttpOnly) on its first page.
+pub async fn browser_cookie(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !is_page_path(req.path()) {
+        return next.call(req).await;
+    }
+    let existing = req
+        .cookie(BROWSER_COOKIE)
+        .map(|c| c.value().to_string())
+        .filter(|v| v.len() >= 32);
+    let secure = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.base_url.scheme() == "https");
+    let (id, fresh) = match existing {
+        Some(id) => (id, false),
+        None => (new_token(), true),
+    };
+    req.extensions_mut().insert(BrowserId(id.clone()));
+    let mut res = next.call(req).await?;
+    if fresh {
+        let cookie = Cookie::build(BROWSER_COOKIE, id)
+            .path("/")
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .max_age(time::Duration::days(365))
+            .finish();
+        res.response_mut().add_cookie(&cookie).ok();
+    }
+    Ok(res)
+}
+
+/// The CSRF token for this browser's forms.
+pub fn csrf_token(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<BrowserId>()
+        .map(|b| csrf_for(&b.0))
+        .unwrap_or_default()
+}
+
+/// What every page's layout needs: language, who is signed in, the CSRF token, the path.
+pub fn base_context(req: &HttpRequest, staff: Option<&Staff>) -> Value {
+    let lang = Lang::of_request(req);
+    let user = staff.map(|s| {
+        context! {
+            name => s.user.name.clone(),
+            role => s.user.role().as_str(),
+            can_organize => s.can_organize(),
+            is_admin => s.role() == crate::auth::Role::Admin,
+        }
+    });
+    context! {
+        lang => lang.code(),
+        other_lang => match lang { Lang::Vi => "en", Lang::En => "vi" },
+        user => user,
+        csrf => csrf_token(req),
+        path => req.uri().to_string(),
+    }
+}
+
+/// Renders a page with the layout context merged under the page's own values.
+pub fn render(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: Option<&Staff>,
+    name: &str,
+    page: Value,
+) -> Result<HttpResponse, AppError> {
+    let ctx = context! { ..page, ..base_context(req, staff) };
+    let html = state.templates.render(name, ctx)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// A 303 to another page (after a form post, so reload does not post again).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Only local paths may be redirect targets, so a crafted link cannot send people elsewhere.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    to: String,
+    next: Option<String>,
+}
+
+/// `/lang?to=en&next=/…`: remembers the choice in a cookie and goes back.
+#[get("/lang")]
+pub async fn switch_language(query: web::Query<LangQuery>) -> HttpResponse {
+    let lang = Lang::parse(&query.to).unwrap_or_default();
+    let cookie = Cookie::build(LANG_COOKIE, lang.code())
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(365))
+        .finish();
+    let mut res = see_other(&safe_next(query.next.as_deref()));
+    res.add_cookie(&cookie).ok();
+    res
+}
+
+/// The service's own static files, embedded so that nothing comes from a CDN.
+#[get("/static/{name}")]
+pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let (body, content_type): (&'static [u8], &str) = match name.as_str() {
+        "app.css" => (
+            include_bytes!("../../assets/static/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "app.js" => (
+            include_bytes!("../../assets/static/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "favicon.svg" => (
+            include_bytes!("../../assets/static/favicon.svg"),
+            "image/svg+xml",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(body))
+}
