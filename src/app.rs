@@ -160,13 +160,15 @@ async fn render_errors(
     if status.as_u16() < 400 {
         return Ok(res.map_into_boxed_body());
     }
-    let error = match res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<AppError>())
-    {
-        Some(app_error) => clone_error(app_error),
-        None => error_for_status(status.as_u16(), res.headers()),
+    let error = match res.response().error() {
+        Some(e) => match e.as_error::<AppError>() {
+            Some(app_error) => clone_error(app_error),
+            None => error_for_status(status.as_u16(), res.headers()),
+        },
+        // A response a handler built on purpose (a form shown again with 422) stays as it is;
+        // only bare framework responses (405 and the like) get the envelope or the page.
+        None if is_bare(&res, is_api) => error_for_status(status.as_u16(), res.headers()),
+        None => return Ok(res.map_into_boxed_body()),
     };
     if status.is_server_error() {
         tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %error, "request failed");
@@ -185,6 +187,21 @@ async fn render_errors(
         )
     };
     Ok(ServiceResponse::new(req, response))
+}
+
+/// A response without the body its audience expects: JSON under /api, HTML elsewhere.
+fn is_bare<B>(res: &ServiceResponse<B>, is_api: bool) -> bool {
+    let content_type = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let expected = if is_api {
+        "application/json"
+    } else {
+        "text/html"
+    };
+    !content_type.starts_with(expected)
 }
 
 /// A copy for re-rendering (the original stays inside the response being replaced).
@@ -364,6 +381,11 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Stops the server from outside (tests, embedding programs).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// The outbox worker, for tests that drain it by hand.

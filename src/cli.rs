@@ -179,7 +179,12 @@ fn describe(e: &crate::error::AppError) -> String {
     let envelope = e.envelope(crate::i18n::Lang::En, None).error;
     let mut text = format!("{} ({})", envelope.message, envelope.code);
     for (field, why) in envelope.fields {
-        text.push_str(&format!("\n  --{}: {why}", field.replace('_', "-")));
+        let option = if field == "agency_id" {
+            "agency".to_string()
+        } else {
+            field.replace('_', "-")
+        };
+        text.push_str(&format!("\n  --{option}: {why}"));
     }
     text
 }

@@ -1,0 +1,211 @@
+//! A real browser (headless Chromium driven by ChromeDriver over WebDriver) on the login
+//! and dialogue-creation pages. Runs when chromium and chromedriver are installed;
+//! `.ci/run` installs them and sets DOITHOAI_REQUIRE_BROWSER=1 so that CI cannot skip it.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, spawn_app};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn find_program(candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+/// Starts chromedriver and a browser session, or says why it cannot.
+async fn browser() -> Option<(Driver, fantoccini::Client)> {
+    let chromium = find_program(&[
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ]);
+    let driver = find_program(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+    let (Some(chromium), Some(driver)) = (chromium, driver) else {
+        assert!(
+            std::env::var("DOITHOAI_REQUIRE_BROWSER").is_err(),
+            "DOITHOAI_REQUIRE_BROWSER is set but chromium/chromedriver are missing"
+        );
+        eprintln!("browser test skipped: install chromium and chromium-driver to run it");
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let driver = Driver(child);
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "prefs": {"intl.accept_languages": "vi-VN,vi"},
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=390,844", "--lang=vi-VN",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let mut last_error = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(connector.clone())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => {
+                std::mem::forget(profile);
+                return Some((driver, client));
+            }
+            Err(e) => {
+                last_error = Some(e.to_string());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("no WebDriver session: {last_error:?}");
+}
+
+#[tokio::test]
+async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
+    let app = spawn_app().await;
+    app.create_account(
+        "thu.ky@benluc.example.vn",
+        "Trần Thị Thu Hà",
+        "organizer",
+        None,
+    )
+    .await;
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+
+    client.goto(&app.url("/login")).await.unwrap();
+    client
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys("thu.ky@benluc.example.vn")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action='/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("textarea[name=title]"))
+        .await
+        .unwrap();
+
+    let title = "Hội nghị đối thoại với người chấp hành xong hình phạt tù năm 2026";
+    let typed = [
+        ("textarea[name=title]", title),
+        ("input[name=host_unit]", "UBND huyện Bến Lức"),
+        ("input[name=venue]", "Hội trường UBND huyện Bến Lức"),
+        ("input[name=official_name]", "Nguyễn Đăng Minh Xuân"),
+        ("input[name=official_position]", "Bí thư Huyện ủy Bến Lức"),
+        ("input[name=agenda_title]", "Khai mạc"),
+    ];
+    for (selector, text) in typed {
+        client
+            .find(Locator::Css(selector))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    // datetime-local inputs take typed digits in the browser's locale; set their value directly.
+    client
+        .execute(
+            "document.querySelector('input[name=starts_at]').value = '2026-11-30T14:00';\
+             document.querySelector('input[name=ends_at]').value = '2026-11-30T17:00';\
+             document.querySelector('input[name=question_deadline]').value = '2026-11-28T17:00';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let capacity = client
+        .find(Locator::Css("input[name=capacity]"))
+        .await
+        .unwrap();
+    capacity.clear().await.unwrap();
+    capacity.send_keys("80").await.unwrap();
+    client
+        .find(Locator::Css("form.dialogue-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let notice = client
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
+    assert_eq!(
+        notice.text().await.unwrap().split(" · ").next().unwrap(),
+        "Đã tạo hội nghị."
+    );
+    let url = client.current_url().await.unwrap();
+    let id = url.path().split('/').nth(3).unwrap().to_string();
+    client.close().await.unwrap();
+
+    let token = app.login("thu.ky@benluc.example.vn", PASSWORD).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored = app
+        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
+        .await;
+    assert_eq!(stored.body["title"], title);
+    assert_eq!(stored.body["starts_at"], "2026-11-30T14:00:00+07:00");
+    assert_eq!(stored.body["capacity"], 80);
+    assert_eq!(stored.body["officials"][0]["name"], "Nguyễn Đăng Minh Xuân");
+    assert_eq!(stored.body["officials"][0]["role"], "chair");
+}

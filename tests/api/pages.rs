@@ -1,0 +1,409 @@
+//! The HTML pages, driven like a browser without JavaScript: cookies kept, forms posted
+//! with the CSRF token they carry.
+
+use crate::helpers::{PASSWORD, TestApp, reference_dialogue, spawn_app};
+
+pub struct BrowserSession<'a> {
+    app: &'a TestApp,
+    client: reqwest::Client,
+    csrf: std::sync::Mutex<String>,
+}
+
+impl<'a> BrowserSession<'a> {
+    pub async fn new(app: &'a TestApp) -> BrowserSession<'a> {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let session = BrowserSession {
+            app,
+            client,
+            csrf: std::sync::Mutex::new(String::new()),
+        };
+        session.get("/").await;
+        session
+    }
+
+    pub async fn get_with_status(&self, path: &str) -> (u16, String) {
+        let res = self.client.get(self.app.url(path)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        if let Some(token) = csrf_in(&text) {
+            *self.csrf.lock().unwrap() = token;
+        }
+        (status, text)
+    }
+
+    pub async fn get(&self, path: &str) -> String {
+        self.get_with_status(path).await.1
+    }
+
+    /// Posts a form with this browser's CSRF token; returns status and Location or body.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let csrf = self.csrf.lock().unwrap().clone();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let res = self
+            .client
+            .post(self.app.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let text = res.text().await.unwrap();
+        (status, location.unwrap_or(text))
+    }
+
+    pub async fn sign_in(&self, email: &str) {
+        self.get("/login").await;
+        let (status, location) = self
+            .post_form(
+                "/login",
+                &[("email", email), ("password", PASSWORD), ("next", "/staff")],
+            )
+            .await;
+        assert_eq!(status, 303, "{location}");
+        assert_eq!(location, "/staff");
+    }
+}
+
+fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")?;
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    Some(rest.split('"').next()?.to_string())
+}
+
+#[tokio::test]
+async fn the_home_page_is_vietnamese_by_default_and_english_on_request() {
+    let app = spawn_app().await;
+    let browser = BrowserSession::new(&app).await;
+    let home = browser.get("/").await;
+    assert!(home.contains("<html lang=\"vi\">"));
+    assert!(home.contains("Các hội nghị đối thoại"));
+    let (status, _) = browser.get_with_status("/lang?to=en&next=/").await;
+    assert_eq!(status, 303);
+    let english = browser.get("/").await;
+    assert!(english.contains("<html lang=\"en\">"));
+    assert!(english.contains("Dialogue conferences"));
+}
+
+#[tokio::test]
+async fn the_language_switch_never_redirects_off_site() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(app.url("/lang?to=en&next=//evil.example/x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn staff_pages_send_a_signed_out_visitor_to_the_login_page() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(app.url("/staff/dialogues/new"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        "/login?next=%2Fstaff%2Fdialogues%2Fnew"
+    );
+}
+
+#[tokio::test]
+async fn a_form_without_the_csrf_token_is_refused() {
+    let app = spawn_app().await;
+    app.create_account("csrf@benluc.example.vn", "Người Thử", "organizer", None)
+        .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("csrf@benluc.example.vn").await;
+    let (status, body) = browser
+        .post_raw(
+            "/staff/agencies",
+            &[("name", "Cơ quan giả"), ("kind", "government")],
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = browser
+        .post_raw(
+            "/staff/agencies",
+            &[
+                ("csrf", "forged"),
+                ("name", "Cơ quan giả"),
+                ("kind", "government"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let page = browser.get("/staff/agencies").await;
+    assert!(!page.contains("Cơ quan giả"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() {
+    let app = spawn_app().await;
+    app.create_account("cookie@benluc.example.vn", "Người Thử", "organizer", None)
+        .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.get("/login").await;
+    let csrf = browser.csrf.lock().unwrap().clone();
+    let res = browser
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "cookie@benluc.example.vn"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("doithoai_session="))
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+}
+
+#[tokio::test]
+async fn the_session_cookie_does_not_authenticate_the_api() {
+    let app = spawn_app().await;
+    app.create_account("api@benluc.example.vn", "Người Thử", "organizer", None)
+        .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("api@benluc.example.vn").await;
+    let res = browser
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn an_organizer_creates_and_edits_a_dialogue_through_the_pages() {
+    let app = spawn_app().await;
+    app.create_account("trang@benluc.example.vn", "Lê Thu Trang", "organizer", None)
+        .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("trang@benluc.example.vn").await;
+    let form = browser.get("/staff/dialogues/new").await;
+    assert!(form.contains("name=\"official_name\""));
+    let title = "Hội nghị đối thoại với người nghiện ma túy xã Thạnh Đức";
+    let fields = [
+        ("title", title),
+        ("host_unit", "UBND huyện Bến Lức"),
+        ("venue", "Nhà văn hóa xã Thạnh Đức"),
+        ("starts_at", "2026-12-05T08:00"),
+        ("ends_at", "2026-12-05T11:00"),
+        ("question_deadline", "2026-12-03T17:00"),
+        ("capacity", "60"),
+        ("time_zone", "Asia/Ho_Chi_Minh"),
+        ("official_name", "Lê Thành Út"),
+        ("official_position", "Chủ tịch UBND huyện"),
+        ("official_role", "chair"),
+        ("official_name", ""),
+        ("official_position", ""),
+        ("official_role", "secretary"),
+        ("agenda_title", "Khai mạc"),
+        ("agenda_presenter", ""),
+    ];
+    let (status, location) = browser.post_form("/staff/dialogues", &fields).await;
+    assert_eq!(status, 303, "{location}");
+    assert!(location.ends_with("/edit?done=created"), "{location}");
+    let id = location.split('/').nth(3).unwrap().to_string();
+    let token = app.login("trang@benluc.example.vn", PASSWORD).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stored = app
+        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
+        .await;
+    assert_eq!(stored.body["title"], title);
+    assert_eq!(stored.body["starts_at"], "2026-12-05T08:00:00+07:00");
+    assert_eq!(stored.body["officials"].as_array().unwrap().len(), 1);
+    assert_eq!(stored.body["agenda"][0]["title"], "Khai mạc");
+
+    // A bad edit shows the form again with the field named, and changes nothing.
+    let mut bad = fields.to_vec();
+    bad[4] = ("ends_at", "2026-12-05T07:00");
+    let (status, page) = browser
+        .post_form(&format!("/staff/dialogues/{id}"), &bad)
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("err-ends_at"), "{page}");
+    assert!(page.contains("Thời gian kết thúc phải sau thời gian bắt đầu."));
+    let unchanged = app
+        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
+        .await;
+    assert_eq!(unchanged.body["ends_at"], "2026-12-05T11:00:00+07:00");
+
+    let (status, _) = browser
+        .post_form(
+            &format!("/staff/dialogues/{id}/status"),
+            &[("status", "open")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let public = app.get(&format!("/api/v1/dialogues/{id}"), None).await;
+    assert_eq!(public.body["status"], "open");
+    let page = browser.get(&format!("/d/{id}")).await;
+    assert!(page.contains(title));
+    assert!(page.contains("08:00–11:00"));
+}
+
+#[tokio::test]
+async fn drafts_are_not_shown_on_public_pages() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    let draft = app.create_dialogue(&token, &reference_dialogue()).await;
+    let id = draft.body["id"].as_str().unwrap();
+    let visitor = BrowserSession::new(&app).await;
+    assert!(
+        !visitor
+            .get("/")
+            .await
+            .contains("Hội trường UBND huyện Bến Lức")
+    );
+    let (status, _) = visitor.get_with_status(&format!("/d/{id}")).await;
+    assert_eq!(status, 404);
+    app.post(
+        &format!("/api/v1/dialogues/{id}/status"),
+        Some(&token),
+        &serde_json::json!({"status": "open"}),
+    )
+    .await;
+    assert!(
+        visitor
+            .get("/")
+            .await
+            .contains("Hội trường UBND huyện Bến Lức")
+    );
+    assert_eq!(visitor.get_with_status(&format!("/d/{id}")).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_admin_adds_staff_and_agencies_through_the_pages() {
+    let app = spawn_app().await;
+    app.create_account("admin@benluc.example.vn", "Quản Trị", "admin", None)
+        .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("admin@benluc.example.vn").await;
+    browser.get("/staff/agencies").await;
+    let (status, location) = browser
+        .post_form(
+            "/staff/agencies",
+            &[
+                ("name", "Trung tâm Y tế huyện Bến Lức"),
+                ("kind", "government"),
+                ("short_name", ""),
+                ("email", ""),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    assert!(
+        browser
+            .get("/staff/agencies")
+            .await
+            .contains("Trung tâm Y tế huyện Bến Lức")
+    );
+    let (status, page) = browser
+        .post_form(
+            "/staff/agencies",
+            &[
+                ("name", "trung tâm y tế huyện bến lức"),
+                ("kind", "government"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "a second agency of the same name is refused: {page}"
+    );
+    assert!(page.contains("Đã có cơ quan cùng tên."));
+    browser.get("/staff/users").await;
+    let (status, location) = browser
+        .post_form(
+            "/staff/users",
+            &[
+                ("name", "Hồ Văn Bình"),
+                ("email", "binh@benluc.example.vn"),
+                ("role", "organizer"),
+                ("agency_id", ""),
+                ("password", "mật-khẩu-bình-123"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    assert!(browser.get("/staff/users").await.contains("Hồ Văn Bình"));
+    assert_eq!(
+        app.login("binh@benluc.example.vn", "mật-khẩu-bình-123")
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_organizer_cannot_open_the_staff_accounts_page() {
+    let app = spawn_app().await;
+    app.create_account("org@benluc.example.vn", "Người Tổ Chức", "organizer", None)
+        .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("org@benluc.example.vn").await;
+    let (status, page) = browser.get_with_status("/staff/users").await;
+    assert_eq!(status, 403);
+    assert!(page.contains("không có quyền"));
+}
+
+#[tokio::test]
+async fn static_assets_are_served_by_the_service_itself() {
+    let app = spawn_app().await;
+    let css = app
+        .client
+        .get(app.url("/static/app.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status().as_u16(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    let home = app
+        .client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !home.contains("https://"),
+        "no asset from elsewhere: {home}"
+    );
+}

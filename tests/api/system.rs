@@ -1,0 +1,180 @@
+use serde_json::json;
+
+use crate::helpers::{reference_dialogue, spawn_app};
+
+#[tokio::test]
+async fn health_names_the_database_in_use() {
+    let app = spawn_app().await;
+    let reply = app.get("/healthz", None).await;
+    assert_eq!(reply.status, 200);
+    let expected = if app.db.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(reply.body, json!({"status": "ok", "database": expected}));
+}
+
+#[tokio::test]
+async fn an_unknown_api_route_is_a_json_404() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/no-such-thing", None).await;
+    assert_eq!(reply.status, 404);
+    assert_eq!(reply.code(), "not_found");
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_json_error_not_a_5xx() {
+    let app = spawn_app().await;
+    let reply = app
+        .client
+        .delete(app.url("/api/v1/dialogues"))
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_client_error(), "{}", reply.status());
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert!(body["error"]["code"].is_string());
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_with_a_stable_code() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    let reply = app
+        .post_raw(
+            "/api/v1/dialogues",
+            Some(&token),
+            "application/json",
+            b"{\"title\": ".to_vec(),
+        )
+        .await;
+    assert_eq!(reply.status, 400, "{}", reply.text);
+    assert_eq!(reply.code(), "malformed_json");
+}
+
+#[tokio::test]
+async fn a_three_megabyte_body_is_413_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    let mut body = reference_dialogue();
+    body["description"] = json!("đ".repeat(1_500_000));
+    let bytes = serde_json::to_vec(&body).unwrap();
+    assert!(bytes.len() > 3_000_000);
+    let reply = app
+        .post_raw("/api/v1/dialogues", Some(&token), "application/json", bytes)
+        .await;
+    assert_eq!(reply.status, 413, "{}", reply.text);
+    assert_eq!(reply.code(), "payload_too_large");
+    let list = app.get("/api/v1/dialogues", Some(&token)).await;
+    assert_eq!(list.body["total"], 0);
+}
+
+#[tokio::test]
+async fn errors_speak_english_when_asked_and_vietnamese_by_default() {
+    let app = spawn_app().await;
+    let vi = app.get("/api/v1/agencies", None).await;
+    assert_eq!(vi.status, 401);
+    assert_eq!(vi.body["error"]["message"], "Cần đăng nhập.");
+    let en = app
+        .client
+        .get(app.url("/api/v1/agencies"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = en.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "Please sign in.");
+    assert_eq!(body["error"]["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn nonsense_paging_and_ids_are_never_a_server_error() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    for path in [
+        "/api/v1/dialogues?page=0",
+        "/api/v1/dialogues?page=-3",
+        "/api/v1/dialogues?page=abc",
+        "/api/v1/dialogues?per_page=100000",
+        "/api/v1/dialogues?page=99999999999999999999999",
+        "/api/v1/dialogues?page=1&per_page=%00",
+        "/api/v1/agencies?per_page=-1",
+    ] {
+        let reply = app.get(path, Some(&token)).await;
+        assert_eq!(reply.status, 422, "{path}: {}", reply.text);
+        assert_eq!(reply.code(), "validation_failed", "{path}");
+    }
+    let far = app
+        .get("/api/v1/dialogues?page=1000000&per_page=200", Some(&token))
+        .await;
+    assert_eq!(far.status, 200);
+    assert_eq!(far.body["items"], json!([]));
+    for path in [
+        "/api/v1/dialogues/not-a-uuid",
+        "/api/v1/dialogues/00000000-0000-0000-0000-000000000000",
+        "/api/v1/dialogues/%2e%2e%2f%2e%2e",
+        "/api/v1/dialogues/' OR 1=1 --",
+    ] {
+        let reply = app.get(path, Some(&token)).await;
+        assert_eq!(reply.status, 404, "{path}: {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint_with_schemas() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/openapi.json", None).await;
+    assert_eq!(reply.status, 200);
+    let doc = reply.body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/healthz", "get"),
+        ("/api/openapi.json", "get"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/me", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/agencies", "post"),
+        ("/api/v1/agencies", "get"),
+        ("/api/v1/dialogues", "post"),
+        ("/api/v1/dialogues", "get"),
+        ("/api/v1/dialogues/{id}", "get"),
+        ("/api/v1/dialogues/{id}", "patch"),
+        ("/api/v1/dialogues/{id}/status", "post"),
+    ] {
+        let op = &paths[path][method];
+        assert!(
+            op.is_object(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path} has no responses"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "DialogueInput",
+        "DialogueView",
+        "ErrorEnvelope",
+        "AgencyInput",
+        "AccountInput",
+        "LoginOutput",
+    ] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+    assert_eq!(
+        paths["/api/v1/dialogues"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/DialogueInput"
+    );
+}
