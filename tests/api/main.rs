@@ -1,6 +1,9 @@
 //! One integration binary: the application as its clients see it. Runs on SQLite, or on
 //! PostgreSQL when TEST_DATABASE_URL is set.
 
+// Test code fails loudly on purpose; the unwrap/expect ban is for the service itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 
 mod accounts;
