@@ -25,7 +25,7 @@ use crate::jobs::{OutboxHooks, OutboxWorker};
 use crate::mail::Mailer;
 use crate::rest::JSON_LIMIT;
 use crate::state::AppState;
-use crate::{accounts, agencies, dialogues, web as pages};
+use crate::{accounts, agencies, dialogues, invitations, registrations, web as pages};
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
 /// document is generated from these same handlers and cannot drift.
@@ -41,7 +41,22 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(dialogues::api::list)
         .service(dialogues::api::show)
         .service(dialogues::api::edit)
-        .service(dialogues::api::change_status);
+        .service(dialogues::api::change_status)
+        .service(invitations::api::add)
+        .service(invitations::api::import)
+        .service(invitations::api::list)
+        .service(invitations::api::send)
+        .service(invitations::api::resend)
+        .service(invitations::api::reissue)
+        .service(invitations::api::me)
+        .service(invitations::api::rsvp)
+        .service(invitations::api::ticket_png)
+        .service(registrations::api::self_register)
+        .service(registrations::api::list)
+        .service(registrations::api::cancel)
+        .service(registrations::api::check_in)
+        .service(registrations::api::walk_in)
+        .service(registrations::api::attendance);
 }
 
 /// Every HTML page.
@@ -69,7 +84,15 @@ fn pages(cfg: &mut web::ServiceConfig) {
 
 /// What a capability does when an email about one of its rows is delivered or fails.
 fn outbox_hooks() -> OutboxHooks {
-    OutboxHooks::default()
+    let mut hooks = OutboxHooks::default();
+    hooks.sent.insert("invitation", invitations::ops::on_email_sent);
+    hooks.failed.insert("invitation", invitations::ops::on_email_failed);
+    hooks
+}
+
+/// Reminders to accepted invitees before their dialogue starts.
+fn reminders(state: AppState) -> crate::jobs::outbox::Periodic {
+    Arc::new(move |conn| invitations::ops::queue_reminders(conn, state.mailing(), state.settings.reminder_lead))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -120,7 +143,8 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
         license(name = "MIT")
     ),
     tags(
-        (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues")
+        (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues"),
+        (name = "invitations"), (name = "registrations"), (name = "participants")
     )
 )]
 struct ApiInfo;
@@ -221,6 +245,7 @@ fn clone_error(e: &AppError) -> AppError {
         AppError::Csrf => AppError::Csrf,
         AppError::MethodNotAllowed => AppError::MethodNotAllowed,
         AppError::Forbidden => AppError::Forbidden,
+        AppError::ForbiddenBecause(code) => AppError::ForbiddenBecause(code),
         AppError::NotFound => AppError::NotFound,
         AppError::Conflict(code) => AppError::Conflict(code),
         AppError::PayloadTooLarge => AppError::PayloadTooLarge,
@@ -340,7 +365,8 @@ impl Application {
             settings.outbox_lease,
             settings.outbox_retry,
             outbox_hooks(),
-        );
+        )
+        .with_periodic(reminders(state.clone()));
         let doc = serde_json::to_string(&openapi()).map_err(|e| e.to_string())?;
         let doc = web::Data::new(OpenApiJson(Arc::new(doc)));
         let data = web::Data::new(state.clone());

@@ -97,6 +97,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("forbidden")]
     Forbidden,
+    /// Refused for a reason worth naming (e.g. `self_registration_closed`).
+    #[error("forbidden: {0}")]
+    ForbiddenBecause(&'static str),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -165,6 +168,7 @@ impl AppError {
             AppError::Csrf => "csrf_failed",
             AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Forbidden => "forbidden",
+            AppError::ForbiddenBecause(code) => code,
             AppError::NotFound => "not_found",
             AppError::Conflict(code) => code,
             AppError::PayloadTooLarge => "payload_too_large",
@@ -234,7 +238,7 @@ impl ResponseError for AppError {
             }
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Unauthorized | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Csrf | AppError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,

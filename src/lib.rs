@@ -24,6 +24,9 @@ pub mod web;
 pub mod accounts;
 pub mod agencies;
 pub mod dialogues;
+pub mod invitations;
+pub mod participants;
+pub mod registrations;
 
 pub use app::Application;
 pub use config::Settings;

@@ -20,15 +20,20 @@ pub struct LoginLimiter(Arc<DefaultKeyedRateLimiter<IpAddr>>);
 
 impl Default for LoginLimiter {
     fn default() -> Self {
-        let burst = NonZeroU32::new(BURST).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(REFILL_EVERY)
-            .unwrap_or_else(|| Quota::per_minute(burst))
-            .allow_burst(burst);
-        LoginLimiter(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
+        LoginLimiter::new(BURST, REFILL_EVERY)
     }
 }
 
 impl LoginLimiter {
+    /// `burst` attempts at once, then one more every `refill`.
+    pub fn new(burst: u32, refill: Duration) -> LoginLimiter {
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(refill)
+            .unwrap_or_else(|| Quota::per_minute(burst))
+            .allow_burst(burst);
+        LoginLimiter(Arc::new(DefaultKeyedRateLimiter::keyed(quota)))
+    }
+
     /// Counts one attempt from `ip`; too many → 429 with the seconds to wait.
     pub fn check(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
         let Some(ip) = ip else { return Ok(()) };

@@ -57,6 +57,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// Reads a whole request body of any type, refusing more than `limit` bytes with 413.
+pub async fn read_body(mut payload: actix_web::web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
+    use futures_util::StreamExt;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| AppError::BadRequest {
+            code: "bad_request",
+            detail: None,
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 /// Parses JSON, telling syntax errors (400) from data errors (422 with the field's path).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);

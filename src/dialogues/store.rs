@@ -171,3 +171,30 @@ pub fn public_statuses() -> Vec<&'static str> {
         .map(DialogueStatus::as_str)
         .collect()
 }
+
+/// Holds the dialogue's row until the transaction ends, so that two registrations cannot
+/// both take the last seat. PostgreSQL needs the row lock; SQLite already lets one writer
+/// at a time in.
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => diesel::sql_query("SELECT id FROM dialogues WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(pg)
+            .map(|_| ()),
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Open or running dialogues that start within `[from, until)`.
+pub fn starting_between(
+    conn: &mut DbConnection,
+    from: chrono::NaiveDateTime,
+    until: chrono::NaiveDateTime,
+) -> QueryResult<Vec<Dialogue>> {
+    dialogues::table
+        .filter(dialogues::starts_at.ge(from))
+        .filter(dialogues::starts_at.lt(until))
+        .filter(dialogues::status.eq_any([DialogueStatus::Open.as_str(), DialogueStatus::InProgress.as_str()]))
+        .select(Dialogue::as_select())
+        .load(conn)
+}

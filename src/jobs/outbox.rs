@@ -167,6 +167,10 @@ pub struct OutboxHooks {
     pub failed: HashMap<&'static str, Hook>,
 }
 
+/// Work the worker does once a minute besides sending (e.g. queueing reminders).
+pub type Periodic = Arc<dyn Fn(&mut DbConnection) -> Result<usize, AppError> + Send + Sync>;
+const PERIODIC_EVERY: Duration = Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct OutboxWorker {
     db: Db,
@@ -177,6 +181,7 @@ pub struct OutboxWorker {
     retry_base: Duration,
     hooks: OutboxHooks,
     name: String,
+    periodic: Option<Periodic>,
 }
 
 enum Outcome {
@@ -204,15 +209,37 @@ impl OutboxWorker {
             retry_base,
             hooks,
             name: format!("worker-{}", &new_id()[24..]),
+            periodic: None,
+        }
+    }
+
+    /// Adds work to run once a minute inside a transaction (and once at start).
+    pub fn with_periodic(mut self, periodic: Periodic) -> OutboxWorker {
+        self.periodic = Some(periodic);
+        self
+    }
+
+    async fn run_periodic(&self) {
+        if let Some(periodic) = self.periodic.clone() {
+            match self.db.write(move |conn| periodic(conn)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(queued = n, "periodic work queued emails"),
+                Err(e) => tracing::error!(error = %e, "periodic work failed"),
+            }
         }
     }
 
     /// Sends due emails until told to stop. A stop request is honoured between messages.
     pub async fn run(self, bell: OutboxBell, mut stop: watch::Receiver<bool>) {
         tracing::info!(worker = %self.name, "outbox worker started");
+        let mut last_periodic: Option<std::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 break;
+            }
+            if last_periodic.is_none_or(|t| t.elapsed() >= PERIODIC_EVERY) {
+                self.run_periodic().await;
+                last_periodic = Some(std::time::Instant::now());
             }
             let handled = match self.process_batch(Some(&stop)).await {
                 Ok(n) => n,

@@ -30,6 +30,15 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "email/password_setup/subject.txt",
     "email/password_setup/body.txt",
     "email/password_setup/body.html",
+    "email/invitation/subject.txt",
+    "email/invitation/body.txt",
+    "email/invitation/body.html",
+    "email/registration/subject.txt",
+    "email/registration/body.txt",
+    "email/registration/body.html",
+    "email/reminder/subject.txt",
+    "email/reminder/body.txt",
+    "email/reminder/body.html",
 ];
 
 #[derive(Clone)]

@@ -1,0 +1,395 @@
+//! `/api/v1/dialogues/{id}/invitations…`, `/api/v1/invitations/{id}/…` and `/api/v1/me…`
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{InvitationStatus, InvitationView};
+use super::{csv_import, ops, store};
+use crate::audit::Actor;
+use crate::auth::Organizer;
+use crate::dialogues::model::DialogueView;
+use crate::dialogues::store as dialogues;
+use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
+use crate::i18n::Lang;
+use crate::participants::auth::ParticipantAuth;
+use crate::participants::model::PersonInput;
+use crate::registrations::model::RegistrationView;
+use crate::registrations::{store as registrations, ticket};
+use crate::rest::{ApiJson, PageOf, Paging, parse_id, read_body};
+use crate::state::AppState;
+
+/// A CSV file of 20,000 rows is about 2 MB; leave room for long addresses.
+const CSV_LIMIT: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InviteesInput {
+    pub invitees: Vec<PersonInput>,
+}
+
+/// Adds invitees. All-or-nothing: any invalid entry → 422 naming `invitees[i].field`.
+/// People already invited (same email, or same name and phone) are reported, not added.
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path)),
+    request_body = InviteesInput,
+    responses(
+        (status = 201, body = ops::AddResult),
+        (status = 404, body = ErrorEnvelope), (status = 409, description = "`dialogue_closed`", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dialogues/{id}/invitations")]
+pub async fn add(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    body: ApiJson<InviteesInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let mut errors = FieldErrors::new();
+    if body.0.invitees.len() > csv_import::MAX_ROWS {
+        errors.add("invitees", FieldError::with_n("too_many", csv_import::MAX_ROWS as i64));
+    }
+    let people: Vec<_> = body
+        .0
+        .invitees
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.parse(&format!("invitees[{i}]."), &mut errors).map(|person| (i, person)))
+        .collect();
+    errors.into_result()?;
+    let actor = Actor::User(staff.user.id);
+    let result = state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            ops::add_people(conn, &dialogue, people, &actor)
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(result))
+}
+
+/// Adds invitees from a CSV file (`text/csv`, UTF-8, header
+/// `full_name,email,phone,category,address`). All-or-nothing: any bad row → 422
+/// `invalid_csv` listing every bad row's line (the header is line 1), field and reason.
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path)),
+    request_body(content = String, content_type = "text/csv"),
+    responses(
+        (status = 201, body = ops::AddResult),
+        (status = 413, body = ErrorEnvelope),
+        (status = 422, description = "`invalid_csv` with `rows`", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dialogues/{id}/invitations/import")]
+pub async fn import(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let bytes = read_body(payload, CSV_LIMIT).await?;
+    let result = import_csv(&state, &id, &bytes, Lang::of_request(&req), staff.user.id).await?;
+    Ok(HttpResponse::Created().json(result))
+}
+
+/// Parses, checks every row, then stores all of them or none. Shared with the pages.
+pub async fn import_csv(state: &AppState, dialogue_id: &str, bytes: &[u8], lang: Lang, user_id: String) -> Result<ops::AddResult, AppError> {
+    let rows = csv_import::parse(bytes, lang)?;
+    let mut problems = Vec::new();
+    let mut people = Vec::with_capacity(rows.len());
+    for (line, input) in rows {
+        let mut errors = FieldErrors::new();
+        match input.parse("", &mut errors) {
+            Some(person) if errors.is_empty() => people.push((line, person)),
+            _ => {
+                let envelope = AppError::Validation(errors.clone()).envelope(lang, None).error;
+                for (field, e) in errors.0 {
+                    problems.push(crate::error::RowError {
+                        line,
+                        message: envelope.fields.get(&field).cloned().unwrap_or_default(),
+                        field,
+                        code: e.code.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::InvalidRows {
+            code: "invalid_csv",
+            rows: problems,
+        });
+    }
+    let dialogue_id = dialogue_id.to_string();
+    let actor = Actor::User(user_id);
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            ops::add_people(conn, &dialogue, people, &actor)
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusFilter {
+    status: Option<String>,
+}
+
+fn invitation_status(filter: &StatusFilter) -> Result<Option<InvitationStatus>, AppError> {
+    match filter.status.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => InvitationStatus::parse(s)
+            .map(Some)
+            .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice"))),
+    }
+}
+
+/// Invitees with their contact details, group, code and status (organizers only; each view
+/// is written to the audit log).
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path), ("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
+    responses((status = 200, body = PageOf<InvitationView>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[get("/dialogues/{id}/invitations")]
+pub async fn list(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    paging: Paging,
+    filter: web::Query<StatusFilter>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let status = invitation_status(&filter)?;
+    let user_id = staff.user.id;
+    let (rows, total) = state
+        .db
+        .write(move |conn| {
+            dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            ops::audit_view(conn, &id, &user_id, "invitations.view")?;
+            Ok(store::list(conn, &id, status, paging.offset(), paging.per_page)?)
+        })
+        .await?;
+    let items = rows.iter().map(|(i, p)| InvitationView::of(i, p)).collect();
+    Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Queued {
+    pub queued: usize,
+}
+
+/// Queues an invitation email for every invitee with an address who was not sent one.
+/// Repeating it sends nothing twice.
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Queued), (status = 409, description = "`dialogue_not_open`", body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[post("/dialogues/{id}/invitations/send")]
+pub async fn send(state: web::Data<AppState>, Organizer(staff): Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let queued = send_invitations(&state, &id, staff.user.id).await?;
+    Ok(HttpResponse::Ok().json(Queued { queued }))
+}
+
+pub async fn send_invitations(state: &AppState, dialogue_id: &str, user_id: String) -> Result<usize, AppError> {
+    let worker_state = state.clone();
+    let dialogue_id = dialogue_id.to_string();
+    let queued = state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            ops::send_all(conn, worker_state.mailing(), &dialogue, &Actor::User(user_id))
+        })
+        .await?;
+    state.outbox.ring();
+    Ok(queued)
+}
+
+/// Sends one invitation again, with a new link (the code stays).
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path, description = "invitation id")),
+    responses((status = 200, body = InvitationView), (status = 409, description = "`no_email`, `dialogue_not_open`", body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[post("/invitations/{id}/resend")]
+pub async fn resend(state: web::Data<AppState>, _organizer: Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let st = state.get_ref().clone();
+    let view = state
+        .db
+        .write(move |conn| {
+            ops::resend(conn, st.mailing(), &id)?;
+            let (invitation, person) = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            Ok(InvitationView::of(&invitation, &person))
+        })
+        .await?;
+    state.outbox.ring();
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reissued {
+    /// The new short code.
+    pub code: String,
+    /// The new personal link (shown once; only its hash is kept).
+    pub link: String,
+}
+
+/// Gives the invitee a new personal link and code; the old ones stop working.
+#[utoipa::path(
+    tag = "invitations",
+    params(("id" = String, Path, description = "invitation id")),
+    responses((status = 200, body = Reissued), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[post("/invitations/{id}/reissue")]
+pub async fn reissue(state: web::Data<AppState>, Organizer(staff): Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let actor = Actor::User(staff.user.id);
+    let (person, token) = state.db.write(move |conn| ops::reissue(conn, &id, &actor)).await?;
+    Ok(HttpResponse::Ok().json(Reissued {
+        code: person.code,
+        link: state.settings.link(&format!("/p/{token}")),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeParticipant {
+    pub id: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeInvitation {
+    pub id: String,
+    pub status: InvitationStatus,
+    pub responded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What a participant sees of themself. Their group is not shown, even to them: it is
+/// sensitive and a phone screen is easily read by others.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub participant: MeParticipant,
+    pub dialogue: DialogueView,
+    pub invitation: Option<MeInvitation>,
+    pub registration: Option<RegistrationView>,
+    /// The participant's questions with their answers (questions arrive in a later version).
+    pub questions: Vec<serde_json::Value>,
+}
+
+pub fn me_view(conn: &mut crate::db::DbConnection, participant: &crate::participants::model::Participant) -> Result<MeView, AppError> {
+    let dialogue = dialogues::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    let invitation = store::find_by_participant(conn, &participant.id)?;
+    let registration = match registrations::find_by_participant(conn, &participant.id)? {
+        Some(r) => {
+            let position = registrations::waitlist_position(conn, &r)?;
+            Some(RegistrationView::of(&r, position))
+        }
+        None => None,
+    };
+    Ok(MeView {
+        participant: MeParticipant {
+            id: participant.id.clone(),
+            full_name: participant.full_name.clone(),
+            email: participant.email.clone(),
+            phone: participant.phone.clone(),
+            code: participant.code.clone(),
+        },
+        dialogue: DialogueView::from(&dialogue),
+        invitation: invitation.map(|i| MeInvitation {
+            id: i.id.clone(),
+            status: i.status(),
+            responded_at: i.responded_at.map(|t| t.and_utc()),
+        }),
+        registration,
+        questions: Vec::new(),
+    })
+}
+
+/// The signed-in participant (link token or short code as the bearer credential).
+#[utoipa::path(
+    tag = "participants",
+    responses((status = 200, body = MeView), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, ParticipantAuth(participant): ParticipantAuth) -> Result<HttpResponse, AppError> {
+    let view = state.db.read(move |conn| me_view(conn, &participant)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RsvpInput {
+    /// `accept` or `decline`
+    pub response: String,
+}
+
+/// Accepts (takes a seat, or a waitlist place when full) or declines the invitation.
+#[utoipa::path(
+    tag = "participants",
+    request_body = RsvpInput,
+    responses(
+        (status = 200, body = MeView),
+        (status = 409, description = "`no_invitation`, `dialogue_not_open`", body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/rsvp")]
+pub async fn rsvp(
+    state: web::Data<AppState>,
+    ParticipantAuth(participant): ParticipantAuth,
+    body: ApiJson<RsvpInput>,
+) -> Result<HttpResponse, AppError> {
+    let accept = match body.0.response.trim() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::field("response", FieldError::new("invalid_choice"))),
+    };
+    let view = respond(&state, participant, accept).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+pub async fn respond(state: &AppState, participant: crate::participants::model::Participant, accept: bool) -> Result<MeView, AppError> {
+    let st = state.clone();
+    let view = state
+        .db
+        .write(move |conn| {
+            ops::respond(conn, st.mailing(), &participant, accept)?;
+            me_view(conn, &participant)
+        })
+        .await?;
+    state.outbox.ring();
+    Ok(view)
+}
+
+/// The ticket: a QR code of the check-in code, as PNG.
+#[utoipa::path(
+    tag = "participants",
+    responses((status = 200, description = "PNG image", content_type = "image/png"), (status = 401, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[get("/me/ticket.png")]
+pub async fn ticket_png(ParticipantAuth(participant): ParticipantAuth) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(ticket::qr_png(&participant.code)?))
+}

@@ -1,0 +1,314 @@
+//! Invitation operations shared by the API, the pages, the worker and the demo.
+
+use std::collections::HashMap;
+
+use minijinja::context;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::ics::{IcsFacts, invitation_event};
+use super::model::{Invitation, InvitationStatus, NewInvitation};
+use super::store;
+use crate::audit::{self, Actor, Entry};
+use crate::db::schema::participants as participants_table;
+use crate::db::{DbConnection, new_id, now};
+use crate::dialogues::model::{Dialogue, DialogueStatus};
+use crate::dialogues::store as dialogues;
+use crate::error::AppError;
+use crate::mail::Attachment;
+use crate::participants::model::{Participant, Person, Source};
+use crate::participants::notify::{self, Mailing, Notice};
+use crate::participants::store as participants;
+use crate::registrations::model::Registration;
+use crate::registrations::ops as registrations;
+
+/// Someone in a batch who is already in the dialogue (or twice in the batch): reported, not added.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Duplicate {
+    /// The CSV line, or the 0-based index in a JSON list.
+    pub line: usize,
+    pub full_name: String,
+    /// `already_invited` or `repeated_in_batch`
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AddResult {
+    pub created: usize,
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// Invitees may be added until the dialogue is concluded or cancelled.
+fn ensure_editable(dialogue: &Dialogue) -> Result<(), AppError> {
+    if dialogue.status().editable() {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("dialogue_closed"))
+    }
+}
+
+/// Adds valid people as invitees, skipping (and reporting) anyone already there.
+pub fn add_people(conn: &mut DbConnection, dialogue: &Dialogue, people: Vec<(usize, Person)>, actor: &Actor) -> Result<AddResult, AppError> {
+    ensure_editable(dialogue)?;
+    let existing = participants::identity_keys(conn, &dialogue.id)?;
+    let mut in_batch: HashMap<String, usize> = HashMap::new();
+    let mut duplicates = Vec::new();
+    let mut new_people = Vec::new();
+    let mut new_invitations = Vec::new();
+    let at = now();
+    for (line, person) in people {
+        let keys = person.identity_keys();
+        let reason = if keys.iter().any(|k| existing.contains(k)) {
+            Some("already_invited")
+        } else if keys.iter().any(|k| in_batch.contains_key(k)) {
+            Some("repeated_in_batch")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            duplicates.push(Duplicate {
+                line,
+                full_name: person.full_name.clone(),
+                reason: reason.to_string(),
+            });
+            continue;
+        }
+        for key in keys {
+            in_batch.insert(key, line);
+        }
+        let (row, _token) = participants::prepare(&dialogue.id, &person, Source::Invitation, None);
+        new_invitations.push(NewInvitation {
+            id: new_id(),
+            dialogue_id: dialogue.id.clone(),
+            participant_id: row.id.clone(),
+            status: InvitationStatus::Pending.as_str().to_string(),
+            created_at: at,
+            updated_at: at,
+        });
+        new_people.push(row);
+    }
+    participants::insert_many(conn, &new_people)?;
+    store::insert_many(conn, &new_invitations)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "invitations.add",
+            subject_kind: "dialogue",
+            subject_id: Some(&dialogue.id),
+            dialogue_id: Some(&dialogue.id),
+            detail: Some(format!("{} added, {} duplicates", new_people.len(), duplicates.len())),
+        },
+    )?;
+    Ok(AddResult {
+        created: new_people.len(),
+        duplicates,
+    })
+}
+
+/// The invitation email for one invitee, with a fresh link token (the stored one is only
+/// a hash, and this invitee has not been given a link yet — or is being given a new one).
+fn queue_invitation(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    invitation: &Invitation,
+    person: &Participant,
+    dedupe_key: String,
+) -> Result<bool, AppError> {
+    let Some(email) = person.email.clone() else {
+        return Ok(false);
+    };
+    let token = participants::rotate_token(conn, &person.id)?;
+    let link = mailing.settings.link(&format!("/p/{token}"));
+    let lang = person.lang();
+    let base = notify::context_for(mailing, dialogue, person, &link);
+    let domain = mailing.settings.base_url.host_str().unwrap_or("localhost");
+    let ics = invitation_event(
+        dialogue,
+        &IcsFacts {
+            uid: &format!("{}@{domain}", invitation.id),
+            organizer_name: &dialogue.host_unit,
+            organizer_email: &mailing.settings.mail_from.email.to_string(),
+            attendee_name: &person.full_name,
+            attendee_email: &email,
+            link: &link,
+            reminder_text: &lang.text("email.reminder_alarm"),
+        },
+    );
+    let attachment = Attachment::new("hoi-nghi-doi-thoai.ics", "text/calendar; charset=utf-8; method=REQUEST", ics.as_bytes());
+    let queued = notify::queue(
+        conn,
+        mailing,
+        person,
+        Notice {
+            kind: "invitation",
+            template: "invitation",
+            context: base,
+            attachments: vec![attachment],
+            dedupe_key: Some(dedupe_key),
+            subject_ref: Some(("invitation", invitation.id.clone())),
+        },
+    )?;
+    if queued {
+        store::set_status(conn, &invitation.id, InvitationStatus::Queued)?;
+    }
+    Ok(queued)
+}
+
+/// Queues one email per invitee with an address who was never sent one. Repeating it
+/// queues nothing twice.
+pub fn send_all(conn: &mut DbConnection, mailing: Mailing<'_>, dialogue: &Dialogue, actor: &Actor) -> Result<usize, AppError> {
+    if !matches!(dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress) {
+        return Err(AppError::Conflict("dialogue_not_open"));
+    }
+    let mut queued = 0;
+    for (invitation, person) in store::unsent_with_email(conn, &dialogue.id)? {
+        if queue_invitation(conn, mailing, dialogue, &invitation, &person, format!("invitation:{}", invitation.id))? {
+            queued += 1;
+        }
+    }
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "invitations.send",
+            subject_kind: "dialogue",
+            subject_id: Some(&dialogue.id),
+            dialogue_id: Some(&dialogue.id),
+            detail: Some(format!("{queued} queued")),
+        },
+    )?;
+    Ok(queued)
+}
+
+/// Sends one invitation again (after a failure, or on request). The new email carries a new
+/// link; the short code stays the same.
+pub fn resend(conn: &mut DbConnection, mailing: Mailing<'_>, invitation_id: &str) -> Result<Invitation, AppError> {
+    let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
+    let dialogue = dialogues::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
+    if !matches!(dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress) {
+        return Err(AppError::Conflict("dialogue_not_open"));
+    }
+    if person.email.is_none() {
+        return Err(AppError::Conflict("no_email"));
+    }
+    let key = format!("invitation:{}:again:{}", invitation.id, new_id());
+    queue_invitation(conn, mailing, &dialogue, &invitation, &person, key)?;
+    Ok(store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?.0)
+}
+
+/// A new link and code for the invitee; the old ones stop working at once.
+pub fn reissue(conn: &mut DbConnection, invitation_id: &str, actor: &Actor) -> Result<(Participant, String), AppError> {
+    let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
+    let (token, _code) = participants::reissue(conn, &person.id)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "participant.reissue",
+            subject_kind: "participant",
+            subject_id: Some(&person.id),
+            dialogue_id: Some(&invitation.dialogue_id),
+            detail: None,
+        },
+    )?;
+    let person = participants::find(conn, &person.id)?.ok_or(AppError::NotFound)?;
+    Ok((person, token))
+}
+
+/// The participant's answer. Accepting takes a seat (or a waitlist place); declining gives
+/// back a seat already held.
+pub fn respond(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    participant: &Participant,
+    accept: bool,
+) -> Result<(Invitation, Option<Registration>), AppError> {
+    let invitation = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::Conflict("no_invitation"))?;
+    let dialogue = dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    registrations::ensure_accepting(&dialogue)?;
+    let registration = if accept {
+        store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
+        Some(registrations::register(conn, mailing, &dialogue, participant)?)
+    } else {
+        store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
+        match crate::registrations::store::find_by_participant(conn, &participant.id)? {
+            Some(r) if r.status() != crate::registrations::model::RegistrationStatus::Cancelled => {
+                Some(registrations::cancel(conn, mailing, &dialogue, participant)?)
+            }
+            other => other,
+        }
+    };
+    let invitation = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::NotFound)?;
+    Ok((invitation, registration))
+}
+
+/// Queues reminders to accepted invitees of dialogues starting within `lead`. Each is
+/// reminded once.
+pub fn queue_reminders(conn: &mut DbConnection, mailing: Mailing<'_>, lead: chrono::Duration) -> Result<usize, AppError> {
+    let soon = dialogues::starting_between(conn, now(), now() + lead)?;
+    if soon.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<String> = soon.iter().map(|d| d.id.clone()).collect();
+    let mut queued = 0;
+    for (invitation, person) in store::due_for_reminder(conn, &ids)? {
+        let Some(dialogue) = soon.iter().find(|d| d.id == invitation.dialogue_id) else {
+            continue;
+        };
+        let link = notify::code_link(mailing.settings, &person);
+        let ctx = notify::context_for(mailing, dialogue, &person, &link);
+        notify::queue(
+            conn,
+            mailing,
+            &person,
+            Notice {
+                kind: "reminder",
+                template: "reminder",
+                context: context! { ..ctx },
+                attachments: Vec::new(),
+                dedupe_key: Some(format!("reminder:{}", invitation.id)),
+                subject_ref: None,
+            },
+        )?;
+        store::mark_reminded(conn, &invitation.id)?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// Outbox hook: the invitation email was delivered.
+pub fn on_email_sent(conn: &mut DbConnection, invitation_id: &str, _detail: &str) -> Result<(), AppError> {
+    Ok(store::mark_sent(conn, invitation_id)?)
+}
+
+/// Outbox hook: the invitation email cannot be delivered.
+pub fn on_email_failed(conn: &mut DbConnection, invitation_id: &str, reason: &str) -> Result<(), AppError> {
+    Ok(store::mark_failed(conn, invitation_id, reason)?)
+}
+
+/// Writes the audit entry for a view of invitees' personal data.
+pub fn audit_view(conn: &mut DbConnection, dialogue_id: &str, user_id: &str, what: &str) -> Result<(), AppError> {
+    audit::record(
+        conn,
+        Entry {
+            actor: &Actor::User(user_id.to_string()),
+            action: what,
+            subject_kind: "dialogue",
+            subject_id: Some(dialogue_id),
+            dialogue_id: Some(dialogue_id),
+            detail: None,
+        },
+    )?;
+    Ok(())
+}
+
+/// Whether a participant row belongs to this table; used by tests of privacy rules.
+pub fn participant_count(conn: &mut DbConnection, dialogue_id: &str) -> Result<i64, AppError> {
+    use diesel::prelude::*;
+    Ok(participants_table::table
+        .filter(participants_table::dialogue_id.eq(dialogue_id))
+        .count()
+        .get_result(conn)?)
+}

@@ -1,0 +1,62 @@
+//! A participant's identity: the link token or the short code, as a bearer credential.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+
+use super::model::{Participant, normalize_code};
+use super::store;
+use crate::auth::secrets;
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The participant a credential (link token or short code) belongs to.
+pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Participant>, AppError> {
+    let credential = credential.trim();
+    if credential.is_empty() {
+        return Ok(None);
+    }
+    let found = match normalize_code(credential) {
+        Some(code) if credential.len() <= 16 => store::find_by_code(conn, &code)?,
+        _ => store::find_by_token_hash(conn, &secrets::hash_token(credential))?,
+    };
+    Ok(found)
+}
+
+/// A participant signed in by `Authorization: Bearer <link token or code>`.
+pub struct ParticipantAuth(pub Participant);
+
+impl FromRequest for ParticipantAuth {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<ParticipantAuth, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let credential = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_string);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
+        Box::pin(async move {
+            let credential = credential.ok_or(AppError::Unauthorized)?;
+            let state = state.ok_or_else(|| AppError::unexpected("application state missing"))?;
+            let found = state.db.read(move |conn| resolve(conn, &credential)).await?;
+            match found {
+                Some(participant) => Ok(ParticipantAuth(participant)),
+                None => {
+                    // Only failures count, so a participant's own phone is never slowed down.
+                    state
+                        .code_limiter
+                        .check(crate::ratelimit::client_ip(&req, state.settings.trusted_proxy))?;
+                    Err(AppError::Unauthorized)
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,309 @@
+//! Participants: the people invited to or registered for a dialogue, their group, and the
+//! two credentials each has — a long link token (stored hashed) and a short code that a
+//! person can type from paper.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::participants;
+use crate::error::{FieldError, FieldErrors};
+use crate::i18n::Lang;
+use crate::text;
+
+/// The participant groups of API.md. Sensitive: shown to organizers only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    CompletedSentence,
+    CommunitySentence,
+    DrugRehabilitation,
+    FamilyMember,
+    AgencyRepresentative,
+    BusinessRepresentative,
+    MassOrganization,
+    Press,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 9] = [
+        Category::CompletedSentence,
+        Category::CommunitySentence,
+        Category::DrugRehabilitation,
+        Category::FamilyMember,
+        Category::AgencyRepresentative,
+        Category::BusinessRepresentative,
+        Category::MassOrganization,
+        Category::Press,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::CompletedSentence => "completed_sentence",
+            Category::CommunitySentence => "community_sentence",
+            Category::DrugRehabilitation => "drug_rehabilitation",
+            Category::FamilyMember => "family_member",
+            Category::AgencyRepresentative => "agency_representative",
+            Category::BusinessRepresentative => "business_representative",
+            Category::MassOrganization => "mass_organization",
+            Category::Press => "press",
+            Category::Other => "other",
+        }
+    }
+
+    /// The code, or — for spreadsheets typed by hand — the Vietnamese or English label,
+    /// ignoring case and accents.
+    pub fn parse(raw: &str) -> Result<Category, FieldError> {
+        let wanted = text::fold(raw);
+        Category::ALL
+            .into_iter()
+            .find(|c| {
+                c.as_str() == raw.trim()
+                    || text::fold(&Lang::Vi.text(&format!("category.{}", c.as_str()))) == wanted
+                    || text::fold(&Lang::En.text(&format!("category.{}", c.as_str()))) == wanted
+            })
+            .ok_or(FieldError::new("invalid_choice"))
+    }
+}
+
+/// Where a participant came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Invitation,
+    SelfRegistration,
+    WalkIn,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Invitation => "invitation",
+            Source::SelfRegistration => "self_registration",
+            Source::WalkIn => "walk_in",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = participants)]
+pub struct Participant {
+    pub id: String,
+    pub dialogue_id: String,
+    pub full_name: String,
+    pub name_key: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub category: String,
+    pub address: Option<String>,
+    pub language: String,
+    pub source: String,
+    pub token_hash: String,
+    pub code: String,
+    pub consent_at: Option<NaiveDateTime>,
+    pub consent_purpose: Option<String>,
+    pub purged_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Participant {
+    pub fn lang(&self) -> Lang {
+        Lang::parse(&self.language).unwrap_or_default()
+    }
+
+    /// `Name <address>` for the email's To header.
+    pub fn recipient(&self) -> Option<String> {
+        self.email.as_ref().map(|email| {
+            let name = self.full_name.replace(['"', '<', '>', '\\'], "");
+            format!("\"{name}\" <{email}>")
+        })
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = participants)]
+pub struct NewParticipant {
+    pub id: String,
+    pub dialogue_id: String,
+    pub full_name: String,
+    pub name_key: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub category: String,
+    pub address: Option<String>,
+    pub language: String,
+    pub source: String,
+    pub token_hash: String,
+    pub code: String,
+    pub consent_at: Option<NaiveDateTime>,
+    pub consent_purpose: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One person to invite or register, as sent by a client.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct PersonInput {
+    pub full_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// One of the participant group codes.
+    pub category: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    /// `vi` (default) or `en`: the language of this person's emails.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// A person whose details passed every rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub full_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub category: Category,
+    pub address: Option<String>,
+    pub language: Lang,
+}
+
+impl PersonInput {
+    /// Checks each field; errors are recorded under `prefix` + field name.
+    pub fn parse(&self, prefix: &str, errors: &mut FieldErrors) -> Option<Person> {
+        let name = |f: &str| format!("{prefix}{f}");
+        let full_name = errors.take(&name("full_name"), text::required(&self.full_name, 200));
+        let email = errors.take(&name("email"), text::optional_email(self.email.as_deref()));
+        let phone = errors.take(&name("phone"), text::optional_phone(self.phone.as_deref()));
+        let category = errors.take(&name("category"), Category::parse(&self.category));
+        let address = errors.take(&name("address"), text::optional(self.address.as_deref(), 300));
+        let language = match self.language.as_deref().map(str::trim) {
+            None | Some("") => Some(Lang::Vi),
+            Some(code) => errors.take(&name("language"), Lang::parse(code).ok_or(FieldError::new("invalid_choice"))),
+        };
+        Some(Person {
+            full_name: full_name?,
+            email: email?,
+            phone: phone?,
+            category: category?,
+            address: address?,
+            language: language?,
+        })
+    }
+}
+
+impl Person {
+    /// What makes two entries the same person in one dialogue: the same email, or the same
+    /// name (ignoring case and accents) with the same phone number.
+    pub fn identity_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(email) = &self.email {
+            keys.push(format!("email:{email}"));
+        }
+        if let Some(phone) = &self.phone {
+            keys.push(format!("name+phone:{}|{}", text::fold(&self.full_name), text::phone_digits(phone)));
+        }
+        keys
+    }
+}
+
+/// Identity keys of a stored participant, matching `Person::identity_keys`.
+pub fn stored_identity_keys(email: Option<&str>, name_key: &str, phone: Option<&str>) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(email) = email {
+        keys.push(format!("email:{email}"));
+    }
+    if let Some(phone) = phone {
+        keys.push(format!("name+phone:{name_key}|{}", text::phone_digits(phone)));
+    }
+    keys
+}
+
+/// Letters and digits nobody confuses when reading aloud or copying: no 0/O, 1/I/L.
+const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+const CODE_LENGTH: usize = 9;
+
+/// A new short code, grouped in threes for reading aloud: `K7M-4PX-Q9R`.
+pub fn new_code() -> String {
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> = (0..CODE_LENGTH)
+        .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
+        .collect();
+    chars.chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// A typed code in its stored form: case, spaces and dashes do not matter.
+pub fn normalize_code(raw: &str) -> Option<String> {
+    let compact: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if compact.len() != CODE_LENGTH || !compact.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+        return None;
+    }
+    Some(format!("{}-{}-{}", &compact[0..3], &compact[3..6], &compact[6..9]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_grouped_and_avoid_ambiguous_characters() {
+        for _ in 0..200 {
+            let code = new_code();
+            assert_eq!(code.len(), 11);
+            assert_eq!(code.matches('-').count(), 2);
+            assert!(!code.contains(['0', 'O', '1', 'I', 'L']), "{code}");
+            assert_eq!(normalize_code(&code).as_deref(), Some(code.as_str()));
+        }
+    }
+
+    #[test]
+    fn typed_codes_are_forgiving_about_case_spaces_and_dashes() {
+        assert_eq!(normalize_code(" k7m 4px q9r ").as_deref(), Some("K7M-4PX-Q9R"));
+        assert_eq!(normalize_code("K7M4PXQ9R").as_deref(), Some("K7M-4PX-Q9R"));
+        assert_eq!(normalize_code("K7M-4PX-Q9"), None);
+        assert_eq!(normalize_code("O7M-4PX-Q9R"), None);
+    }
+
+    #[test]
+    fn categories_accept_codes_and_labels() {
+        assert_eq!(Category::parse("completed_sentence").unwrap(), Category::CompletedSentence);
+        assert_eq!(
+            Category::parse("Người chấp hành xong hình phạt tù").unwrap(),
+            Category::CompletedSentence
+        );
+        assert_eq!(Category::parse("nguoi chap hanh xong hinh phat tu").unwrap(), Category::CompletedSentence);
+        assert_eq!(Category::parse("press").unwrap(), Category::Press);
+        assert!(Category::parse("prisoner").is_err());
+    }
+
+    #[test]
+    fn the_same_email_or_name_and_phone_is_the_same_person() {
+        let mut errors = FieldErrors::new();
+        let a = PersonInput {
+            full_name: "Nguyễn Văn Ánh".into(),
+            phone: Some("0901 234 567".into()),
+            category: "other".into(),
+            ..PersonInput::default()
+        }
+        .parse("", &mut errors)
+        .unwrap();
+        let b = PersonInput {
+            full_name: "nguyen van anh".into(),
+            phone: Some("0901.234.567".into()),
+            category: "press".into(),
+            ..PersonInput::default()
+        }
+        .parse("", &mut errors)
+        .unwrap();
+        assert!(a.identity_keys().iter().any(|k| b.identity_keys().contains(k)));
+    }
+}

@@ -1,0 +1,84 @@
+//! Emails to participants: the facts every one of them carries (the dialogue, the personal
+//! link and code), rendered in the participant's language and queued in the caller's
+//! transaction.
+
+use chrono::{Datelike, Timelike};
+use minijinja::{Value, context};
+
+use super::model::Participant;
+use crate::config::Settings;
+use crate::db::DbConnection;
+use crate::dialogues::model::Dialogue;
+use crate::error::AppError;
+use crate::jobs::outbox::{self, NewEmail};
+use crate::mail::Attachment;
+use crate::web::Templates;
+
+/// What rendering and queueing a participant's email needs.
+#[derive(Clone, Copy)]
+pub struct Mailing<'a> {
+    pub templates: &'a Templates,
+    pub settings: &'a Settings,
+}
+
+/// "14:00, Thứ Hai, 30/11/2026" in the dialogue's zone and the reader's language.
+pub fn local_time(dialogue: &Dialogue, at: chrono::NaiveDateTime, lang: crate::i18n::Lang) -> String {
+    let t = dialogue.local(at);
+    let weekday = lang.text(&format!("date.weekday_{}", t.weekday().num_days_from_monday()));
+    format!("{:02}:{:02}, {weekday}, {:02}/{:02}/{}", t.hour(), t.minute(), t.day(), t.month(), t.year())
+}
+
+/// The context every participant email shares. `link` is the personal page's address.
+pub fn context_for(mailing: Mailing<'_>, dialogue: &Dialogue, participant: &Participant, link: &str) -> Value {
+    let lang = participant.lang();
+    context! {
+        lang => lang.code(),
+        name => &participant.full_name,
+        title => &dialogue.title,
+        host_unit => &dialogue.host_unit,
+        venue => &dialogue.venue,
+        starts => local_time(dialogue, dialogue.starts_at, lang),
+        ends => local_time(dialogue, dialogue.ends_at, lang),
+        deadline => dialogue.question_deadline.map(|t| local_time(dialogue, t, lang)),
+        link => link,
+        code => &participant.code,
+        code_page => mailing.settings.link("/p"),
+    }
+}
+
+/// The personal page reached with the short code (for emails written after the link
+/// token was handed out, which is stored only as a hash).
+pub fn code_link(settings: &Settings, participant: &Participant) -> String {
+    settings.link(&format!("/p/{}", participant.code))
+}
+
+pub struct Notice<'a> {
+    pub kind: &'static str,
+    pub template: &'a str,
+    pub context: Value,
+    pub attachments: Vec<Attachment>,
+    pub dedupe_key: Option<String>,
+    pub subject_ref: Option<(&'static str, String)>,
+}
+
+/// Renders and queues one email to the participant; does nothing when they have no email.
+pub fn queue(conn: &mut DbConnection, mailing: Mailing<'_>, participant: &Participant, notice: Notice<'_>) -> Result<bool, AppError> {
+    let Some(recipient) = participant.recipient() else {
+        return Ok(false);
+    };
+    let email = mailing.templates.email(notice.template, notice.context)?;
+    let queued = outbox::enqueue(
+        conn,
+        NewEmail {
+            kind: notice.kind,
+            recipient,
+            subject: email.subject,
+            body_text: email.text,
+            body_html: email.html,
+            attachments: notice.attachments,
+            dedupe_key: notice.dedupe_key,
+            subject_ref: notice.subject_ref,
+        },
+    )?;
+    Ok(queued.is_some())
+}

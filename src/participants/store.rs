@@ -1,0 +1,121 @@
+//! Queries on `participants`.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{NewParticipant, Participant, Person, Source, new_code, stored_identity_keys};
+use crate::auth::secrets;
+use crate::db::schema::participants;
+use crate::db::{DbConnection, new_id, now};
+use crate::text;
+
+/// A new participant row and the link token to give them (the row keeps only its hash).
+pub fn prepare(
+    dialogue_id: &str,
+    person: &Person,
+    source: Source,
+    consent: Option<(NaiveDateTime, &str)>,
+) -> (NewParticipant, String) {
+    let token = secrets::new_token();
+    let at = now();
+    let row = NewParticipant {
+        id: new_id(),
+        dialogue_id: dialogue_id.to_string(),
+        full_name: person.full_name.clone(),
+        name_key: text::fold(&person.full_name),
+        email: person.email.clone(),
+        phone: person.phone.clone(),
+        category: person.category.as_str().to_string(),
+        address: person.address.clone(),
+        language: person.language.code().to_string(),
+        source: source.as_str().to_string(),
+        token_hash: secrets::hash_token(&token),
+        code: new_code(),
+        consent_at: consent.map(|(at, _)| at),
+        consent_purpose: consent.map(|(_, purpose)| purpose.to_string()),
+        created_at: at,
+        updated_at: at,
+    };
+    (row, token)
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NewParticipant) -> QueryResult<()> {
+    diesel::insert_into(participants::table).values(row).execute(conn).map(|_| ())
+}
+
+/// Inserts many rows; PostgreSQL gets them in multi-row statements, SQLite one by one
+/// (inside the caller's transaction, which is just as fast there).
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewParticipant]) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(participants::table).values(chunk).execute(pg)?;
+            }
+        }
+        DbConnection::Sqlite(lite) => {
+            for row in rows {
+                diesel::insert_into(participants::table).values(row).execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Participant>> {
+    participants::table.find(id).select(Participant::as_select()).first(conn).optional()
+}
+
+pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Participant>> {
+    participants::table
+        .filter(participants::token_hash.eq(token_hash))
+        .filter(participants::purged_at.is_null())
+        .select(Participant::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Participant>> {
+    participants::table
+        .filter(participants::code.eq(code))
+        .filter(participants::purged_at.is_null())
+        .select(Participant::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The identity keys (email; name and phone) of everyone already in the dialogue.
+pub fn identity_keys(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<HashSet<String>> {
+    let rows: Vec<(Option<String>, String, Option<String>)> = participants::table
+        .filter(participants::dialogue_id.eq(dialogue_id))
+        .select((participants::email, participants::name_key, participants::phone))
+        .load(conn)?;
+    Ok(rows
+        .iter()
+        .flat_map(|(email, name_key, phone)| stored_identity_keys(email.as_deref(), name_key, phone.as_deref()))
+        .collect())
+}
+
+/// Gives the participant a new link token and code; the old ones stop working at once.
+pub fn reissue(conn: &mut DbConnection, id: &str) -> QueryResult<(String, String)> {
+    let token = secrets::new_token();
+    let code = new_code();
+    diesel::update(participants::table.find(id))
+        .set((
+            participants::token_hash.eq(secrets::hash_token(&token)),
+            participants::code.eq(&code),
+            participants::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok((token, code))
+}
+
+/// A new link token only (the short code stays); returns the token to put in an email.
+pub fn rotate_token(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
+    let token = secrets::new_token();
+    diesel::update(participants::table.find(id))
+        .set((participants::token_hash.eq(secrets::hash_token(&token)), participants::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(token)
+}

@@ -1,0 +1,105 @@
+//! Registrations and their statuses.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::schema::registrations;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationStatus {
+    Registered,
+    Waitlisted,
+    Cancelled,
+    CheckedIn,
+}
+
+impl RegistrationStatus {
+    pub const ALL: [RegistrationStatus; 4] = [
+        RegistrationStatus::Registered,
+        RegistrationStatus::Waitlisted,
+        RegistrationStatus::Cancelled,
+        RegistrationStatus::CheckedIn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationStatus::Registered => "registered",
+            RegistrationStatus::Waitlisted => "waitlisted",
+            RegistrationStatus::Cancelled => "cancelled",
+            RegistrationStatus::CheckedIn => "checked_in",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RegistrationStatus> {
+        RegistrationStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Holds a seat: counts against the dialogue's capacity.
+    pub fn holds_seat(self) -> bool {
+        matches!(self, RegistrationStatus::Registered | RegistrationStatus::CheckedIn)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = registrations)]
+pub struct Registration {
+    pub id: String,
+    pub dialogue_id: String,
+    pub participant_id: String,
+    pub status: String,
+    pub queued_at: NaiveDateTime,
+    pub promoted_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub checked_in_at: Option<NaiveDateTime>,
+    pub checked_in_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Registration {
+    pub fn status(&self) -> RegistrationStatus {
+        RegistrationStatus::parse(&self.status).unwrap_or(RegistrationStatus::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = registrations)]
+pub struct NewRegistration {
+    pub id: String,
+    pub dialogue_id: String,
+    pub participant_id: String,
+    pub status: String,
+    pub queued_at: NaiveDateTime,
+    pub checked_in_at: Option<NaiveDateTime>,
+    pub checked_in_by: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A registration as the API returns it (no personal details).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegistrationView {
+    pub id: String,
+    pub participant_id: String,
+    pub status: RegistrationStatus,
+    /// Place in the waitlist (1 = next to get a seat), for waitlisted registrations.
+    pub waitlist_position: Option<i64>,
+    pub registered_at: chrono::DateTime<chrono::Utc>,
+    pub checked_in_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl RegistrationView {
+    pub fn of(r: &Registration, waitlist_position: Option<i64>) -> RegistrationView {
+        RegistrationView {
+            id: r.id.clone(),
+            participant_id: r.participant_id.clone(),
+            status: r.status(),
+            waitlist_position,
+            registered_at: r.created_at.and_utc(),
+            checked_in_at: r.checked_in_at.map(|t| t.and_utc()),
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Seats, the waitlist and the door: the operations the API, the pages and the invitations
+//! share. Each runs inside the caller's transaction, with the dialogue's row locked, so a
+//! seat is never given twice and a freed seat goes to the next person in the same commit.
+
+use std::collections::BTreeMap;
+
+use minijinja::context;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{NewRegistration, Registration, RegistrationStatus};
+use super::{store, ticket};
+use crate::audit::{self, Actor, Entry};
+use crate::db::{DbConnection, new_id, now};
+use crate::dialogues::model::{Dialogue, DialogueStatus};
+use crate::dialogues::store as dialogues;
+use crate::error::AppError;
+use crate::mail::Attachment;
+use crate::participants::model::{Category, Participant, normalize_code};
+use crate::participants::notify::{self, Mailing, Notice};
+use crate::participants::store as participants;
+
+/// Registration and check-in are possible while the dialogue is open or under way.
+pub fn ensure_accepting(dialogue: &Dialogue) -> Result<(), AppError> {
+    match dialogue.status() {
+        DialogueStatus::Open | DialogueStatus::InProgress => Ok(()),
+        _ => Err(AppError::Conflict("dialogue_not_open")),
+    }
+}
+
+/// Gives the participant a seat, or a place on the waitlist when the dialogue is full, and
+/// emails them which. Registering someone already registered changes nothing.
+pub fn register(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+) -> Result<Registration, AppError> {
+    ensure_accepting(dialogue)?;
+    dialogues::lock(conn, &dialogue.id)?;
+    let existing = store::find_by_participant(conn, &participant.id)?;
+    if let Some(current) = &existing {
+        if current.status() != RegistrationStatus::Cancelled {
+            return Ok(current.clone());
+        }
+    }
+    let seated = store::count_seated(conn, &dialogue.id)?;
+    let status = if seated < i64::from(dialogue.capacity) {
+        RegistrationStatus::Registered
+    } else {
+        RegistrationStatus::Waitlisted
+    };
+    let id = match existing {
+        Some(cancelled) => {
+            store::requeue(conn, &cancelled.id, status)?;
+            cancelled.id
+        }
+        None => {
+            let at = now();
+            let row = NewRegistration {
+                id: new_id(),
+                dialogue_id: dialogue.id.clone(),
+                participant_id: participant.id.clone(),
+                status: status.as_str().to_string(),
+                queued_at: at,
+                checked_in_at: None,
+                checked_in_by: None,
+                created_at: at,
+                updated_at: at,
+            };
+            store::insert(conn, &row)?;
+            row.id
+        }
+    };
+    let registration = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
+    let kind = match status {
+        RegistrationStatus::Registered => "registered",
+        _ => "waitlisted",
+    };
+    tell(conn, mailing, dialogue, participant, &registration, kind)?;
+    Ok(registration)
+}
+
+/// Frees the participant's seat (or waitlist place); the first waitlisted person gets the
+/// seat in the same transaction and is told.
+pub fn cancel(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+) -> Result<Registration, AppError> {
+    dialogues::lock(conn, &dialogue.id)?;
+    let registration = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::Conflict("not_registered"))?;
+    match registration.status() {
+        RegistrationStatus::Cancelled => return Ok(registration),
+        RegistrationStatus::CheckedIn => return Err(AppError::Conflict("already_checked_in")),
+        RegistrationStatus::Registered | RegistrationStatus::Waitlisted => {}
+    }
+    store::set_status(conn, &registration.id, RegistrationStatus::Cancelled)?;
+    fill_free_seats(conn, mailing, dialogue)?;
+    store::find(conn, &registration.id)?.ok_or(AppError::NotFound)
+}
+
+/// Promotes waitlisted people, first come first served, while seats are free.
+pub fn fill_free_seats(conn: &mut DbConnection, mailing: Mailing<'_>, dialogue: &Dialogue) -> Result<usize, AppError> {
+    let free = i64::from(dialogue.capacity) - store::count_seated(conn, &dialogue.id)?;
+    if free <= 0 {
+        return Ok(0);
+    }
+    let waiting = store::waitlist(conn, &dialogue.id)?;
+    let mut promoted = 0;
+    for registration in waiting.into_iter().take(usize::try_from(free).unwrap_or(0)) {
+        store::promote(conn, &registration.id)?;
+        if let Some(person) = participants::find(conn, &registration.participant_id)? {
+            tell(conn, mailing, dialogue, &person, &registration, "promoted")?;
+        }
+        promoted += 1;
+    }
+    Ok(promoted)
+}
+
+/// Emails a registration's news: `registered`, `waitlisted` or `promoted` (with the ticket
+/// for the two that hold a seat).
+fn tell(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+    registration: &Registration,
+    kind: &'static str,
+) -> Result<(), AppError> {
+    if participant.email.is_none() {
+        return Ok(());
+    }
+    let link = notify::code_link(mailing.settings, participant);
+    let base = notify::context_for(mailing, dialogue, participant, &link);
+    let with_ticket = kind != "waitlisted";
+    let attachments = if with_ticket {
+        let mut qr = Attachment::new("ve-moi.png", "image/png", &ticket::qr_png(&participant.code)?);
+        qr.inline_id = Some("ticket".into());
+        vec![qr]
+    } else {
+        Vec::new()
+    };
+    let position = store::waitlist_position(conn, registration)?;
+    notify::queue(
+        conn,
+        mailing,
+        participant,
+        Notice {
+            kind: "registration",
+            template: "registration",
+            context: context! { ..base, ..context! { kind => kind, ticket => with_ticket, position => position } },
+            attachments,
+            dedupe_key: Some(format!("registration:{}:{kind}:{}", registration.id, registration.updated_at.and_utc().timestamp_micros())),
+            subject_ref: Some(("registration", registration.id.clone())),
+        },
+    )?;
+    Ok(())
+}
+
+/// The result of a scan or a typed code at the door.
+pub struct CheckIn {
+    pub registration: Registration,
+    pub participant: Participant,
+    pub already_checked_in: bool,
+}
+
+/// Checks in the holder of `code` (the ticket's QR payload or the typed short code).
+/// A second scan changes nothing and says when the first was.
+pub fn check_in(conn: &mut DbConnection, dialogue: &Dialogue, code: &str, staff_id: &str) -> Result<CheckIn, AppError> {
+    ensure_accepting(dialogue)?;
+    let code = normalize_code(code).ok_or(AppError::Conflict("unknown_code"))?;
+    let participant = participants::find_by_code(conn, &code)?
+        .filter(|p| p.dialogue_id == dialogue.id)
+        .ok_or(AppError::Conflict("unknown_code"))?;
+    let registration = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::Conflict("not_registered"))?;
+    match registration.status() {
+        RegistrationStatus::CheckedIn => Ok(CheckIn {
+            registration,
+            participant,
+            already_checked_in: true,
+        }),
+        RegistrationStatus::Registered => {
+            store::check_in(conn, &registration.id, Some(staff_id))?;
+            audit::record(
+                conn,
+                Entry {
+                    actor: &Actor::User(staff_id.to_string()),
+                    action: "registration.check_in",
+                    subject_kind: "registration",
+                    subject_id: Some(&registration.id),
+                    dialogue_id: Some(&dialogue.id),
+                    detail: None,
+                },
+            )?;
+            Ok(CheckIn {
+                registration: store::find(conn, &registration.id)?.ok_or(AppError::NotFound)?,
+                participant,
+                already_checked_in: false,
+            })
+        }
+        RegistrationStatus::Waitlisted => Err(AppError::Conflict("waitlisted")),
+        RegistrationStatus::Cancelled => Err(AppError::Conflict("registration_cancelled")),
+    }
+}
+
+/// Registers someone who came to the door without registering, and checks them in.
+pub fn walk_in(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    person: &crate::participants::model::Person,
+    staff_id: &str,
+) -> Result<(Registration, Participant), AppError> {
+    ensure_accepting(dialogue)?;
+    let keys = participants::identity_keys(conn, &dialogue.id)?;
+    if person.identity_keys().iter().any(|k| keys.contains(k)) {
+        return Err(AppError::Conflict("already_registered"));
+    }
+    let (row, _token) = participants::prepare(
+        &dialogue.id,
+        person,
+        crate::participants::model::Source::WalkIn,
+        Some((now(), "attendance at the door")),
+    );
+    participants::insert(conn, &row)?;
+    let at = now();
+    let registration = NewRegistration {
+        id: new_id(),
+        dialogue_id: dialogue.id.clone(),
+        participant_id: row.id.clone(),
+        status: RegistrationStatus::CheckedIn.as_str().to_string(),
+        queued_at: at,
+        checked_in_at: Some(at),
+        checked_in_by: Some(staff_id.to_string()),
+        created_at: at,
+        updated_at: at,
+    };
+    store::insert(conn, &registration)?;
+    let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
+    let registration = store::find(conn, &registration.id)?.ok_or(AppError::NotFound)?;
+    Ok((registration, participant))
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct CategoryCounts {
+    pub invited: i64,
+    pub registered: i64,
+    pub checked_in: i64,
+}
+
+/// Attendance as API.md describes it. `registered` counts everyone holding a seat
+/// (checked in or not); `checked_in` those who came.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Attendance {
+    pub invited: i64,
+    pub accepted: i64,
+    pub declined: i64,
+    pub registered: i64,
+    pub waitlisted: i64,
+    pub checked_in: i64,
+    pub capacity: i64,
+    pub by_category: BTreeMap<String, CategoryCounts>,
+}
+
+/// Counts registrations per status and group; the invitation counts come from the caller.
+pub fn attendance(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    invited_by_category: &BTreeMap<String, i64>,
+    accepted: i64,
+    declined: i64,
+) -> Result<Attendance, AppError> {
+    let counts = store::counts_by_category(conn, &dialogue.id)?;
+    let mut result = Attendance {
+        accepted,
+        declined,
+        capacity: i64::from(dialogue.capacity),
+        ..Attendance::default()
+    };
+    for category in Category::ALL {
+        let code = category.as_str().to_string();
+        let n = |status: RegistrationStatus| counts.get(&(code.clone(), status.as_str().to_string())).copied().unwrap_or(0);
+        let entry = CategoryCounts {
+            invited: invited_by_category.get(&code).copied().unwrap_or(0),
+            registered: n(RegistrationStatus::Registered) + n(RegistrationStatus::CheckedIn),
+            checked_in: n(RegistrationStatus::CheckedIn),
+        };
+        result.invited += entry.invited;
+        result.registered += entry.registered;
+        result.checked_in += entry.checked_in;
+        result.waitlisted += n(RegistrationStatus::Waitlisted);
+        result.by_category.insert(code, entry);
+    }
+    Ok(result)
+}

@@ -1,0 +1,159 @@
+//! Queries on `registrations`.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::model::{NewRegistration, Registration, RegistrationStatus};
+use crate::db::DbConnection;
+use crate::db::schema::{participants, registrations};
+use crate::participants::model::Participant;
+
+pub fn insert(conn: &mut DbConnection, row: &NewRegistration) -> QueryResult<()> {
+    diesel::insert_into(registrations::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn find_by_participant(conn: &mut DbConnection, participant_id: &str) -> QueryResult<Option<Registration>> {
+    registrations::table
+        .filter(registrations::participant_id.eq(participant_id))
+        .select(Registration::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// People holding a seat: registered or already checked in.
+pub fn count_seated(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i64> {
+    registrations::table
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .filter(registrations::status.eq_any([
+            RegistrationStatus::Registered.as_str(),
+            RegistrationStatus::CheckedIn.as_str(),
+        ]))
+        .count()
+        .get_result(conn)
+}
+
+/// The waitlist, first come first served.
+pub fn waitlist(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<Registration>> {
+    registrations::table
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .filter(registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
+        .order((registrations::queued_at.asc(), registrations::id.asc()))
+        .select(Registration::as_select())
+        .load(conn)
+}
+
+/// The 1-based place of a waitlisted registration.
+pub fn waitlist_position(conn: &mut DbConnection, registration: &Registration) -> QueryResult<Option<i64>> {
+    if registration.status() != RegistrationStatus::Waitlisted {
+        return Ok(None);
+    }
+    let ahead: i64 = registrations::table
+        .filter(registrations::dialogue_id.eq(&registration.dialogue_id))
+        .filter(registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
+        .filter(
+            registrations::queued_at
+                .lt(registration.queued_at)
+                .or(registrations::queued_at.eq(registration.queued_at).and(registrations::id.lt(&registration.id))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(Some(ahead + 1))
+}
+
+pub fn set_status(conn: &mut DbConnection, id: &str, status: RegistrationStatus) -> QueryResult<()> {
+    let at = crate::db::now();
+    let target = registrations::table.find(id);
+    match status {
+        RegistrationStatus::Cancelled => diesel::update(target)
+            .set((registrations::status.eq(status.as_str()), registrations::cancelled_at.eq(at), registrations::updated_at.eq(at)))
+            .execute(conn),
+        _ => diesel::update(target)
+            .set((registrations::status.eq(status.as_str()), registrations::updated_at.eq(at)))
+            .execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// Puts a cancelled registration back in the queue (at the back).
+pub fn requeue(conn: &mut DbConnection, id: &str, status: RegistrationStatus) -> QueryResult<()> {
+    let at = crate::db::now();
+    diesel::update(registrations::table.find(id))
+        .set((
+            registrations::status.eq(status.as_str()),
+            registrations::queued_at.eq(at),
+            registrations::cancelled_at.eq(None::<chrono::NaiveDateTime>),
+            registrations::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn promote(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    let at = crate::db::now();
+    diesel::update(registrations::table.find(id))
+        .set((
+            registrations::status.eq(RegistrationStatus::Registered.as_str()),
+            registrations::promoted_at.eq(at),
+            registrations::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn check_in(conn: &mut DbConnection, id: &str, by: Option<&str>) -> QueryResult<()> {
+    let at = crate::db::now();
+    diesel::update(registrations::table.find(id))
+        .set((
+            registrations::status.eq(RegistrationStatus::CheckedIn.as_str()),
+            registrations::checked_in_at.eq(at),
+            registrations::checked_in_by.eq(by),
+            registrations::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Registration>> {
+    registrations::table.find(id).select(Registration::as_select()).first(conn).optional()
+}
+
+/// Registrations with their people, in queue order, optionally of one status.
+pub fn list(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    status: Option<RegistrationStatus>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<(Registration, Participant)>, i64)> {
+    let mut count = registrations::table
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .into_boxed();
+    let mut page = registrations::table
+        .inner_join(participants::table)
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .into_boxed();
+    if let Some(status) = status {
+        count = count.filter(registrations::status.eq(status.as_str()));
+        page = page.filter(registrations::status.eq(status.as_str()));
+    }
+    let total = count.count().get_result(conn)?;
+    let rows = page
+        .order((registrations::queued_at.asc(), registrations::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select((Registration::as_select(), Participant::as_select()))
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Registration statuses by participant group: `(category, status) → count`.
+pub fn counts_by_category(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<HashMap<(String, String), i64>> {
+    let rows: Vec<(String, String, i64)> = registrations::table
+        .inner_join(participants::table)
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .group_by((participants::category, registrations::status))
+        .select((participants::category, registrations::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(c, s, n)| ((c, s), n)).collect())
+}
