@@ -79,20 +79,43 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(dialogues::pages::update)
         .service(dialogues::pages::change_status)
         .service(agencies::pages::list)
-        .service(agencies::pages::create);
+        .service(agencies::pages::create)
+        .service(invitations::pages::invitations_page)
+        .service(invitations::pages::import_page)
+        .service(invitations::pages::send_page)
+        .service(invitations::pages::resend_page)
+        .service(invitations::pages::reissue_page)
+        .service(invitations::pages::code_page)
+        .service(invitations::pages::personal)
+        .service(invitations::pages::rsvp_page)
+        .service(invitations::pages::cancel_page)
+        .service(invitations::pages::ticket_page)
+        .service(registrations::pages::register_form)
+        .service(registrations::pages::register_submit)
+        .service(registrations::pages::registrations_page)
+        .service(registrations::pages::door_page)
+        .service(registrations::pages::door_check_in)
+        .service(registrations::pages::walk_in_page)
+        .service(registrations::pages::attendance_page);
 }
 
 /// What a capability does when an email about one of its rows is delivered or fails.
 fn outbox_hooks() -> OutboxHooks {
     let mut hooks = OutboxHooks::default();
-    hooks.sent.insert("invitation", invitations::ops::on_email_sent);
-    hooks.failed.insert("invitation", invitations::ops::on_email_failed);
+    hooks
+        .sent
+        .insert("invitation", invitations::ops::on_email_sent);
+    hooks
+        .failed
+        .insert("invitation", invitations::ops::on_email_failed);
     hooks
 }
 
 /// Reminders to accepted invitees before their dialogue starts.
 fn reminders(state: AppState) -> crate::jobs::outbox::Periodic {
-    Arc::new(move |conn| invitations::ops::queue_reminders(conn, state.mailing(), state.settings.reminder_lead))
+    Arc::new(move |conn| {
+        invitations::ops::queue_reminders(conn, state.mailing(), state.settings.reminder_lead)
+    })
 }
 
 #[derive(Serialize, ToSchema)]
@@ -352,6 +375,11 @@ impl Application {
             )
         })?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let mut settings = settings;
+        if !settings.base_url_explicit {
+            // Bound to port 0 (tests, scripts): links must name the port actually in use.
+            settings.base_url.set_port(Some(port)).ok();
+        }
         let state = AppState::new(db.clone(), settings.clone())?;
         let worker = OutboxWorker::new(
             db,

@@ -70,6 +70,8 @@ pub struct Settings {
     pub backend: Backend,
     pub bind: SocketAddr,
     pub base_url: url::Url,
+    /// False when the base URL was derived from the bind address (and may need the real port).
+    pub base_url_explicit: bool,
     pub smtp_url: Option<String>,
     pub mail_dir: PathBuf,
     pub mail_from: lettre::message::Mailbox,
@@ -182,6 +184,7 @@ impl RawSettings {
             backend,
             bind,
             base_url,
+            base_url_explicit: self.base_url.is_some(),
             smtp_url: self.smtp_url.filter(|s| !s.trim().is_empty()),
             mail_dir: PathBuf::from(self.mail_dir),
             mail_from,

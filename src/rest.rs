@@ -58,7 +58,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
 }
 
 /// Reads a whole request body of any type, refusing more than `limit` bytes with 413.
-pub async fn read_body(mut payload: actix_web::web::Payload, limit: usize) -> Result<web::Bytes, AppError> {
+pub async fn read_body(
+    mut payload: actix_web::web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, AppError> {
     use futures_util::StreamExt;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {

@@ -343,4 +343,7 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 // Attendance counts group registrations by status and participant group together.
-diesel::allow_columns_to_appear_in_same_group_by_clause!(participants::category, registrations::status);
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    participants::category,
+    registrations::status
+);

@@ -68,7 +68,8 @@ fn moment(d: &Dialogue, at: NaiveDateTime, lang: Lang) -> String {
     )
 }
 
-fn card(full: &FullDialogue, lang: Lang) -> Value {
+/// A dialogue's facts for templates, with times written for people.
+pub fn card(full: &FullDialogue, lang: Lang) -> Value {
     let d = &full.dialogue;
     context! {
         id => &d.id,
@@ -78,6 +79,7 @@ fn card(full: &FullDialogue, lang: Lang) -> Value {
         parent_unit => &d.parent_unit,
         venue => &d.venue,
         status => &d.status,
+        self_registration => d.self_registration,
         when => when(d, lang),
         deadline => d.question_deadline.map(|t| moment(d, t, lang)),
         next_steps => d.status().next_steps().into_iter().map(DialogueStatus::as_str).collect::<Vec<_>>(),

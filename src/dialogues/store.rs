@@ -177,10 +177,12 @@ pub fn public_statuses() -> Vec<&'static str> {
 /// at a time in.
 pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     match conn {
-        DbConnection::Postgresql(pg) => diesel::sql_query("SELECT id FROM dialogues WHERE id = $1 FOR UPDATE")
-            .bind::<diesel::sql_types::Text, _>(id)
-            .execute(pg)
-            .map(|_| ()),
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query("SELECT id FROM dialogues WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(pg)
+                .map(|_| ())
+        }
         DbConnection::Sqlite(_) => Ok(()),
     }
 }
@@ -194,7 +196,10 @@ pub fn starting_between(
     dialogues::table
         .filter(dialogues::starts_at.ge(from))
         .filter(dialogues::starts_at.lt(until))
-        .filter(dialogues::status.eq_any([DialogueStatus::Open.as_str(), DialogueStatus::InProgress.as_str()]))
+        .filter(dialogues::status.eq_any([
+            DialogueStatus::Open.as_str(),
+            DialogueStatus::InProgress.as_str(),
+        ]))
         .select(Dialogue::as_select())
         .load(conn)
 }

@@ -50,14 +50,20 @@ pub async fn add(
     let id = parse_id(&id)?;
     let mut errors = FieldErrors::new();
     if body.0.invitees.len() > csv_import::MAX_ROWS {
-        errors.add("invitees", FieldError::with_n("too_many", csv_import::MAX_ROWS as i64));
+        errors.add(
+            "invitees",
+            FieldError::with_n("too_many", csv_import::MAX_ROWS as i64),
+        );
     }
     let people: Vec<_> = body
         .0
         .invitees
         .iter()
         .enumerate()
-        .filter_map(|(i, p)| p.parse(&format!("invitees[{i}]."), &mut errors).map(|person| (i, person)))
+        .filter_map(|(i, p)| {
+            p.parse(&format!("invitees[{i}]."), &mut errors)
+                .map(|person| (i, person))
+        })
         .collect();
     errors.into_result()?;
     let actor = Actor::User(staff.user.id);
@@ -100,7 +106,13 @@ pub async fn import(
 }
 
 /// Parses, checks every row, then stores all of them or none. Shared with the pages.
-pub async fn import_csv(state: &AppState, dialogue_id: &str, bytes: &[u8], lang: Lang, user_id: String) -> Result<ops::AddResult, AppError> {
+pub async fn import_csv(
+    state: &AppState,
+    dialogue_id: &str,
+    bytes: &[u8],
+    lang: Lang,
+    user_id: String,
+) -> Result<ops::AddResult, AppError> {
     let rows = csv_import::parse(bytes, lang)?;
     let mut problems = Vec::new();
     let mut people = Vec::with_capacity(rows.len());
@@ -109,7 +121,9 @@ pub async fn import_csv(state: &AppState, dialogue_id: &str, bytes: &[u8], lang:
         match input.parse("", &mut errors) {
             Some(person) if errors.is_empty() => people.push((line, person)),
             _ => {
-                let envelope = AppError::Validation(errors.clone()).envelope(lang, None).error;
+                let envelope = AppError::Validation(errors.clone())
+                    .envelope(lang, None)
+                    .error;
                 for (field, e) in errors.0 {
                     problems.push(crate::error::RowError {
                         line,
@@ -176,7 +190,13 @@ pub async fn list(
         .write(move |conn| {
             dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
             ops::audit_view(conn, &id, &user_id, "invitations.view")?;
-            Ok(store::list(conn, &id, status, paging.offset(), paging.per_page)?)
+            Ok(store::list(
+                conn,
+                &id,
+                status,
+                paging.offset(),
+                paging.per_page,
+            )?)
         })
         .await?;
     let items = rows.iter().map(|(i, p)| InvitationView::of(i, p)).collect();
@@ -197,20 +217,33 @@ pub struct Queued {
     security(("bearer" = []))
 )]
 #[post("/dialogues/{id}/invitations/send")]
-pub async fn send(state: web::Data<AppState>, Organizer(staff): Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn send(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let queued = send_invitations(&state, &id, staff.user.id).await?;
     Ok(HttpResponse::Ok().json(Queued { queued }))
 }
 
-pub async fn send_invitations(state: &AppState, dialogue_id: &str, user_id: String) -> Result<usize, AppError> {
+pub async fn send_invitations(
+    state: &AppState,
+    dialogue_id: &str,
+    user_id: String,
+) -> Result<usize, AppError> {
     let worker_state = state.clone();
     let dialogue_id = dialogue_id.to_string();
     let queued = state
         .db
         .write(move |conn| {
             let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            ops::send_all(conn, worker_state.mailing(), &dialogue, &Actor::User(user_id))
+            ops::send_all(
+                conn,
+                worker_state.mailing(),
+                &dialogue,
+                &Actor::User(user_id),
+            )
         })
         .await?;
     state.outbox.ring();
@@ -225,7 +258,11 @@ pub async fn send_invitations(state: &AppState, dialogue_id: &str, user_id: Stri
     security(("bearer" = []))
 )]
 #[post("/invitations/{id}/resend")]
-pub async fn resend(state: web::Data<AppState>, _organizer: Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn resend(
+    state: web::Data<AppState>,
+    _organizer: Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let st = state.get_ref().clone();
     let view = state
@@ -256,10 +293,17 @@ pub struct Reissued {
     security(("bearer" = []))
 )]
 #[post("/invitations/{id}/reissue")]
-pub async fn reissue(state: web::Data<AppState>, Organizer(staff): Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn reissue(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let actor = Actor::User(staff.user.id);
-    let (person, token) = state.db.write(move |conn| ops::reissue(conn, &id, &actor)).await?;
+    let (person, token) = state
+        .db
+        .write(move |conn| ops::reissue(conn, &id, &actor))
+        .await?;
     Ok(HttpResponse::Ok().json(Reissued {
         code: person.code,
         link: state.settings.link(&format!("/p/{token}")),
@@ -294,8 +338,12 @@ pub struct MeView {
     pub questions: Vec<serde_json::Value>,
 }
 
-pub fn me_view(conn: &mut crate::db::DbConnection, participant: &crate::participants::model::Participant) -> Result<MeView, AppError> {
-    let dialogue = dialogues::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+pub fn me_view(
+    conn: &mut crate::db::DbConnection,
+    participant: &crate::participants::model::Participant,
+) -> Result<MeView, AppError> {
+    let dialogue =
+        dialogues::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
     let invitation = store::find_by_participant(conn, &participant.id)?;
     let registration = match registrations::find_by_participant(conn, &participant.id)? {
         Some(r) => {
@@ -330,8 +378,14 @@ pub fn me_view(conn: &mut crate::db::DbConnection, participant: &crate::particip
     security(("bearer" = []))
 )]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, ParticipantAuth(participant): ParticipantAuth) -> Result<HttpResponse, AppError> {
-    let view = state.db.read(move |conn| me_view(conn, &participant)).await?;
+pub async fn me(
+    state: web::Data<AppState>,
+    ParticipantAuth(participant): ParticipantAuth,
+) -> Result<HttpResponse, AppError> {
+    let view = state
+        .db
+        .read(move |conn| me_view(conn, &participant))
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -361,13 +415,22 @@ pub async fn rsvp(
     let accept = match body.0.response.trim() {
         "accept" => true,
         "decline" => false,
-        _ => return Err(AppError::field("response", FieldError::new("invalid_choice"))),
+        _ => {
+            return Err(AppError::field(
+                "response",
+                FieldError::new("invalid_choice"),
+            ));
+        }
     };
     let view = respond(&state, participant, accept).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-pub async fn respond(state: &AppState, participant: crate::participants::model::Participant, accept: bool) -> Result<MeView, AppError> {
+pub async fn respond(
+    state: &AppState,
+    participant: crate::participants::model::Participant,
+    accept: bool,
+) -> Result<MeView, AppError> {
     let st = state.clone();
     let view = state
         .db
@@ -387,7 +450,9 @@ pub async fn respond(state: &AppState, participant: crate::participants::model::
     security(("bearer" = []))
 )]
 #[get("/me/ticket.png")]
-pub async fn ticket_png(ParticipantAuth(participant): ParticipantAuth) -> Result<HttpResponse, AppError> {
+pub async fn ticket_png(
+    ParticipantAuth(participant): ParticipantAuth,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header(("Cache-Control", "private, no-store"))

@@ -6,7 +6,14 @@ use crate::error::{AppError, RowError};
 use crate::i18n::Lang;
 use crate::participants::model::PersonInput;
 
-const KNOWN: [&str; 6] = ["full_name", "email", "phone", "category", "address", "language"];
+const KNOWN: [&str; 6] = [
+    "full_name",
+    "email",
+    "phone",
+    "category",
+    "address",
+    "language",
+];
 const REQUIRED: [&str; 2] = ["full_name", "category"];
 pub const MAX_ROWS: usize = 20_000;
 
@@ -22,9 +29,16 @@ fn row_error(line: usize, field: &str, code: &str, lang: Lang) -> RowError {
 
 /// Every data row as `(line, person)`, or every problem found (header problems first).
 pub fn parse(bytes: &[u8], lang: Lang) -> Result<Vec<(usize, PersonInput)>, AppError> {
-    let invalid = |rows: Vec<RowError>| AppError::InvalidRows { code: "invalid_csv", rows };
+    let invalid = |rows: Vec<RowError>| AppError::InvalidRows {
+        code: "invalid_csv",
+        rows,
+    };
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
         invalid(vec![row_error(line, "file", "not_utf8", lang)])
     })?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
@@ -68,17 +82,27 @@ pub fn parse(bytes: &[u8], lang: Lang) -> Result<Vec<(usize, PersonInput)>, AppE
         column("address"),
         column("language"),
     );
+    // Lines are counted from byte offsets: the reader's own line counter is off after CRLF.
+    // A record's position may point at the line break before it; skip those first.
+    let bytes = text.as_bytes();
+    let line_at = |byte: u64| {
+        let mut at = usize::try_from(byte).unwrap_or(0).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+    };
     let mut people = Vec::new();
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
                 problems.push(row_error(line, "row", "unreadable", lang));
                 continue;
             }
         };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -99,7 +123,12 @@ pub fn parse(bytes: &[u8], lang: Lang) -> Result<Vec<(usize, PersonInput)>, AppE
             },
         ));
         if people.len() > MAX_ROWS {
-            return Err(invalid(vec![row_error(line, "file", "too_many_rows", lang)]));
+            return Err(invalid(vec![row_error(
+                line,
+                "file",
+                "too_many_rows",
+                lang,
+            )]));
         }
     }
     if problems.is_empty() {
@@ -115,7 +144,10 @@ mod tests {
 
     fn rows(result: Result<Vec<(usize, PersonInput)>, AppError>) -> Vec<(usize, String, String)> {
         match result {
-            Err(AppError::InvalidRows { rows, .. }) => rows.into_iter().map(|r| (r.line, r.field, r.code)).collect(),
+            Err(AppError::InvalidRows { rows, .. }) => rows
+                .into_iter()
+                .map(|r| (r.line, r.field, r.code))
+                .collect(),
             other => panic!("expected row errors, got {other:?}"),
         }
     }
@@ -153,6 +185,9 @@ mod tests {
     #[test]
     fn a_file_that_is_not_utf8_is_refused() {
         let latin1 = b"full_name,category\nNguy\xe9n,other\n";
-        assert_eq!(rows(parse(latin1, Lang::Vi)), vec![(2, "file".to_string(), "not_utf8".to_string())]);
+        assert_eq!(
+            rows(parse(latin1, Lang::Vi)),
+            vec![(2, "file".to_string(), "not_utf8".to_string())]
+        );
     }
 }

@@ -34,7 +34,10 @@ pub fn invitation_event(dialogue: &Dialogue, facts: &IcsFacts<'_>) -> String {
         .timestamp(dialogue.updated_at.and_utc())
         .append_property(organizer)
         .append_property(attendee)
-        .alarm(Alarm::display(facts.reminder_text, Trigger::before_start(chrono::Duration::hours(2))))
+        .alarm(Alarm::display(
+            facts.reminder_text,
+            Trigger::before_start(chrono::Duration::hours(2)),
+        ))
         .done();
     let mut calendar = Calendar::new();
     calendar

@@ -6,4 +6,5 @@ pub mod csv_import;
 pub mod ics;
 pub mod model;
 pub mod ops;
+pub mod pages;
 pub mod store;

@@ -44,7 +44,9 @@ impl InvitationStatus {
     }
 
     pub fn parse(text: &str) -> Option<InvitationStatus> {
-        InvitationStatus::ALL.into_iter().find(|s| s.as_str() == text)
+        InvitationStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 }
 

@@ -48,7 +48,12 @@ fn ensure_editable(dialogue: &Dialogue) -> Result<(), AppError> {
 }
 
 /// Adds valid people as invitees, skipping (and reporting) anyone already there.
-pub fn add_people(conn: &mut DbConnection, dialogue: &Dialogue, people: Vec<(usize, Person)>, actor: &Actor) -> Result<AddResult, AppError> {
+pub fn add_people(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    people: Vec<(usize, Person)>,
+    actor: &Actor,
+) -> Result<AddResult, AppError> {
     ensure_editable(dialogue)?;
     let existing = participants::identity_keys(conn, &dialogue.id)?;
     let mut in_batch: HashMap<String, usize> = HashMap::new();
@@ -97,7 +102,11 @@ pub fn add_people(conn: &mut DbConnection, dialogue: &Dialogue, people: Vec<(usi
             subject_kind: "dialogue",
             subject_id: Some(&dialogue.id),
             dialogue_id: Some(&dialogue.id),
-            detail: Some(format!("{} added, {} duplicates", new_people.len(), duplicates.len())),
+            detail: Some(format!(
+                "{} added, {} duplicates",
+                new_people.len(),
+                duplicates.len()
+            )),
         },
     )?;
     Ok(AddResult {
@@ -136,7 +145,11 @@ fn queue_invitation(
             reminder_text: &lang.text("email.reminder_alarm"),
         },
     );
-    let attachment = Attachment::new("hoi-nghi-doi-thoai.ics", "text/calendar; charset=utf-8; method=REQUEST", ics.as_bytes());
+    let attachment = Attachment::new(
+        "hoi-nghi-doi-thoai.ics",
+        "text/calendar; charset=utf-8; method=REQUEST",
+        ics.as_bytes(),
+    );
     let queued = notify::queue(
         conn,
         mailing,
@@ -158,13 +171,28 @@ fn queue_invitation(
 
 /// Queues one email per invitee with an address who was never sent one. Repeating it
 /// queues nothing twice.
-pub fn send_all(conn: &mut DbConnection, mailing: Mailing<'_>, dialogue: &Dialogue, actor: &Actor) -> Result<usize, AppError> {
-    if !matches!(dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress) {
+pub fn send_all(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    actor: &Actor,
+) -> Result<usize, AppError> {
+    if !matches!(
+        dialogue.status(),
+        DialogueStatus::Open | DialogueStatus::InProgress
+    ) {
         return Err(AppError::Conflict("dialogue_not_open"));
     }
     let mut queued = 0;
     for (invitation, person) in store::unsent_with_email(conn, &dialogue.id)? {
-        if queue_invitation(conn, mailing, dialogue, &invitation, &person, format!("invitation:{}", invitation.id))? {
+        if queue_invitation(
+            conn,
+            mailing,
+            dialogue,
+            &invitation,
+            &person,
+            format!("invitation:{}", invitation.id),
+        )? {
             queued += 1;
         }
     }
@@ -184,10 +212,17 @@ pub fn send_all(conn: &mut DbConnection, mailing: Mailing<'_>, dialogue: &Dialog
 
 /// Sends one invitation again (after a failure, or on request). The new email carries a new
 /// link; the short code stays the same.
-pub fn resend(conn: &mut DbConnection, mailing: Mailing<'_>, invitation_id: &str) -> Result<Invitation, AppError> {
+pub fn resend(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    invitation_id: &str,
+) -> Result<Invitation, AppError> {
     let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
     let dialogue = dialogues::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
-    if !matches!(dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress) {
+    if !matches!(
+        dialogue.status(),
+        DialogueStatus::Open | DialogueStatus::InProgress
+    ) {
         return Err(AppError::Conflict("dialogue_not_open"));
     }
     if person.email.is_none() {
@@ -195,11 +230,17 @@ pub fn resend(conn: &mut DbConnection, mailing: Mailing<'_>, invitation_id: &str
     }
     let key = format!("invitation:{}:again:{}", invitation.id, new_id());
     queue_invitation(conn, mailing, &dialogue, &invitation, &person, key)?;
-    Ok(store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?.0)
+    Ok(store::find(conn, invitation_id)?
+        .ok_or(AppError::NotFound)?
+        .0)
 }
 
 /// A new link and code for the invitee; the old ones stop working at once.
-pub fn reissue(conn: &mut DbConnection, invitation_id: &str, actor: &Actor) -> Result<(Participant, String), AppError> {
+pub fn reissue(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+    actor: &Actor,
+) -> Result<(Participant, String), AppError> {
     let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
     let (token, _code) = participants::reissue(conn, &person.id)?;
     audit::record(
@@ -225,28 +266,44 @@ pub fn respond(
     participant: &Participant,
     accept: bool,
 ) -> Result<(Invitation, Option<Registration>), AppError> {
-    let invitation = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::Conflict("no_invitation"))?;
+    let invitation = store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::Conflict("no_invitation"))?;
     let dialogue = dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
     registrations::ensure_accepting(&dialogue)?;
     let registration = if accept {
         store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
-        Some(registrations::register(conn, mailing, &dialogue, participant)?)
+        Some(registrations::register(
+            conn,
+            mailing,
+            &dialogue,
+            participant,
+        )?)
     } else {
         store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
         match crate::registrations::store::find_by_participant(conn, &participant.id)? {
             Some(r) if r.status() != crate::registrations::model::RegistrationStatus::Cancelled => {
-                Some(registrations::cancel(conn, mailing, &dialogue, participant)?)
+                Some(registrations::cancel(
+                    conn,
+                    mailing,
+                    &dialogue,
+                    participant,
+                )?)
             }
             other => other,
         }
     };
-    let invitation = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::NotFound)?;
+    let invitation =
+        store::find_by_participant(conn, &participant.id)?.ok_or(AppError::NotFound)?;
     Ok((invitation, registration))
 }
 
 /// Queues reminders to accepted invitees of dialogues starting within `lead`. Each is
 /// reminded once.
-pub fn queue_reminders(conn: &mut DbConnection, mailing: Mailing<'_>, lead: chrono::Duration) -> Result<usize, AppError> {
+pub fn queue_reminders(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    lead: chrono::Duration,
+) -> Result<usize, AppError> {
     let soon = dialogues::starting_between(conn, now(), now() + lead)?;
     if soon.is_empty() {
         return Ok(0);
@@ -279,17 +336,30 @@ pub fn queue_reminders(conn: &mut DbConnection, mailing: Mailing<'_>, lead: chro
 }
 
 /// Outbox hook: the invitation email was delivered.
-pub fn on_email_sent(conn: &mut DbConnection, invitation_id: &str, _detail: &str) -> Result<(), AppError> {
+pub fn on_email_sent(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+    _detail: &str,
+) -> Result<(), AppError> {
     Ok(store::mark_sent(conn, invitation_id)?)
 }
 
 /// Outbox hook: the invitation email cannot be delivered.
-pub fn on_email_failed(conn: &mut DbConnection, invitation_id: &str, reason: &str) -> Result<(), AppError> {
+pub fn on_email_failed(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+    reason: &str,
+) -> Result<(), AppError> {
     Ok(store::mark_failed(conn, invitation_id, reason)?)
 }
 
 /// Writes the audit entry for a view of invitees' personal data.
-pub fn audit_view(conn: &mut DbConnection, dialogue_id: &str, user_id: &str, what: &str) -> Result<(), AppError> {
+pub fn audit_view(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    user_id: &str,
+    what: &str,
+) -> Result<(), AppError> {
     audit::record(
         conn,
         Entry {

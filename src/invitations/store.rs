@@ -13,12 +13,16 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewInvitation]) -> QueryResu
     match conn {
         DbConnection::Postgresql(pg) => {
             for chunk in rows.chunks(500) {
-                diesel::insert_into(invitations::table).values(chunk).execute(pg)?;
+                diesel::insert_into(invitations::table)
+                    .values(chunk)
+                    .execute(pg)?;
             }
         }
         DbConnection::Sqlite(lite) => {
             for row in rows {
-                diesel::insert_into(invitations::table).values(row).execute(lite)?;
+                diesel::insert_into(invitations::table)
+                    .values(row)
+                    .execute(lite)?;
             }
         }
     }
@@ -34,7 +38,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<(Invitation
         .optional()
 }
 
-pub fn find_by_participant(conn: &mut DbConnection, participant_id: &str) -> QueryResult<Option<Invitation>> {
+pub fn find_by_participant(
+    conn: &mut DbConnection,
+    participant_id: &str,
+) -> QueryResult<Option<Invitation>> {
     invitations::table
         .filter(invitations::participant_id.eq(participant_id))
         .select(Invitation::as_select())
@@ -50,7 +57,9 @@ pub fn list(
     offset: i64,
     limit: i64,
 ) -> QueryResult<(Vec<(Invitation, Participant)>, i64)> {
-    let mut count = invitations::table.filter(invitations::dialogue_id.eq(dialogue_id)).into_boxed();
+    let mut count = invitations::table
+        .filter(invitations::dialogue_id.eq(dialogue_id))
+        .into_boxed();
     let mut page = invitations::table
         .inner_join(participants::table)
         .filter(invitations::dialogue_id.eq(dialogue_id))
@@ -70,7 +79,10 @@ pub fn list(
 }
 
 /// Invitees who have an email and were never sent one.
-pub fn unsent_with_email(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<(Invitation, Participant)>> {
+pub fn unsent_with_email(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+) -> QueryResult<Vec<(Invitation, Participant)>> {
     invitations::table
         .inner_join(participants::table)
         .filter(invitations::dialogue_id.eq(dialogue_id))
@@ -101,7 +113,10 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: InvitationStatus) -
             ))
             .execute(conn),
         _ => diesel::update(target)
-            .set((invitations::status.eq(status.as_str()), invitations::updated_at.eq(at)))
+            .set((
+                invitations::status.eq(status.as_str()),
+                invitations::updated_at.eq(at),
+            ))
             .execute(conn),
     }
     .map(|_| ())
@@ -116,9 +131,15 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
     diesel::update(
         invitations::table
             .find(id)
-            .filter(invitations::status.eq_any([InvitationStatus::Queued.as_str(), InvitationStatus::Failed.as_str()])),
+            .filter(invitations::status.eq_any([
+                InvitationStatus::Queued.as_str(),
+                InvitationStatus::Failed.as_str(),
+            ])),
     )
-    .set((invitations::status.eq(InvitationStatus::Sent.as_str()), invitations::updated_at.eq(at)))
+    .set((
+        invitations::status.eq(InvitationStatus::Sent.as_str()),
+        invitations::updated_at.eq(at),
+    ))
     .execute(conn)
     .map(|_| ())
 }
@@ -128,7 +149,10 @@ pub fn mark_failed(conn: &mut DbConnection, id: &str, reason: &str) -> QueryResu
     diesel::update(
         invitations::table
             .find(id)
-            .filter(invitations::status.eq_any([InvitationStatus::Queued.as_str(), InvitationStatus::Sent.as_str()])),
+            .filter(invitations::status.eq_any([
+                InvitationStatus::Queued.as_str(),
+                InvitationStatus::Sent.as_str(),
+            ])),
     )
     .set((
         invitations::status.eq(InvitationStatus::Failed.as_str()),
@@ -162,7 +186,10 @@ pub fn due_for_reminder(
 }
 
 /// `(status → count)` and `(category → invited)` for the attendance summary.
-pub fn counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
+pub fn counts(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+) -> QueryResult<(BTreeMap<String, i64>, BTreeMap<String, i64>)> {
     let by_status: Vec<(String, i64)> = invitations::table
         .filter(invitations::dialogue_id.eq(dialogue_id))
         .group_by(invitations::status)
@@ -174,5 +201,8 @@ pub fn counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<(BTreeM
         .group_by(participants::category)
         .select((participants::category, diesel::dsl::count_star()))
         .load(conn)?;
-    Ok((by_status.into_iter().collect(), by_category.into_iter().collect()))
+    Ok((
+        by_status.into_iter().collect(),
+        by_category.into_iter().collect(),
+    ))
 }

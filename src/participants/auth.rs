@@ -46,14 +46,18 @@ impl FromRequest for ParticipantAuth {
         Box::pin(async move {
             let credential = credential.ok_or(AppError::Unauthorized)?;
             let state = state.ok_or_else(|| AppError::unexpected("application state missing"))?;
-            let found = state.db.read(move |conn| resolve(conn, &credential)).await?;
+            let found = state
+                .db
+                .read(move |conn| resolve(conn, &credential))
+                .await?;
             match found {
                 Some(participant) => Ok(ParticipantAuth(participant)),
                 None => {
                     // Only failures count, so a participant's own phone is never slowed down.
-                    state
-                        .code_limiter
-                        .check(crate::ratelimit::client_ip(&req, state.settings.trusted_proxy))?;
+                    state.code_limiter.check(crate::ratelimit::client_ip(
+                        &req,
+                        state.settings.trusted_proxy,
+                    ))?;
                     Err(AppError::Unauthorized)
                 }
             }

@@ -181,10 +181,16 @@ impl PersonInput {
         let email = errors.take(&name("email"), text::optional_email(self.email.as_deref()));
         let phone = errors.take(&name("phone"), text::optional_phone(self.phone.as_deref()));
         let category = errors.take(&name("category"), Category::parse(&self.category));
-        let address = errors.take(&name("address"), text::optional(self.address.as_deref(), 300));
+        let address = errors.take(
+            &name("address"),
+            text::optional(self.address.as_deref(), 300),
+        );
         let language = match self.language.as_deref().map(str::trim) {
             None | Some("") => Some(Lang::Vi),
-            Some(code) => errors.take(&name("language"), Lang::parse(code).ok_or(FieldError::new("invalid_choice"))),
+            Some(code) => errors.take(
+                &name("language"),
+                Lang::parse(code).ok_or(FieldError::new("invalid_choice")),
+            ),
         };
         Some(Person {
             full_name: full_name?,
@@ -206,20 +212,31 @@ impl Person {
             keys.push(format!("email:{email}"));
         }
         if let Some(phone) = &self.phone {
-            keys.push(format!("name+phone:{}|{}", text::fold(&self.full_name), text::phone_digits(phone)));
+            keys.push(format!(
+                "name+phone:{}|{}",
+                text::fold(&self.full_name),
+                text::phone_digits(phone)
+            ));
         }
         keys
     }
 }
 
 /// Identity keys of a stored participant, matching `Person::identity_keys`.
-pub fn stored_identity_keys(email: Option<&str>, name_key: &str, phone: Option<&str>) -> Vec<String> {
+pub fn stored_identity_keys(
+    email: Option<&str>,
+    name_key: &str,
+    phone: Option<&str>,
+) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(email) = email {
         keys.push(format!("email:{email}"));
     }
     if let Some(phone) = phone {
-        keys.push(format!("name+phone:{name_key}|{}", text::phone_digits(phone)));
+        keys.push(format!(
+            "name+phone:{name_key}|{}",
+            text::phone_digits(phone)
+        ));
     }
     keys
 }
@@ -234,7 +251,11 @@ pub fn new_code() -> String {
     let chars: Vec<char> = (0..CODE_LENGTH)
         .map(|_| CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())] as char)
         .collect();
-    chars.chunks(3).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    chars
+        .chunks(3)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// A typed code in its stored form: case, spaces and dashes do not matter.
@@ -247,7 +268,12 @@ pub fn normalize_code(raw: &str) -> Option<String> {
     if compact.len() != CODE_LENGTH || !compact.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
         return None;
     }
-    Some(format!("{}-{}-{}", &compact[0..3], &compact[3..6], &compact[6..9]))
+    Some(format!(
+        "{}-{}-{}",
+        &compact[0..3],
+        &compact[3..6],
+        &compact[6..9]
+    ))
 }
 
 #[cfg(test)]
@@ -267,7 +293,10 @@ mod tests {
 
     #[test]
     fn typed_codes_are_forgiving_about_case_spaces_and_dashes() {
-        assert_eq!(normalize_code(" k7m 4px q9r ").as_deref(), Some("K7M-4PX-Q9R"));
+        assert_eq!(
+            normalize_code(" k7m 4px q9r ").as_deref(),
+            Some("K7M-4PX-Q9R")
+        );
         assert_eq!(normalize_code("K7M4PXQ9R").as_deref(), Some("K7M-4PX-Q9R"));
         assert_eq!(normalize_code("K7M-4PX-Q9"), None);
         assert_eq!(normalize_code("O7M-4PX-Q9R"), None);
@@ -275,12 +304,18 @@ mod tests {
 
     #[test]
     fn categories_accept_codes_and_labels() {
-        assert_eq!(Category::parse("completed_sentence").unwrap(), Category::CompletedSentence);
+        assert_eq!(
+            Category::parse("completed_sentence").unwrap(),
+            Category::CompletedSentence
+        );
         assert_eq!(
             Category::parse("Người chấp hành xong hình phạt tù").unwrap(),
             Category::CompletedSentence
         );
-        assert_eq!(Category::parse("nguoi chap hanh xong hinh phat tu").unwrap(), Category::CompletedSentence);
+        assert_eq!(
+            Category::parse("nguoi chap hanh xong hinh phat tu").unwrap(),
+            Category::CompletedSentence
+        );
         assert_eq!(Category::parse("press").unwrap(), Category::Press);
         assert!(Category::parse("prisoner").is_err());
     }
@@ -304,6 +339,10 @@ mod tests {
         }
         .parse("", &mut errors)
         .unwrap();
-        assert!(a.identity_keys().iter().any(|k| b.identity_keys().contains(k)));
+        assert!(
+            a.identity_keys()
+                .iter()
+                .any(|k| b.identity_keys().contains(k))
+        );
     }
 }

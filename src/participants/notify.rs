@@ -22,14 +22,33 @@ pub struct Mailing<'a> {
 }
 
 /// "14:00, Thứ Hai, 30/11/2026" in the dialogue's zone and the reader's language.
-pub fn local_time(dialogue: &Dialogue, at: chrono::NaiveDateTime, lang: crate::i18n::Lang) -> String {
+pub fn local_time(
+    dialogue: &Dialogue,
+    at: chrono::NaiveDateTime,
+    lang: crate::i18n::Lang,
+) -> String {
     let t = dialogue.local(at);
-    let weekday = lang.text(&format!("date.weekday_{}", t.weekday().num_days_from_monday()));
-    format!("{:02}:{:02}, {weekday}, {:02}/{:02}/{}", t.hour(), t.minute(), t.day(), t.month(), t.year())
+    let weekday = lang.text(&format!(
+        "date.weekday_{}",
+        t.weekday().num_days_from_monday()
+    ));
+    format!(
+        "{:02}:{:02}, {weekday}, {:02}/{:02}/{}",
+        t.hour(),
+        t.minute(),
+        t.day(),
+        t.month(),
+        t.year()
+    )
 }
 
 /// The context every participant email shares. `link` is the personal page's address.
-pub fn context_for(mailing: Mailing<'_>, dialogue: &Dialogue, participant: &Participant, link: &str) -> Value {
+pub fn context_for(
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+    link: &str,
+) -> Value {
     let lang = participant.lang();
     context! {
         lang => lang.code(),
@@ -62,7 +81,12 @@ pub struct Notice<'a> {
 }
 
 /// Renders and queues one email to the participant; does nothing when they have no email.
-pub fn queue(conn: &mut DbConnection, mailing: Mailing<'_>, participant: &Participant, notice: Notice<'_>) -> Result<bool, AppError> {
+pub fn queue(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    participant: &Participant,
+    notice: Notice<'_>,
+) -> Result<bool, AppError> {
     let Some(recipient) = participant.recipient() else {
         return Ok(false);
     };

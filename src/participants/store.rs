@@ -42,7 +42,10 @@ pub fn prepare(
 }
 
 pub fn insert(conn: &mut DbConnection, row: &NewParticipant) -> QueryResult<()> {
-    diesel::insert_into(participants::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(participants::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Inserts many rows; PostgreSQL gets them in multi-row statements, SQLite one by one
@@ -51,12 +54,16 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewParticipant]) -> QueryRes
     match conn {
         DbConnection::Postgresql(pg) => {
             for chunk in rows.chunks(500) {
-                diesel::insert_into(participants::table).values(chunk).execute(pg)?;
+                diesel::insert_into(participants::table)
+                    .values(chunk)
+                    .execute(pg)?;
             }
         }
         DbConnection::Sqlite(lite) => {
             for row in rows {
-                diesel::insert_into(participants::table).values(row).execute(lite)?;
+                diesel::insert_into(participants::table)
+                    .values(row)
+                    .execute(lite)?;
             }
         }
     }
@@ -64,10 +71,17 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewParticipant]) -> QueryRes
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Participant>> {
-    participants::table.find(id).select(Participant::as_select()).first(conn).optional()
+    participants::table
+        .find(id)
+        .select(Participant::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn find_by_token_hash(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Participant>> {
+pub fn find_by_token_hash(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<Participant>> {
     participants::table
         .filter(participants::token_hash.eq(token_hash))
         .filter(participants::purged_at.is_null())
@@ -89,11 +103,17 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<P
 pub fn identity_keys(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<HashSet<String>> {
     let rows: Vec<(Option<String>, String, Option<String>)> = participants::table
         .filter(participants::dialogue_id.eq(dialogue_id))
-        .select((participants::email, participants::name_key, participants::phone))
+        .select((
+            participants::email,
+            participants::name_key,
+            participants::phone,
+        ))
         .load(conn)?;
     Ok(rows
         .iter()
-        .flat_map(|(email, name_key, phone)| stored_identity_keys(email.as_deref(), name_key, phone.as_deref()))
+        .flat_map(|(email, name_key, phone)| {
+            stored_identity_keys(email.as_deref(), name_key, phone.as_deref())
+        })
         .collect())
 }
 
@@ -115,7 +135,10 @@ pub fn reissue(conn: &mut DbConnection, id: &str) -> QueryResult<(String, String
 pub fn rotate_token(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
     let token = secrets::new_token();
     diesel::update(participants::table.find(id))
-        .set((participants::token_hash.eq(secrets::hash_token(&token)), participants::updated_at.eq(now())))
+        .set((
+            participants::token_hash.eq(secrets::hash_token(&token)),
+            participants::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     Ok(token)
 }

@@ -20,7 +20,8 @@ use crate::rest::{ApiJson, PageOf, Paging, parse_id};
 use crate::state::AppState;
 
 /// What a person agrees to when registering; stored with the time of consent.
-pub const CONSENT_PURPOSE: &str = "Đăng ký tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
+pub const CONSENT_PURPOSE: &str =
+    "Đăng ký tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SelfRegistrationInput {
@@ -67,9 +68,15 @@ pub async fn self_register(
     body: ApiJson<SelfRegistrationInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    state.registration_limiter.check(client_ip(&req, state.settings.trusted_proxy))?;
+    state
+        .registration_limiter
+        .check(client_ip(&req, state.settings.trusted_proxy))?;
     let (registration, token, code) = register_self(&state, &id, body.0).await?;
-    Ok(HttpResponse::Created().json(SelfRegistrationOutput { registration, token, code }))
+    Ok(HttpResponse::Created().json(SelfRegistrationOutput {
+        registration,
+        token,
+        code,
+    }))
 }
 
 /// Checks the form, records consent, creates the participant and their registration.
@@ -117,12 +124,21 @@ pub async fn register_self(
             if person.identity_keys().iter().any(|k| known.contains(k)) {
                 return Err(AppError::Conflict("already_registered"));
             }
-            let (row, token) = participants::prepare(&dialogue.id, &person, Source::SelfRegistration, Some((crate::db::now(), CONSENT_PURPOSE)));
+            let (row, token) = participants::prepare(
+                &dialogue.id,
+                &person,
+                Source::SelfRegistration,
+                Some((crate::db::now(), CONSENT_PURPOSE)),
+            );
             participants::insert(conn, &row)?;
             let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
             let registration = ops::register(conn, st.mailing(), &dialogue, &participant)?;
             let position = store::waitlist_position(conn, &registration)?;
-            Ok((RegistrationView::of(&registration, position), token, participant.code))
+            Ok((
+                RegistrationView::of(&registration, position),
+                token,
+                participant.code,
+            ))
         })
         .await?;
     state.outbox.ring();
@@ -163,7 +179,10 @@ pub async fn list(
     let id = parse_id(&id)?;
     let status = match filter.status.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) => Some(RegistrationStatus::parse(s).ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice")))?),
+        Some(s) => Some(
+            RegistrationStatus::parse(s)
+                .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice")))?,
+        ),
     };
     let user_id = staff.user.id;
     let (rows, total) = state
@@ -171,7 +190,13 @@ pub async fn list(
         .write(move |conn| {
             dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
             crate::invitations::ops::audit_view(conn, &id, &user_id, "registrations.view")?;
-            Ok(store::list(conn, &id, status, paging.offset(), paging.per_page)?)
+            Ok(store::list(
+                conn,
+                &id,
+                status,
+                paging.offset(),
+                paging.per_page,
+            )?)
         })
         .await?;
     let mut items = Vec::with_capacity(rows.len());
@@ -182,7 +207,10 @@ pub async fn list(
             position += 1;
         }
         items.push(RegistrationItem {
-            registration: RegistrationView::of(&registration, (waitlisted && status == Some(RegistrationStatus::Waitlisted)).then_some(position)),
+            registration: RegistrationView::of(
+                &registration,
+                (waitlisted && status == Some(RegistrationStatus::Waitlisted)).then_some(position),
+            ),
             full_name: person.full_name,
             email: person.email,
             phone: person.phone,
@@ -200,7 +228,10 @@ pub async fn list(
     security(("bearer" = []))
 )]
 #[post("/me/registration/cancel")]
-pub async fn cancel(state: web::Data<AppState>, ParticipantAuth(participant): ParticipantAuth) -> Result<HttpResponse, AppError> {
+pub async fn cancel(
+    state: web::Data<AppState>,
+    ParticipantAuth(participant): ParticipantAuth,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(cancel_own(&state, participant).await?))
 }
 
@@ -209,7 +240,8 @@ pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<Me
     let view = state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue =
+                dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
             ops::cancel(conn, st.mailing(), &dialogue, &participant)?;
             me_view(conn, &participant)
         })
@@ -253,7 +285,12 @@ pub async fn check_in(
     Ok(HttpResponse::Ok().json(check_in_code(&state, &id, body.0.code, staff.user.id).await?))
 }
 
-pub async fn check_in_code(state: &AppState, dialogue_id: &str, code: String, staff_id: String) -> Result<CheckInOutput, AppError> {
+pub async fn check_in_code(
+    state: &AppState,
+    dialogue_id: &str,
+    code: String,
+    staff_id: String,
+) -> Result<CheckInOutput, AppError> {
     let dialogue_id = dialogue_id.to_string();
     state
         .db
@@ -307,7 +344,12 @@ pub async fn walk_in(
     Ok(HttpResponse::Created().json(register_walk_in(&state, &id, body.0, staff.user.id).await?))
 }
 
-pub async fn register_walk_in(state: &AppState, dialogue_id: &str, input: WalkInInput, staff_id: String) -> Result<WalkInOutput, AppError> {
+pub async fn register_walk_in(
+    state: &AppState,
+    dialogue_id: &str,
+    input: WalkInInput,
+    staff_id: String,
+) -> Result<WalkInOutput, AppError> {
     let mut errors = FieldErrors::new();
     let person = PersonInput {
         full_name: input.full_name,
@@ -347,12 +389,19 @@ pub async fn register_walk_in(state: &AppState, dialogue_id: &str, input: WalkIn
     security(("bearer" = []))
 )]
 #[get("/dialogues/{id}/attendance")]
-pub async fn attendance(state: web::Data<AppState>, _organizer: Organizer, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn attendance(
+    state: web::Data<AppState>,
+    _organizer: Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     Ok(HttpResponse::Ok().json(attendance_of(&state, &id).await?))
 }
 
-pub async fn attendance_of(state: &AppState, dialogue_id: &str) -> Result<ops::Attendance, AppError> {
+pub async fn attendance_of(
+    state: &AppState,
+    dialogue_id: &str,
+) -> Result<ops::Attendance, AppError> {
     let dialogue_id = dialogue_id.to_string();
     state
         .db
@@ -360,8 +409,13 @@ pub async fn attendance_of(state: &AppState, dialogue_id: &str) -> Result<ops::A
             let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             let (by_status, by_category) = invitations::counts(conn, &dialogue.id)?;
             let get = |s: &str| by_status.get(s).copied().unwrap_or(0);
-            ops::attendance(conn, &dialogue, &by_category, get("accepted"), get("declined"))
+            ops::attendance(
+                conn,
+                &dialogue,
+                &by_category,
+                get("accepted"),
+                get("declined"),
+            )
         })
         .await
 }
-

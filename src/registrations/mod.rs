@@ -3,5 +3,6 @@
 pub mod api;
 pub mod model;
 pub mod ops;
+pub mod pages;
 pub mod store;
 pub mod ticket;

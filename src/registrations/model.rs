@@ -34,12 +34,17 @@ impl RegistrationStatus {
     }
 
     pub fn parse(text: &str) -> Option<RegistrationStatus> {
-        RegistrationStatus::ALL.into_iter().find(|s| s.as_str() == text)
+        RegistrationStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
     }
 
     /// Holds a seat: counts against the dialogue's capacity.
     pub fn holds_seat(self) -> bool {
-        matches!(self, RegistrationStatus::Registered | RegistrationStatus::CheckedIn)
+        matches!(
+            self,
+            RegistrationStatus::Registered | RegistrationStatus::CheckedIn
+        )
     }
 }
 

@@ -90,7 +90,8 @@ pub fn cancel(
     participant: &Participant,
 ) -> Result<Registration, AppError> {
     dialogues::lock(conn, &dialogue.id)?;
-    let registration = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::Conflict("not_registered"))?;
+    let registration = store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::Conflict("not_registered"))?;
     match registration.status() {
         RegistrationStatus::Cancelled => return Ok(registration),
         RegistrationStatus::CheckedIn => return Err(AppError::Conflict("already_checked_in")),
@@ -102,7 +103,11 @@ pub fn cancel(
 }
 
 /// Promotes waitlisted people, first come first served, while seats are free.
-pub fn fill_free_seats(conn: &mut DbConnection, mailing: Mailing<'_>, dialogue: &Dialogue) -> Result<usize, AppError> {
+pub fn fill_free_seats(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+) -> Result<usize, AppError> {
     let free = i64::from(dialogue.capacity) - store::count_seated(conn, &dialogue.id)?;
     if free <= 0 {
         return Ok(0);
@@ -136,7 +141,11 @@ fn tell(
     let base = notify::context_for(mailing, dialogue, participant, &link);
     let with_ticket = kind != "waitlisted";
     let attachments = if with_ticket {
-        let mut qr = Attachment::new("ve-moi.png", "image/png", &ticket::qr_png(&participant.code)?);
+        let mut qr = Attachment::new(
+            "ve-moi.png",
+            "image/png",
+            &ticket::qr_png(&participant.code)?,
+        );
         qr.inline_id = Some("ticket".into());
         vec![qr]
     } else {
@@ -152,7 +161,11 @@ fn tell(
             template: "registration",
             context: context! { ..base, ..context! { kind => kind, ticket => with_ticket, position => position } },
             attachments,
-            dedupe_key: Some(format!("registration:{}:{kind}:{}", registration.id, registration.updated_at.and_utc().timestamp_micros())),
+            dedupe_key: Some(format!(
+                "registration:{}:{kind}:{}",
+                registration.id,
+                registration.updated_at.and_utc().timestamp_micros()
+            )),
             subject_ref: Some(("registration", registration.id.clone())),
         },
     )?;
@@ -168,13 +181,19 @@ pub struct CheckIn {
 
 /// Checks in the holder of `code` (the ticket's QR payload or the typed short code).
 /// A second scan changes nothing and says when the first was.
-pub fn check_in(conn: &mut DbConnection, dialogue: &Dialogue, code: &str, staff_id: &str) -> Result<CheckIn, AppError> {
+pub fn check_in(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    code: &str,
+    staff_id: &str,
+) -> Result<CheckIn, AppError> {
     ensure_accepting(dialogue)?;
     let code = normalize_code(code).ok_or(AppError::Conflict("unknown_code"))?;
     let participant = participants::find_by_code(conn, &code)?
         .filter(|p| p.dialogue_id == dialogue.id)
         .ok_or(AppError::Conflict("unknown_code"))?;
-    let registration = store::find_by_participant(conn, &participant.id)?.ok_or(AppError::Conflict("not_registered"))?;
+    let registration = store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::Conflict("not_registered"))?;
     match registration.status() {
         RegistrationStatus::CheckedIn => Ok(CheckIn {
             registration,
@@ -280,7 +299,12 @@ pub fn attendance(
     };
     for category in Category::ALL {
         let code = category.as_str().to_string();
-        let n = |status: RegistrationStatus| counts.get(&(code.clone(), status.as_str().to_string())).copied().unwrap_or(0);
+        let n = |status: RegistrationStatus| {
+            counts
+                .get(&(code.clone(), status.as_str().to_string()))
+                .copied()
+                .unwrap_or(0)
+        };
         let entry = CategoryCounts {
             invited: invited_by_category.get(&code).copied().unwrap_or(0),
             registered: n(RegistrationStatus::Registered) + n(RegistrationStatus::CheckedIn),

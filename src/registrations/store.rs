@@ -10,10 +10,16 @@ use crate::db::schema::{participants, registrations};
 use crate::participants::model::Participant;
 
 pub fn insert(conn: &mut DbConnection, row: &NewRegistration) -> QueryResult<()> {
-    diesel::insert_into(registrations::table).values(row).execute(conn).map(|_| ())
+    diesel::insert_into(registrations::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
 }
 
-pub fn find_by_participant(conn: &mut DbConnection, participant_id: &str) -> QueryResult<Option<Registration>> {
+pub fn find_by_participant(
+    conn: &mut DbConnection,
+    participant_id: &str,
+) -> QueryResult<Option<Registration>> {
     registrations::table
         .filter(registrations::participant_id.eq(participant_id))
         .select(Registration::as_select())
@@ -44,7 +50,10 @@ pub fn waitlist(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<R
 }
 
 /// The 1-based place of a waitlisted registration.
-pub fn waitlist_position(conn: &mut DbConnection, registration: &Registration) -> QueryResult<Option<i64>> {
+pub fn waitlist_position(
+    conn: &mut DbConnection,
+    registration: &Registration,
+) -> QueryResult<Option<i64>> {
     if registration.status() != RegistrationStatus::Waitlisted {
         return Ok(None);
     }
@@ -54,22 +63,35 @@ pub fn waitlist_position(conn: &mut DbConnection, registration: &Registration) -
         .filter(
             registrations::queued_at
                 .lt(registration.queued_at)
-                .or(registrations::queued_at.eq(registration.queued_at).and(registrations::id.lt(&registration.id))),
+                .or(registrations::queued_at
+                    .eq(registration.queued_at)
+                    .and(registrations::id.lt(&registration.id))),
         )
         .count()
         .get_result(conn)?;
     Ok(Some(ahead + 1))
 }
 
-pub fn set_status(conn: &mut DbConnection, id: &str, status: RegistrationStatus) -> QueryResult<()> {
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: &str,
+    status: RegistrationStatus,
+) -> QueryResult<()> {
     let at = crate::db::now();
     let target = registrations::table.find(id);
     match status {
         RegistrationStatus::Cancelled => diesel::update(target)
-            .set((registrations::status.eq(status.as_str()), registrations::cancelled_at.eq(at), registrations::updated_at.eq(at)))
+            .set((
+                registrations::status.eq(status.as_str()),
+                registrations::cancelled_at.eq(at),
+                registrations::updated_at.eq(at),
+            ))
             .execute(conn),
         _ => diesel::update(target)
-            .set((registrations::status.eq(status.as_str()), registrations::updated_at.eq(at)))
+            .set((
+                registrations::status.eq(status.as_str()),
+                registrations::updated_at.eq(at),
+            ))
             .execute(conn),
     }
     .map(|_| ())
@@ -115,7 +137,11 @@ pub fn check_in(conn: &mut DbConnection, id: &str, by: Option<&str>) -> QueryRes
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Registration>> {
-    registrations::table.find(id).select(Registration::as_select()).first(conn).optional()
+    registrations::table
+        .find(id)
+        .select(Registration::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Registrations with their people, in queue order, optionally of one status.
@@ -148,12 +174,19 @@ pub fn list(
 }
 
 /// Registration statuses by participant group: `(category, status) → count`.
-pub fn counts_by_category(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<HashMap<(String, String), i64>> {
+pub fn counts_by_category(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+) -> QueryResult<HashMap<(String, String), i64>> {
     let rows: Vec<(String, String, i64)> = registrations::table
         .inner_join(participants::table)
         .filter(registrations::dialogue_id.eq(dialogue_id))
         .group_by((participants::category, registrations::status))
-        .select((participants::category, registrations::status, diesel::dsl::count_star()))
+        .select((
+            participants::category,
+            registrations::status,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
     Ok(rows.into_iter().map(|(c, s, n)| ((c, s), n)).collect())
 }

@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod smtp;
 
 mod accounts;
 mod agencies;
 mod browser;
 mod cli;
 mod dialogues;
+mod invitations;
 mod pages;
 mod schema;
 mod system;

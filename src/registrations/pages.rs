@@ -1,0 +1,284 @@
+//! Pages for registration: the public registration form, the organizer's registrations and
+//! waitlist, the door page, and the attendance dashboard.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use minijinja::{Value, context};
+
+use super::api::{
+    SelfRegistrationInput, WalkInInput, attendance_of, check_in_code, register_self,
+    register_walk_in,
+};
+use super::model::RegistrationStatus;
+use super::store;
+use crate::auth::{MaybeStaff, Organizer, Staff};
+use crate::dialogues::model::FullDialogue;
+use crate::dialogues::pages::card;
+use crate::dialogues::store as dialogues;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::participants::model::Category;
+use crate::rest::parse_id;
+use crate::state::AppState;
+use crate::web::{PageForm, render, see_other};
+
+fn categories() -> Vec<&'static str> {
+    Category::ALL.into_iter().map(Category::as_str).collect()
+}
+
+async fn dialogue(state: &AppState, id: &str) -> Result<FullDialogue, AppError> {
+    let id = id.to_string();
+    state
+        .db
+        .read(move |conn| dialogues::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .await
+}
+
+/// Only dialogues that are public and take registrations have this form.
+fn registration_open(full: &FullDialogue) -> bool {
+    full.dialogue.self_registration && super::ops::ensure_accepting(&full.dialogue).is_ok()
+}
+
+#[get("/d/{id}/register")]
+pub async fn register_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: MaybeStaff,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let full = dialogue(&state, &id).await?;
+    if !registration_open(&full) {
+        return Err(AppError::NotFound);
+    }
+    let lang = Lang::of_request(&req);
+    render(
+        &state,
+        &req,
+        viewer.0.as_ref(),
+        "register.html",
+        context! { d => card(&full, lang), categories => categories(), v => context! {}, errors => context! {} },
+    )
+}
+
+#[post("/d/{id}/register")]
+pub async fn register_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    state
+        .registration_limiter
+        .check(crate::ratelimit::client_ip(
+            &req,
+            state.settings.trusted_proxy,
+        ))?;
+    let input = SelfRegistrationInput {
+        full_name: form.get("full_name").into(),
+        email: form.opt("email"),
+        phone: form.opt("phone"),
+        category: form.get("category").into(),
+        language: Some(Lang::of_request(&req).code().into()),
+        consent: form.checked("consent"),
+    };
+    match register_self(&state, &id, input).await {
+        Ok((_, token, _)) => Ok(see_other(&format!("/p/{token}?done=registered"))),
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let lang = Lang::of_request(&req);
+            let envelope = e.envelope(lang, None).error;
+            let full = dialogue(&state, &id).await?;
+            let values = context! {
+                full_name => form.get("full_name"), email => form.get("email"), phone => form.get("phone"),
+                category => form.get("category"), consent => form.checked("consent"),
+            };
+            let error = if envelope.fields.is_empty() {
+                Some(envelope.message.clone())
+            } else {
+                None
+            };
+            let mut page = render(
+                &state,
+                &req,
+                None,
+                "register.html",
+                context! {
+                    d => card(&full, lang), categories => categories(), v => values,
+                    errors => Value::from_serialize(&envelope.fields), error => error,
+                },
+            )?;
+            *page.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(page)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[get("/staff/dialogues/{id}/registrations")]
+pub async fn registrations_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let user_id = staff.user.id.clone();
+    let (full, rows) = state
+        .db
+        .write(move |conn| {
+            let full = dialogues::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            crate::invitations::ops::audit_view(conn, &id, &user_id, "registrations.view")?;
+            let (rows, _) = store::list(conn, &id, None, 0, 100_000)?;
+            Ok((full, rows))
+        })
+        .await?;
+    let lang = Lang::of_request(&req);
+    let row = |r: &super::model::Registration, p: &crate::participants::model::Participant| {
+        context! { full_name => &p.full_name, category => &p.category, code => &p.code, status => &r.status }
+    };
+    let registered: Vec<Value> = rows
+        .iter()
+        .filter(|(r, _)| r.status().holds_seat())
+        .map(|(r, p)| row(r, p))
+        .collect();
+    let waitlist: Vec<Value> = rows
+        .iter()
+        .filter(|(r, _)| r.status() == RegistrationStatus::Waitlisted)
+        .map(|(r, p)| row(r, p))
+        .collect();
+    render(
+        &state,
+        &req,
+        Some(&staff),
+        "staff/registrations.html",
+        context! {
+            d => card(&full, lang), seated => registered.len(), capacity => full.dialogue.capacity,
+            registered => registered, waitlist => waitlist,
+        },
+    )
+}
+
+async fn door(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    id: &str,
+    result: Option<Value>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(req);
+    let full = dialogue(state, id).await?;
+    let counts = attendance_of(state, id).await?;
+    render(
+        state,
+        req,
+        Some(staff),
+        "staff/door.html",
+        context! {
+            d => card(&full, lang), result => result, categories => categories(),
+            checked_in => counts.checked_in, registered => counts.registered,
+        },
+    )
+}
+
+#[get("/staff/dialogues/{id}/door")]
+pub async fn door_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    door(&state, &req, &staff, &id, None).await
+}
+
+/// A scan or a typed code: large, unmistakable feedback on the same page, ready for the next.
+#[post("/staff/dialogues/{id}/door")]
+pub async fn door_check_in(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let lang = Lang::of_request(&req);
+    let result = match check_in_code(
+        &state,
+        &id,
+        form.get("code").to_string(),
+        staff.user.id.clone(),
+    )
+    .await
+    {
+        Ok(done) if done.already_checked_in => {
+            let full = dialogue(&state, &id).await?;
+            let at = done
+                .registration
+                .checked_in_at
+                .map(|t| {
+                    crate::participants::notify::local_time(&full.dialogue, t.naive_utc(), lang)
+                })
+                .unwrap_or_default();
+            context! { kind => "again", headline => lang.text("door.already"), name => done.full_name, detail => format!("{} {at}", lang.text("door.at")) }
+        }
+        Ok(done) => {
+            context! { kind => "ok", headline => lang.text("door.welcome"), name => done.full_name }
+        }
+        Err(AppError::Conflict(code)) => {
+            context! { kind => "bad", headline => lang.text(&format!("error.{code}")) }
+        }
+        Err(other) => return Err(other),
+    };
+    door(&state, &req, &staff, &id, Some(result)).await
+}
+
+#[post("/staff/dialogues/{id}/walk-ins")]
+pub async fn walk_in_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let lang = Lang::of_request(&req);
+    let input = WalkInInput {
+        full_name: form.get("full_name").into(),
+        category: form.get("category").into(),
+        phone: form.opt("phone"),
+        email: None,
+        consent: form.checked("consent"),
+    };
+    let result = match register_walk_in(&state, &id, input, staff.user.id.clone()).await {
+        Ok(done) => {
+            context! { kind => "ok", headline => lang.text("door.walk_in_done"), name => form.get("full_name"), detail => format!("{}: {}", lang.text("field_label.code"), done.code) }
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let envelope = e.envelope(lang, None).error;
+            let detail: Vec<String> = envelope.fields.values().cloned().collect();
+            context! { kind => "bad", headline => envelope.message, detail => detail.join(" ") }
+        }
+        Err(other) => return Err(other),
+    };
+    door(&state, &req, &staff, &id, Some(result)).await
+}
+
+#[get("/staff/dialogues/{id}/attendance")]
+pub async fn attendance_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = parse_id(&id)?;
+    let lang = Lang::of_request(&req);
+    let full = dialogue(&state, &id).await?;
+    let counts = attendance_of(&state, &id).await?;
+    render(
+        &state,
+        &req,
+        Some(&staff),
+        "staff/attendance.html",
+        context! { d => card(&full, lang), a => Value::from_serialize(&counts) },
+    )
+}
