@@ -17,8 +17,10 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// Set on every SQLite connection: WAL lets readers run beside the writer, and the
 /// busy timeout makes a second process (the CLI beside the server) wait instead of failing.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;";
+/// The busy timeout comes first: switching to WAL itself needs a lock that another process
+/// (the CLI, a restarting server) may hold for a moment.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

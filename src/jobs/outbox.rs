@@ -283,20 +283,22 @@ impl OutboxWorker {
                 .await?
         };
         let mut handled = 0;
+        let total = claimed.len();
+        let lease_left_needed =
+            chrono::Duration::from_std(mail::SMTP_TIMEOUT.min(self.lease / 2)).unwrap_or_default();
         for row in claimed {
-            if stop.is_some_and(|s| *s.borrow()) {
-                // Leave the rest claimed: their lease runs out and another worker takes them.
-                break;
-            }
             let until = row.locked_until.unwrap_or_else(now);
-            let send_deadline = chrono::Duration::from_std(mail::SMTP_TIMEOUT).unwrap_or_default();
-            if now() + send_deadline >= until {
-                // Too little lease left to finish safely; let it expire and be claimed again.
+            let stopping = stop.is_some_and(|s| *s.borrow());
+            if stopping || now() + lease_left_needed >= until {
+                // Stopping, or too little lease left to finish safely: hand the rest back.
                 break;
             }
             let outcome = self.send_row(&row).await;
             self.record(&row, &claim, outcome).await?;
             handled += 1;
+        }
+        if handled < total {
+            self.db.write(move |conn| release(conn, &claim)).await?;
         }
         Ok(handled)
     }
@@ -415,6 +417,18 @@ fn backoff(base: Duration, attempts: i32) -> Duration {
         .min(16);
     base.saturating_mul(2u32.saturating_pow(exponent))
         .min(MAX_DELAY)
+}
+
+/// Gives back rows claimed but not sent, so another worker (or this one after a restart)
+/// takes them at once instead of waiting for the lease to run out.
+fn release(conn: &mut DbConnection, claim: &str) -> Result<(), AppError> {
+    diesel::update(outbox::table.filter(outbox::locked_by.eq(claim)))
+        .set((
+            outbox::locked_by.eq(None::<String>),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Marks up to `BATCH` due rows as ours until the lease ends, and returns them.

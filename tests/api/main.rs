@@ -13,6 +13,8 @@ mod browser;
 mod cli;
 mod dialogues;
 mod invitations;
+mod outbox_crash;
 mod pages;
+mod registrations;
 mod schema;
 mod system;
