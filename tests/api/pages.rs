@@ -407,3 +407,247 @@ async fn static_assets_are_served_by_the_service_itself() {
         "no asset from elsewhere: {home}"
     );
 }
+
+mod participants {
+    use serde_json::json;
+
+    use super::BrowserSession;
+    use crate::helpers::spawn_app;
+    use crate::invitations::{invitations, invite, link_in, open_dialogue};
+
+    #[tokio::test]
+    async fn an_organizer_imports_a_csv_file_through_the_page_and_sends() {
+        let app = spawn_app().await;
+        let (_token, id) = open_dialogue(&app, json!({})).await;
+        app.create_account(
+            "bantochuc@benluc.example.vn",
+            "Ban Tổ Chức",
+            "organizer",
+            None,
+        )
+        .await;
+        let browser = BrowserSession::new(&app).await;
+        browser.sign_in("bantochuc@benluc.example.vn").await;
+        let page = browser
+            .get(&format!("/staff/dialogues/{id}/invitations"))
+            .await;
+        assert!(page.contains("enctype=\"multipart/form-data\""));
+        let csrf = browser.csrf.lock().unwrap().clone();
+        let csv = "full_name,email,phone,category\nNguyễn Văn Ánh,anh@example.vn,,completed_sentence\nTrần Thị Bé,,0912345678,drug_rehabilitation\n";
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("danh-sach.csv"),
+            );
+        let res = browser
+            .client
+            .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let page = res.text().await.unwrap();
+        assert!(page.contains("Đã thêm 2"), "{page}");
+        assert!(
+            page.contains("Nguyễn Văn Ánh") && page.contains("Người chấp hành xong hình phạt tù")
+        );
+
+        // A bad file shows every bad line and stores nothing.
+        let bad = reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(b"full_name,category\nA,unknown\n".to_vec())
+                    .file_name("x.csv"),
+            );
+        let res = browser
+            .client
+            .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
+            .multipart(bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 422);
+        assert!(res.text().await.unwrap().contains("dòng 2"));
+
+        let (status, location) = browser
+            .post_form(&format!("/staff/dialogues/{id}/invitations/send"), &[])
+            .await;
+        assert_eq!(status, 303);
+        assert!(location.ends_with("?done=sent"));
+        assert_eq!(app.drain_outbox().await, 1);
+        let without_csrf = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("danh-sach.csv"),
+        );
+        let res = browser
+            .client
+            .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
+            .multipart(without_csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 403);
+    }
+
+    #[tokio::test]
+    async fn a_participant_accepts_on_the_personal_page_sees_the_ticket_and_is_checked_in_at_the_door()
+     {
+        let app = spawn_app().await;
+        let (token, id) = open_dialogue(&app, json!({})).await;
+        invite(&app, &token, &id, json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "completed_sentence"}])).await;
+        app.post(
+            &format!("/api/v1/dialogues/{id}/invitations/send"),
+            Some(&token),
+            &json!({}),
+        )
+        .await;
+        app.drain_outbox().await;
+        let link = link_in(&app.mail_texts()[0]);
+        let phone = BrowserSession::new(&app).await;
+        let page = phone.get(&format!("/p/{link}")).await;
+        assert!(page.contains("Nguyễn Văn Ánh"));
+        assert!(page.contains("Tôi sẽ tham dự"));
+        assert!(
+            !page.contains("Người chấp hành xong hình phạt tù"),
+            "the group is never shown on the phone"
+        );
+        let (status, location) = phone
+            .post_form(&format!("/p/{link}/rsvp"), &[("response", "accept")])
+            .await;
+        assert_eq!(status, 303);
+        let page = phone.get(&location).await;
+        assert!(page.contains("đã nhận lời."), "{page}");
+        assert!(page.contains("ticket.png"), "{page}");
+        let png = app
+            .client
+            .get(app.url(&format!("/p/{link}/ticket.png")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(png.headers()["content-type"], "image/png");
+
+        // The code from the letter opens the same page.
+        let code = invitations(&app, &token, &id).await[0]["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = app
+            .client
+            .get(app.url(&format!("/p?code={}", code.to_lowercase())))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.headers()["location"].to_str().unwrap(),
+            format!("/p/{code}")
+        );
+        assert!(
+            phone
+                .get(&format!("/p/{code}"))
+                .await
+                .contains("Nguyễn Văn Ánh")
+        );
+        assert_eq!(phone.get_with_status("/p/ZZZ-ZZZ-ZZZ").await.0, 404);
+
+        app.create_account("cua@benluc.example.vn", "Cán Bộ Cửa", "organizer", None)
+            .await;
+        let door = BrowserSession::new(&app).await;
+        door.sign_in("cua@benluc.example.vn").await;
+        assert!(
+            door.get(&format!("/staff/dialogues/{id}/door"))
+                .await
+                .contains("door.js")
+        );
+        let (status, page) = door
+            .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", &code)])
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("door-result ok") && page.contains("Nguyễn Văn Ánh"),
+            "{page}"
+        );
+        let (_, again) = door
+            .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", &code)])
+            .await;
+        assert!(again.contains("door-result again") && again.contains("ĐÃ ĐIỂM DANH TRƯỚC ĐÓ"));
+        let (_, unknown) = door
+            .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", "abc")])
+            .await;
+        assert!(unknown.contains("door-result bad"));
+        let attendance = door.get(&format!("/staff/dialogues/{id}/attendance")).await;
+        assert!(attendance.contains("Người chấp hành xong hình phạt tù"));
+        let phone_after = phone.get(&format!("/p/{code}")).await;
+        assert!(phone_after.contains("Đã điểm danh"));
+    }
+
+    #[tokio::test]
+    async fn someone_registers_on_the_public_form_with_consent() {
+        let app = spawn_app().await;
+        let (_token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+        let visitor = BrowserSession::new(&app).await;
+        assert!(
+            visitor
+                .get(&format!("/d/{id}"))
+                .await
+                .contains(&format!("/d/{id}/register"))
+        );
+        let form = visitor.get(&format!("/d/{id}/register")).await;
+        assert!(form.contains("name=\"consent\""));
+        let fields = [
+            ("full_name", "Võ Văn Tự"),
+            ("phone", "0987 654 321"),
+            ("category", "completed_sentence"),
+        ];
+        let (status, page) = visitor
+            .post_form(&format!("/d/{id}/register"), &fields)
+            .await;
+        assert_eq!(status, 422);
+        assert!(page.contains("Cần đồng ý để đăng ký."));
+        let mut with_consent = fields.to_vec();
+        with_consent.push(("consent", "true"));
+        let (status, location) = visitor
+            .post_form(&format!("/d/{id}/register"), &with_consent)
+            .await;
+        assert_eq!(status, 303, "{location}");
+        let page = visitor.get(&location).await;
+        assert!(page.contains("Đăng ký thành công"));
+        assert!(page.contains("ticket.png"));
+    }
+
+    #[tokio::test]
+    async fn agency_staff_cannot_open_the_invitation_door_or_attendance_pages() {
+        let app = spawn_app().await;
+        let (token, id) = open_dialogue(&app, json!({})).await;
+        invite(&app, &token, &id, json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "completed_sentence"}])).await;
+        let agency = app
+            .post(
+                "/api/v1/agencies",
+                Some(&token),
+                &json!({"name": "Công an huyện", "kind": "government"}),
+            )
+            .await;
+        let agency_id = agency.body["id"].as_str().unwrap().to_string();
+        app.create_account(
+            "canbo@congan.example.vn",
+            "Cán Bộ Công An",
+            "agency",
+            Some(&agency_id),
+        )
+        .await;
+        let browser = BrowserSession::new(&app).await;
+        browser.sign_in("canbo@congan.example.vn").await;
+        for page in ["invitations", "registrations", "door", "attendance"] {
+            let (status, body) = browser
+                .get_with_status(&format!("/staff/dialogues/{id}/{page}"))
+                .await;
+            assert_eq!(status, 403, "{page}");
+            assert!(
+                !body.contains("Nguyễn Văn Ánh") && !body.contains("0901234567"),
+                "{page}"
+            );
+        }
+    }
+}
