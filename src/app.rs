@@ -11,7 +11,7 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, get, web};
 use minijinja::context;
 use serde::Serialize;
 use tokio::sync::watch;
-use tracing_actix_web::{RequestId, TracingLogger};
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_actix_web::AppExt;
@@ -348,6 +348,34 @@ fn html_error(
     }
 }
 
+/// Request spans without secrets: personal links carry a credential in the path and the
+/// password link in the query, so logs get the route pattern, never the raw target.
+struct RedactedSpans;
+
+impl RootSpanBuilder for RedactedSpans {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(|id| id.to_string())
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "(no route)".into());
+        tracing::info_span!("request", method = %request.method(), route = %route, request_id = %request_id, status = tracing::field::Empty)
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        if let Ok(response) = outcome {
+            span.record("status", response.status().as_u16());
+        }
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
 async fn no_route() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
@@ -412,7 +440,7 @@ impl Application {
                 .default_service(web::to(no_route))
                 .wrap(from_fn(render_errors))
                 .wrap(from_fn(pages::browser_cookie))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RedactedSpans>::new())
         })
         .listen(listener)
         .map_err(|e| e.to_string())?

@@ -167,6 +167,12 @@ impl RawSettings {
         if !(1..=24 * 14).contains(&self.reminder_hours) {
             return Err(bad("DOITHOAI_REMINDER_HOURS", "must be between 1 and 336"));
         }
+        if self.workers > 64 {
+            return Err(bad(
+                "DOITHOAI_WORKERS",
+                "must be between 0 (one per core) and 64",
+            ));
+        }
         if !(1..=200).contains(&self.db_pool_size) {
             return Err(bad("DOITHOAI_DB_POOL_SIZE", "must be between 1 and 200"));
         }

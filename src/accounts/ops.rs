@@ -211,7 +211,12 @@ pub fn check_credentials(
     match user {
         Some(user) if user.disabled_at.is_none() => match &user.password_hash {
             Some(hash) if secrets::verify_password(password, hash) => Ok(Some(user)),
-            _ => Ok(None),
+            Some(_) => Ok(None),
+            None => {
+                // Same time as a wrong password, so nobody learns the account awaits its first one.
+                secrets::dummy_verify(password);
+                Ok(None)
+            }
         },
         _ => {
             secrets::dummy_verify(password);

@@ -108,7 +108,14 @@ impl FromRequest for MaybeStaff {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { resolve(&req).await.map(MaybeStaff) })
+        // A stale cookie or token must not lock anyone out of public pages: treat it as anonymous.
+        Box::pin(async move {
+            match resolve(&req).await {
+                Ok(staff) => Ok(MaybeStaff(staff)),
+                Err(AppError::Unauthorized) => Ok(MaybeStaff(None)),
+                Err(other) => Err(other),
+            }
+        })
     }
 }
 

@@ -108,18 +108,8 @@ pub async fn home(
     viewer: MaybeStaff,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(&req);
-    let (list, _) = state
-        .db
-        .read(|conn| {
-            let shown = [
-                DialogueStatus::Open.as_str(),
-                DialogueStatus::InProgress.as_str(),
-            ];
-            Ok(store::list(conn, Some(&shown), 0, 50)?)
-        })
-        .await?;
-    let mut cards: Vec<Value> = list.iter().rev().map(|d| card(d, lang)).collect();
-    cards.truncate(50);
+    let list = state.db.read(|conn| Ok(store::upcoming(conn, 50)?)).await?;
+    let cards: Vec<Value> = list.iter().map(|d| card(d, lang)).collect();
     render(
         &state,
         &req,

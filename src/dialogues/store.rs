@@ -163,6 +163,20 @@ pub fn set_status(conn: &mut DbConnection, id: &str, status: DialogueStatus) -> 
         .map(|_| ())
 }
 
+/// Open and running dialogues, soonest first (the home page).
+pub fn upcoming(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<FullDialogue>> {
+    let rows = dialogues::table
+        .filter(dialogues::status.eq_any([
+            DialogueStatus::Open.as_str(),
+            DialogueStatus::InProgress.as_str(),
+        ]))
+        .order((dialogues::starts_at.asc(), dialogues::id.asc()))
+        .limit(limit)
+        .select(Dialogue::as_select())
+        .load(conn)?;
+    with_children(conn, rows)
+}
+
 /// The statuses anyone may see in lists.
 pub fn public_statuses() -> Vec<&'static str> {
     DialogueStatus::ALL

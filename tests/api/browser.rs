@@ -211,30 +211,88 @@ async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
 }
 
 #[tokio::test]
-async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_in_a_real_browser() {
+async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_in_a_real_browser()
+{
     let app = spawn_app().await;
     let (token, id) = crate::invitations::open_dialogue(&app, json!({})).await;
-    app.create_account("cua@benluc.example.vn", "Cán Bộ Cửa", "organizer", None).await;
-    let Some((_driver, client)) = browser().await else { return };
+    app.create_account("cua@benluc.example.vn", "Cán Bộ Cửa", "organizer", None)
+        .await;
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
 
     // The organizer imports a CSV file and sends the invitations.
     client.goto(&app.url("/login")).await.unwrap();
-    client.find(Locator::Css("input[name=email]")).await.unwrap().send_keys("cua@benluc.example.vn").await.unwrap();
-    client.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PASSWORD).await.unwrap();
-    client.find(Locator::Css("form[action='/login'] button")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css("a[href='/staff/dialogues/new']")).await.unwrap();
-    client.goto(&app.url(&format!("/staff/dialogues/{id}/invitations"))).await.unwrap();
+    client
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys("cua@benluc.example.vn")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action='/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
+        .await
+        .unwrap();
+    client
+        .goto(&app.url(&format!("/staff/dialogues/{id}/invitations")))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("danh-sach.csv");
     std::fs::write(&csv, "full_name,email,phone,category\nNguyễn Văn Ánh,anh@example.vn,,completed_sentence\nTrần Thị Bé,,0912345678,drug_rehabilitation\n").unwrap();
-    client.find(Locator::Css("input[type=file]")).await.unwrap().send_keys(&csv.display().to_string()).await.unwrap();
-    client.find(Locator::Css("form[enctype='multipart/form-data'] button")).await.unwrap().click().await.unwrap();
-    let notice = client.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    client
+        .find(Locator::Css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&csv.display().to_string())
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[enctype='multipart/form-data'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = client
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
     assert!(notice.text().await.unwrap().starts_with("Đã thêm 2"));
     // The send button asks for confirmation; accept the dialog.
-    client.execute("window.confirm = function () { return true; };", vec![]).await.unwrap();
-    client.find(Locator::Css("form[action$='/invitations/send'] button")).await.unwrap().click().await.unwrap();
-    client.wait().for_element(Locator::Css("p.notice")).await.unwrap();
+    client
+        .execute("window.confirm = function () { return true; };", vec![])
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action$='/invitations/send'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("p.notice"))
+        .await
+        .unwrap();
     assert_eq!(app.drain_outbox().await, 1);
 
     // The invitee opens the personal link from the email on a phone-sized screen and accepts.
@@ -242,24 +300,67 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
     client.goto(&app.url(&format!("/p/{link}"))).await.unwrap();
     let person = client.find(Locator::Css("h1.person")).await.unwrap();
     assert_eq!(person.text().await.unwrap(), "Nguyễn Văn Ánh");
-    client.find(Locator::Css("form[action$='/rsvp'] button")).await.unwrap().click().await.unwrap();
-    let ticket = client.wait().for_element(Locator::Css(".ticket img")).await.unwrap();
-    let loaded: serde_json::Value = client
-        .execute("return arguments[0].complete && arguments[0].naturalWidth;", vec![serde_json::to_value(&ticket).unwrap()])
+    client
+        .find(Locator::Css("form[action$='/rsvp'] button"))
+        .await
+        .unwrap()
+        .click()
         .await
         .unwrap();
-    assert!(loaded.as_u64().unwrap_or(0) >= 200, "the QR ticket image loads: {loaded}");
-    let code = client.find(Locator::Css(".ticket .code")).await.unwrap().text().await.unwrap();
+    let ticket = client
+        .wait()
+        .for_element(Locator::Css(".ticket img"))
+        .await
+        .unwrap();
+    let loaded: serde_json::Value = client
+        .execute(
+            "return arguments[0].complete && arguments[0].naturalWidth;",
+            vec![serde_json::to_value(&ticket).unwrap()],
+        )
+        .await
+        .unwrap();
+    assert!(
+        loaded.as_u64().unwrap_or(0) >= 200,
+        "the QR ticket image loads: {loaded}"
+    );
+    let code = client
+        .find(Locator::Css(".ticket .code"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(code.len(), 11);
 
     // The organizer types the code at the door.
-    client.goto(&app.url(&format!("/staff/dialogues/{id}/door"))).await.unwrap();
-    client.find(Locator::Css("#door-code")).await.unwrap().send_keys(&code.to_lowercase()).await.unwrap();
-    client.find(Locator::Css("#door-form button[type=submit]")).await.unwrap().click().await.unwrap();
-    let result = client.wait().for_element(Locator::Css(".door-result.ok")).await.unwrap();
+    client
+        .goto(&app.url(&format!("/staff/dialogues/{id}/door")))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#door-code"))
+        .await
+        .unwrap()
+        .send_keys(&code.to_lowercase())
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#door-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let result = client
+        .wait()
+        .for_element(Locator::Css(".door-result.ok"))
+        .await
+        .unwrap();
     assert!(result.text().await.unwrap().contains("Nguyễn Văn Ánh"));
     client.close().await.unwrap();
 
-    let attendance = app.get(&format!("/api/v1/dialogues/{id}/attendance"), Some(&token)).await;
+    let attendance = app
+        .get(&format!("/api/v1/dialogues/{id}/attendance"), Some(&token))
+        .await;
     assert_eq!(attendance.body["checked_in"], 1);
 }
