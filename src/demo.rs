@@ -19,6 +19,7 @@ use crate::dialogues::ops as dialogues;
 use crate::error::AppError;
 
 pub struct DemoReport {
+    pub people: String,
     pub dialogue_id: String,
     pub base_url: String,
     pub accounts: Vec<(String, String, String)>,
@@ -26,7 +27,7 @@ pub struct DemoReport {
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Demo data created.")?;
+        writeln!(f, "Demo data created: {}.", self.people)?;
         writeln!(
             f,
             "Public page: {}/d/{}",
@@ -110,7 +111,8 @@ pub fn reference_dialogue() -> DialogueInput {
         ends_at: Some((start + Duration::hours(3)).to_rfc3339()),
         question_deadline: Some((start - Duration::days(2) + Duration::hours(3)).to_rfc3339()),
         time_zone: None,
-        capacity: Some(120),
+        // Fewer seats than invitees, so the demo shows a waitlist.
+        capacity: Some(60),
         self_registration: Some(true),
         anonymous_questions: Some(true),
         officials: Some(vec![
@@ -198,6 +200,7 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
             agency_ids.get(1).cloned(),
         ),
     ];
+    let mut organizer_id = String::new();
     for (role, email, name, agency_id) in people {
         let password = secrets::generate_password();
         let account = AccountInput {
@@ -210,7 +213,11 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
         }
         .validate()?;
         let hash = secrets::hash_password(&password)?;
-        db.write_now(|conn| accounts::create(conn, &account, Some(hash), &Actor::System, None))?;
+        let user = db
+            .write_now(|conn| accounts::create(conn, &account, Some(hash), &Actor::System, None))?;
+        if role == "organizer" {
+            organizer_id = user.id;
+        }
         accounts_made.push((role.to_string(), email.to_string(), password));
     }
     let input = reference_dialogue();
@@ -223,9 +230,136 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
             &Actor::System,
         )
     })?;
+    let people = fill_people(db, settings, &full.dialogue, &organizer_id)?;
     Ok(DemoReport {
+        people,
         dialogue_id: full.dialogue.id,
         base_url: settings.base_url.to_string(),
         accounts: accounts_made,
     })
+}
+
+const FAMILY: &[&str] = &[
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+    "Hồ", "Ngô", "Dương", "Lý",
+];
+const MIDDLE_MEN: &[&str] = &["Văn", "Hữu", "Minh", "Đức", "Quốc", "Thanh"];
+const MIDDLE_WOMEN: &[&str] = &["Thị", "Ngọc", "Thanh", "Kim"];
+const GIVEN_MEN: &[&str] = &[
+    "An", "Bình", "Cường", "Dũng", "Hải", "Hùng", "Khánh", "Long", "Nam", "Phúc", "Quang", "Sơn",
+    "Tài", "Thắng", "Tuấn", "Vinh", "Lộc", "Trí",
+];
+const GIVEN_WOMEN: &[&str] = &[
+    "Hoa", "Lan", "Mai", "Hương", "Nga", "Thảo", "Trang", "Yến", "Liên", "Hằng",
+];
+
+/// A synthetic but plausible Vietnamese name for person `i`.
+fn synthetic_name(i: usize) -> String {
+    let family = FAMILY[(i * 7 + 3) % FAMILY.len()];
+    if i % 5 == 4 {
+        format!(
+            "{family} {} {}",
+            MIDDLE_WOMEN[i % MIDDLE_WOMEN.len()],
+            GIVEN_WOMEN[(i * 3) % GIVEN_WOMEN.len()]
+        )
+    } else {
+        format!(
+            "{family} {} {}",
+            MIDDLE_MEN[i % MIDDLE_MEN.len()],
+            GIVEN_MEN[(i * 5 + 1) % GIVEN_MEN.len()]
+        )
+    }
+}
+
+/// 80 invitees as in the reference case (35 + 25 + 20 by group), about half with email;
+/// most accept (so the last are waitlisted), a few decline, some check in.
+fn fill_people(
+    db: &Db,
+    settings: &Settings,
+    dialogue: &crate::dialogues::model::Dialogue,
+    organizer_id: &str,
+) -> Result<String, AppError> {
+    use crate::participants::model::{Category, Person};
+    let templates = crate::web::Templates::load().map_err(AppError::unexpected)?;
+    let mailing = crate::participants::notify::Mailing {
+        templates: &templates,
+        settings,
+    };
+    let people: Vec<(usize, Person)> = (0..80)
+        .map(|i| {
+            let category = match i {
+                0..35 => Category::CompletedSentence,
+                35..60 => Category::CommunitySentence,
+                _ => Category::DrugRehabilitation,
+            };
+            let name = synthetic_name(i);
+            let email = (i % 2 == 0).then(|| {
+                format!(
+                    "{}.{i}@vidu.example",
+                    crate::text::fold(&name).replace(' ', ".")
+                )
+            });
+            let phone = Some(format!(
+                "09{:02} {:03} {:03}",
+                10 + i % 80,
+                (i * 37) % 1000,
+                (i * 91) % 1000
+            ));
+            let address = Some(format!(
+                "Ấp {}, xã {}, huyện Bến Lức",
+                1 + i % 5,
+                ["Thạnh Đức", "Lương Hòa", "Nhựt Chánh", "Mỹ Yên"][i % 4]
+            ));
+            (
+                i,
+                Person {
+                    full_name: name,
+                    email,
+                    phone,
+                    category,
+                    address,
+                    language: crate::i18n::Lang::Vi,
+                },
+            )
+        })
+        .collect();
+    db.write_now(|conn| {
+        crate::invitations::ops::add_people(conn, dialogue, people, &Actor::System)?;
+        Ok(())
+    })?;
+    let invitees = db.read_now(|conn| {
+        Ok(crate::invitations::store::list(conn, &dialogue.id, None, 0, 1000)?.0)
+    })?;
+    let (mut accepted, mut declined, mut checked_in) = (0, 0, 0);
+    for (n, (_, person)) in invitees.iter().enumerate() {
+        let answer = match n % 10 {
+            8 => Some(false),
+            9 => None,
+            _ => Some(true),
+        };
+        let Some(accept) = answer else { continue };
+        db.write_now(|conn| {
+            crate::invitations::ops::respond(conn, mailing, person, accept).map(|_| ())
+        })?;
+        if accept {
+            accepted += 1;
+        } else {
+            declined += 1;
+        }
+        if accept && n % 7 == 0 {
+            let done = db.write_now(|conn| {
+                crate::registrations::ops::check_in(conn, dialogue, &person.code, organizer_id)
+            });
+            match done {
+                Ok(_) => checked_in += 1,
+                // The waitlisted have no seat to check in to; anything else is a real error.
+                Err(AppError::Conflict("waitlisted")) => {}
+                Err(other) => return Err(other),
+            }
+        }
+    }
+    Ok(format!(
+        "80 invitees, {accepted} accepted (seats for {}; the rest on the waitlist), {declined} declined, {checked_in} checked in",
+        dialogue.capacity
+    ))
 }

@@ -161,4 +161,26 @@ async fn the_demo_dialogue_is_public_and_its_organizer_can_sign_in() {
     assert_eq!(dialogue["host_unit"], "UBND huyện Bến Lức");
     assert_eq!(dialogue["officials"].as_array().unwrap().len(), 3);
     assert!(dialogue["agenda"].as_array().unwrap().len() >= 5);
+    assert!(stdout.contains("80 invitees"), "{stdout}");
+    let token = app.login(email, password).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let id = dialogue["id"].as_str().unwrap();
+    let attendance = app
+        .get(&format!("/api/v1/dialogues/{id}/attendance"), Some(&token))
+        .await;
+    assert_eq!(attendance.body["invited"], 80);
+    assert_eq!(
+        attendance.body["by_category"]["completed_sentence"]["invited"],
+        35
+    );
+    assert_eq!(attendance.body["registered"], 60, "every seat taken");
+    assert!(
+        attendance.body["waitlisted"].as_i64().unwrap() > 0,
+        "{}",
+        attendance.text
+    );
+    assert!(attendance.body["checked_in"].as_i64().unwrap() > 0);
+    assert!(attendance.body["declined"].as_i64().unwrap() > 0);
 }
