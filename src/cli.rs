@@ -83,6 +83,11 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A setting found unusable only while starting (a port in use) exits like any bad setting.
+        Err(message) if message.starts_with("invalid setting") => {
+            eprintln!("doithoai: {message}");
+            ExitCode::from(2)
+        }
         Err(message) => {
             eprintln!("doithoai: {message}");
             ExitCode::FAILURE

@@ -184,3 +184,21 @@ async fn the_demo_dialogue_is_public_and_its_organizer_can_sign_in() {
     assert!(attendance.body["checked_in"].as_i64().unwrap() > 0);
     assert!(attendance.body["declined"].as_i64().unwrap() > 0);
 }
+
+#[test]
+fn a_port_already_in_use_is_reported_as_a_bad_bind_setting() {
+    let db = TestDb::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let output = doithoai(&db.url)
+        .env("DOITHOAI_BIND", &address)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("DOITHOAI_BIND") && stderr.contains(&address),
+        "{stderr}"
+    );
+}
