@@ -159,3 +159,37 @@ pub async fn list_users(
     let items = users.iter().map(UserView::from).collect();
     Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)))
 }
+
+/// Emails the user a new one-time link to set a password (first login or a forgotten
+/// password). Earlier links stop working; the current password keeps working until changed.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = String, Path)),
+    responses((status = 202, description = "the email is queued"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    security(("bearer" = []))
+)]
+#[post("/users/{id}/password-link")]
+pub async fn password_link(
+    state: web::Data<AppState>,
+    Admin(admin): Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = crate::rest::parse_id(&id)?;
+    send_link(&state, &id, &admin).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+pub async fn send_link(state: &AppState, user_id: &str, admin: &Staff) -> Result<(), AppError> {
+    let st = state.clone();
+    let user_id = user_id.to_string();
+    let actor = Actor::User(admin.user.id.clone());
+    state
+        .db
+        .write(move |conn| {
+            let user = store::find_user(conn, &user_id)?.ok_or(AppError::NotFound)?;
+            ops::send_password_link(conn, &user, &actor, &st.templates, &st.settings)
+        })
+        .await?;
+    state.outbox.ring();
+    Ok(())
+}

@@ -164,6 +164,39 @@ pub fn create(
     store::find_user(conn, &user_id)?.ok_or(AppError::NotFound)
 }
 
+/// Emails the user a new one-time link to set their password (for a forgotten password
+/// too); links sent before stop working.
+pub fn send_password_link(
+    conn: &mut DbConnection,
+    user: &User,
+    actor: &Actor,
+    templates: &Templates,
+    settings: &Settings,
+) -> Result<(), AppError> {
+    store::revoke_password_links(conn, &user.id)?;
+    let account = ValidAccount {
+        email: user.email.clone(),
+        name: user.name.clone(),
+        role: user.role(),
+        agency_id: user.agency_id.clone(),
+        password: None,
+        language: Lang::parse(&user.language).unwrap_or_default(),
+    };
+    queue_password_setup(conn, &user.id, &account, templates, settings)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "user.password_link",
+            subject_kind: "user",
+            subject_id: Some(&user.id),
+            dialogue_id: None,
+            detail: None,
+        },
+    )?;
+    Ok(())
+}
+
 fn queue_password_setup(
     conn: &mut DbConnection,
     user_id: &str,

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::api::{create_account, log_in};
+use super::api::{create_account, log_in, send_link};
 use super::ops::{self, AccountInput, UserView};
 use crate::agencies;
 use crate::auth::{Admin, SESSION_COOKIE, Staff, secrets, store};
@@ -216,7 +216,7 @@ async fn users_view(
                 .find(|a| Some(&a.id) == u.agency_id.as_ref())
                 .map(|a| a.name.clone());
             let view = UserView::from(u);
-            context! { name => view.name, email => view.email, role => view.role, agency => agency }
+            context! { id => view.id, name => view.name, email => view.email, role => view.role, agency => agency }
         })
         .collect();
     let agency_options: Vec<Value> = agencies
@@ -239,10 +239,13 @@ pub async fn users_page(
     Admin(admin): Admin,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(&req);
-    let notice = req
-        .query_string()
-        .contains("done=created")
-        .then(|| lang.text("users.created"));
+    let notice = if req.query_string().contains("done=created") {
+        Some(lang.text("users.created"))
+    } else if req.query_string().contains("done=link") {
+        Some(lang.text("users.link_sent"))
+    } else {
+        None
+    };
     users_view(
         &state,
         &req,
@@ -295,4 +298,16 @@ pub async fn users_create(
         }
         Err(other) => Err(other),
     }
+}
+
+#[post("/staff/users/{id}/password-link")]
+pub async fn users_password_link(
+    state: web::Data<AppState>,
+    Admin(admin): Admin,
+    id: web::Path<String>,
+    _form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = crate::rest::parse_id(&id)?;
+    send_link(&state, &id, &admin).await?;
+    Ok(see_other("/staff/users?done=link"))
 }

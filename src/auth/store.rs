@@ -127,3 +127,16 @@ pub fn find_password_setup(
         .first(conn)
         .optional()
 }
+
+/// Ends every unused password-setup link of the user.
+pub fn revoke_password_links(conn: &mut DbConnection, user_id: &str) -> QueryResult<()> {
+    diesel::update(
+        auth_tokens::table
+            .filter(auth_tokens::user_id.eq(user_id))
+            .filter(auth_tokens::purpose.eq(TokenPurpose::PasswordSetup.as_str()))
+            .filter(auth_tokens::revoked_at.is_null()),
+    )
+    .set(auth_tokens::revoked_at.eq(now()))
+    .execute(conn)
+    .map(|_| ())
+}

@@ -316,3 +316,65 @@ async fn repeated_failed_logins_are_rate_limited_with_retry_after() {
         .unwrap();
     assert!(retry >= 1);
 }
+
+#[tokio::test]
+async fn an_admin_sends_a_new_password_link_and_only_the_newest_works() {
+    let app = spawn_app().await;
+    let admin = app.staff_token("admin").await;
+    let user_id = app
+        .create_account(
+            "quen@benluc.example.vn",
+            "Người Quên Mật Khẩu",
+            "organizer",
+            None,
+        )
+        .await;
+    let path = format!("/api/v1/users/{user_id}/password-link");
+    assert_eq!(app.post(&path, Some(&admin), &json!({})).await.status, 202);
+    assert_eq!(app.post(&path, Some(&admin), &json!({})).await.status, 202);
+    let organizer = app.staff_token("organizer").await;
+    assert_eq!(
+        app.post(&path, Some(&organizer), &json!({})).await.status,
+        403
+    );
+    assert_eq!(app.drain_outbox().await, 2);
+    let links: Vec<String> = app
+        .mail_texts()
+        .iter()
+        .map(|text| {
+            let start = text.find("token=").unwrap() + "token=".len();
+            text[start..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect()
+        })
+        .collect();
+    let browser = crate::pages::BrowserSession::new(&app).await;
+    browser.get("/login").await;
+    let mut outcomes = Vec::new();
+    for token in &links {
+        let (status, _) = browser
+            .post_form(
+                "/account/password",
+                &[
+                    ("token", token),
+                    ("password", "mật-khẩu-mới-tinh"),
+                    ("repeat", "mật-khẩu-mới-tinh"),
+                ],
+            )
+            .await;
+        outcomes.push(status);
+    }
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![200, 303],
+        "one link was replaced by the other"
+    );
+    assert_eq!(
+        app.login("quen@benluc.example.vn", "mật-khẩu-mới-tinh")
+            .await
+            .status,
+        200
+    );
+}
