@@ -410,7 +410,8 @@ impl Application {
             // Bound to port 0 (tests, scripts): links must name the port actually in use.
             settings.base_url.set_port(Some(port)).ok();
         }
-        let state = AppState::new(db.clone(), settings.clone())?;
+        let mut state = AppState::new(db.clone(), settings.clone())?;
+        state.dialogue_edited = Some(Arc::new(registrations::ops::after_dialogue_edit));
         let worker = OutboxWorker::new(
             db,
             Arc::new(mailer),

@@ -141,7 +141,8 @@ impl RawSettings {
                 "must start with http:// or https://",
             ));
         }
-        if let Some(smtp) = &self.smtp_url {
+        let smtp_url = self.smtp_url.clone().filter(|s| !s.trim().is_empty());
+        if let Some(smtp) = &smtp_url {
             crate::mail::check_smtp_url(smtp).map_err(|e| bad("DOITHOAI_SMTP_URL", e))?;
         }
         let mail_from = self
@@ -191,7 +192,7 @@ impl RawSettings {
             bind,
             base_url,
             base_url_explicit: self.base_url.is_some(),
-            smtp_url: self.smtp_url.filter(|s| !s.trim().is_empty()),
+            smtp_url,
             mail_dir: PathBuf::from(self.mail_dir),
             mail_from,
             log: self.log,

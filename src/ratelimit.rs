@@ -46,6 +46,54 @@ impl LoginLimiter {
     }
 }
 
+/// Slows down guessing without slowing down the rightful user: only failures count, and a
+/// client over the limit is refused *before* its next attempt is looked up, right or wrong.
+#[derive(Clone, Default)]
+pub struct FailureLimiter {
+    failures: LoginLimiter,
+    blocked: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, std::time::Instant>>>,
+}
+
+impl FailureLimiter {
+    /// 429 while the client is blocked.
+    pub fn ensure_allowed(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(ip) = ip else { return Ok(()) };
+        let now = std::time::Instant::now();
+        let mut blocked = self
+            .blocked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        blocked.retain(|_, until| *until > now);
+        match blocked.get(&ip) {
+            Some(until) => Err(AppError::RateLimited {
+                retry_after_seconds: until.duration_since(now).as_secs().max(1),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failed attempt; past the allowance the client is blocked for a while.
+    pub fn record_failure(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(ip) = ip else { return Ok(()) };
+        if let Err(AppError::RateLimited {
+            retry_after_seconds,
+        }) = self.failures.check(Some(ip))
+        {
+            let until =
+                std::time::Instant::now() + Duration::from_secs(retry_after_seconds.max(1) * 10);
+            let mut blocked = self
+                .blocked
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            blocked.insert(ip, until);
+            return Err(AppError::RateLimited {
+                retry_after_seconds: retry_after_seconds.max(1) * 10,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// The client's address: the peer, or the last X-Forwarded-For hop when the peer is the
 /// configured proxy (any other peer could write that header itself).
 pub fn client_ip(req: &HttpRequest, trusted_proxy: Option<IpAddr>) -> Option<IpAddr> {

@@ -112,7 +112,9 @@ impl FromRequest for MaybeStaff {
         Box::pin(async move {
             match resolve(&req).await {
                 Ok(staff) => Ok(MaybeStaff(staff)),
-                Err(AppError::Unauthorized) => Ok(MaybeStaff(None)),
+                Err(AppError::Unauthorized) if !req.path().starts_with("/api/") => {
+                    Ok(MaybeStaff(None))
+                }
                 Err(other) => Err(other),
             }
         })

@@ -116,9 +116,14 @@ pub async fn edit(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let actor = Actor::User(staff.user.id);
+    let st = state.get_ref().clone();
     let full = state
         .db
-        .write(move |conn| ops::edit(conn, &id, body.0, &actor))
+        .write(move |conn| {
+            let full = ops::edit(conn, &id, body.0, &actor)?;
+            st.after_dialogue_edit(conn, &id)?;
+            Ok(full)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
 }

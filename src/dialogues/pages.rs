@@ -502,9 +502,13 @@ pub async fn update(
     };
     let actor = Actor::User(staff.user.id.clone());
     let target = id.clone();
+    let st = state.get_ref().clone();
     state
         .db
-        .write(move |conn| ops::edit(conn, &target, input, &actor))
+        .write(move |conn| {
+            ops::edit(conn, &target, input, &actor)?;
+            st.after_dialogue_edit(conn, &target)
+        })
         .await?;
     Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
 }

@@ -260,15 +260,16 @@ pub async fn send_invitations(
 #[post("/invitations/{id}/resend")]
 pub async fn resend(
     state: web::Data<AppState>,
-    _organizer: Organizer,
+    Organizer(staff): Organizer,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let st = state.get_ref().clone();
+    let actor = Actor::User(staff.user.id);
     let view = state
         .db
         .write(move |conn| {
-            ops::resend(conn, st.mailing(), &id)?;
+            ops::resend(conn, st.mailing(), &id, &actor)?;
             let (invitation, person) = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             Ok(InvitationView::of(&invitation, &person))
         })
@@ -451,10 +452,32 @@ pub async fn respond(
 )]
 #[get("/me/ticket.png")]
 pub async fn ticket_png(
+    state: web::Data<AppState>,
     ParticipantAuth(participant): ParticipantAuth,
 ) -> Result<HttpResponse, AppError> {
+    ensure_seat(&state, &participant).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header(("Cache-Control", "private, no-store"))
         .body(ticket::qr_png(&participant.code)?))
+}
+
+/// A ticket exists only for someone holding a seat (registered or checked in).
+pub async fn ensure_seat(
+    state: &AppState,
+    participant: &crate::participants::model::Participant,
+) -> Result<(), AppError> {
+    let id = participant.id.clone();
+    let seated = state
+        .db
+        .read(move |conn| {
+            Ok(registrations::find_by_participant(conn, &id)?
+                .is_some_and(|r| r.status().holds_seat()))
+        })
+        .await?;
+    if seated {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("not_registered"))
+    }
 }

@@ -138,7 +138,7 @@ fn queue_invitation(
         &IcsFacts {
             uid: &format!("{}@{domain}", invitation.id),
             organizer_name: &dialogue.host_unit,
-            organizer_email: &mailing.settings.mail_from.email.to_string(),
+            organizer_email: mailing.settings.mail_from.email.as_ref(),
             attendee_name: &person.full_name,
             attendee_email: &email,
             link: &link,
@@ -163,7 +163,12 @@ fn queue_invitation(
             subject_ref: Some(("invitation", invitation.id.clone())),
         },
     )?;
-    if queued {
+    // An invitee who already answered keeps the answer as the status; the email still goes.
+    let answered = matches!(
+        invitation.status(),
+        InvitationStatus::Accepted | InvitationStatus::Declined
+    );
+    if queued && !answered {
         store::set_status(conn, &invitation.id, InvitationStatus::Queued)?;
     }
     Ok(queued)
@@ -216,6 +221,7 @@ pub fn resend(
     conn: &mut DbConnection,
     mailing: Mailing<'_>,
     invitation_id: &str,
+    actor: &Actor,
 ) -> Result<Invitation, AppError> {
     let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
     let dialogue = dialogues::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
@@ -230,6 +236,17 @@ pub fn resend(
     }
     let key = format!("invitation:{}:again:{}", invitation.id, new_id());
     queue_invitation(conn, mailing, &dialogue, &invitation, &person, key)?;
+    audit::record(
+        conn,
+        Entry {
+            actor,
+            action: "invitation.resend",
+            subject_kind: "invitation",
+            subject_id: Some(&invitation.id),
+            dialogue_id: Some(&dialogue.id),
+            detail: None,
+        },
+    )?;
     Ok(store::find(conn, invitation_id)?
         .ok_or(AppError::NotFound)?
         .0)
@@ -272,6 +289,7 @@ pub fn respond(
     registrations::ensure_accepting(&dialogue)?;
     let registration = if accept {
         store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
+        participants::record_consent(conn, &participant.id, registrations::ACCEPT_PURPOSE)?;
         Some(registrations::register(
             conn,
             mailing,

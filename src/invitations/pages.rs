@@ -202,15 +202,16 @@ pub async fn send_page(
 #[post("/staff/invitations/{id}/resend")]
 pub async fn resend_page(
     state: web::Data<AppState>,
-    _organizer: Organizer,
+    Organizer(staff): Organizer,
     id: web::Path<String>,
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
     let st = state.get_ref().clone();
+    let actor = Actor::User(staff.user.id);
     let dialogue_id = state
         .db
-        .write(move |conn| Ok(ops::resend(conn, st.mailing(), &id)?.dialogue_id))
+        .write(move |conn| Ok(ops::resend(conn, st.mailing(), &id, &actor)?.dialogue_id))
         .await?;
     state.outbox.ring();
     Ok(see_other(&format!(
@@ -288,6 +289,8 @@ async fn participant_of(
     req: &HttpRequest,
     credential: &str,
 ) -> Result<Participant, AppError> {
+    let ip = crate::ratelimit::client_ip(req, state.settings.trusted_proxy);
+    state.code_limiter.ensure_allowed(ip)?;
     let credential = credential.to_string();
     let found = state
         .db
@@ -296,10 +299,7 @@ async fn participant_of(
     match found {
         Some(p) => Ok(p),
         None => {
-            state.code_limiter.check(crate::ratelimit::client_ip(
-                req,
-                state.settings.trusted_proxy,
-            ))?;
+            state.code_limiter.record_failure(ip)?;
             Err(AppError::NotFound)
         }
     }
@@ -459,6 +459,7 @@ pub async fn ticket_page(
     credential: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(&state, &req, &credential).await?;
+    super::api::ensure_seat(&state, &participant).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header(("Cache-Control", "private, no-store"))

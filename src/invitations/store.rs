@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{Invitation, InvitationStatus, NewInvitation};
 use crate::db::DbConnection;
-use crate::db::schema::{invitations, participants};
+use crate::db::schema::{invitations, participants, registrations};
 use crate::participants::model::Participant;
 
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewInvitation]) -> QueryResult<()> {
@@ -175,12 +175,17 @@ pub fn due_for_reminder(
     conn: &mut DbConnection,
     dialogue_ids: &[String],
 ) -> QueryResult<Vec<(Invitation, Participant)>> {
+    // Only those holding a seat: a waitlisted person has no ticket to bring yet.
+    let seated = registrations::table
+        .filter(registrations::status.eq_any(["registered", "checked_in"]))
+        .select(registrations::participant_id);
     invitations::table
         .inner_join(participants::table)
         .filter(invitations::dialogue_id.eq_any(dialogue_ids))
         .filter(invitations::status.eq(InvitationStatus::Accepted.as_str()))
         .filter(invitations::reminded_at.is_null())
         .filter(participants::email.is_not_null())
+        .filter(invitations::participant_id.eq_any(seated))
         .select((Invitation::as_select(), Participant::as_select()))
         .load(conn)
 }

@@ -179,11 +179,25 @@ pub fn build_message(
         .date(date);
     let alternative =
         MultiPart::alternative_plain_html(envelope.body_text.clone(), envelope.body_html.clone());
-    let body = if envelope.attachments.is_empty() {
-        alternative
+    // Images shown inside the HTML go with it in multipart/related (mail programs then show
+    // them in place, not as attachments); other files go in multipart/mixed around it.
+    let (inline, files): (Vec<&Attachment>, Vec<&Attachment>) = envelope
+        .attachments
+        .iter()
+        .partition(|a| a.inline_id.is_some());
+    let mut content = alternative;
+    if !inline.is_empty() {
+        let mut related = MultiPart::related().multipart(content);
+        for attachment in inline {
+            related = related.singlepart(mime_attachment(attachment)?);
+        }
+        content = related;
+    }
+    let body = if files.is_empty() {
+        content
     } else {
-        let mut mixed = MultiPart::mixed().multipart(alternative);
-        for attachment in &envelope.attachments {
+        let mut mixed = MultiPart::mixed().multipart(content);
+        for attachment in files {
             mixed = mixed.singlepart(mime_attachment(attachment)?);
         }
         mixed

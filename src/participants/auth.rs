@@ -39,13 +39,20 @@ impl FromRequest for ParticipantAuth {
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::to_string);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
             let credential = credential.ok_or(AppError::Unauthorized)?;
             let state = state.ok_or_else(|| AppError::unexpected("application state missing"))?;
+            // Only failures count, so a participant's own phone is never slowed down; a
+            // client that failed too often is refused before its next attempt is looked up.
+            let ip = crate::ratelimit::client_ip(&req, state.settings.trusted_proxy);
+            state.code_limiter.ensure_allowed(ip)?;
             let found = state
                 .db
                 .read(move |conn| resolve(conn, &credential))
@@ -53,11 +60,7 @@ impl FromRequest for ParticipantAuth {
             match found {
                 Some(participant) => Ok(ParticipantAuth(participant)),
                 None => {
-                    // Only failures count, so a participant's own phone is never slowed down.
-                    state.code_limiter.check(crate::ratelimit::client_ip(
-                        &req,
-                        state.settings.trusted_proxy,
-                    ))?;
+                    state.code_limiter.record_failure(ip)?;
                     Err(AppError::Unauthorized)
                 }
             }

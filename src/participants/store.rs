@@ -142,3 +142,20 @@ pub fn rotate_token(conn: &mut DbConnection, id: &str) -> QueryResult<String> {
         .execute(conn)?;
     Ok(token)
 }
+
+/// Records the person's consent and its purpose, unless they gave it before.
+pub fn record_consent(conn: &mut DbConnection, id: &str, purpose: &str) -> QueryResult<()> {
+    let at = now();
+    diesel::update(
+        participants::table
+            .find(id)
+            .filter(participants::consent_at.is_null()),
+    )
+    .set((
+        participants::consent_at.eq(at),
+        participants::consent_purpose.eq(purpose),
+        participants::updated_at.eq(at),
+    ))
+    .execute(conn)
+    .map(|_| ())
+}

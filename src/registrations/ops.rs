@@ -20,6 +20,13 @@ use crate::participants::model::{Category, Participant, normalize_code};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::participants::store as participants;
 
+/// What a person at the door agrees to (recorded with the time).
+pub const WALK_IN_PURPOSE: &str =
+    "Điểm danh tham dự hội nghị đối thoại tại cửa; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
+/// What an invitee agrees to by accepting (recorded with the time, once).
+pub const ACCEPT_PURPOSE: &str =
+    "Nhận lời mời tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
+
 /// Registration and check-in are possible while the dialogue is open or under way.
 pub fn ensure_accepting(dialogue: &Dialogue) -> Result<(), AppError> {
     match dialogue.status() {
@@ -89,6 +96,7 @@ pub fn cancel(
     dialogue: &Dialogue,
     participant: &Participant,
 ) -> Result<Registration, AppError> {
+    ensure_accepting(dialogue)?;
     dialogues::lock(conn, &dialogue.id)?;
     let registration = store::find_by_participant(conn, &participant.id)?
         .ok_or(AppError::Conflict("not_registered"))?;
@@ -122,6 +130,19 @@ pub fn fill_free_seats(
         promoted += 1;
     }
     Ok(promoted)
+}
+
+/// After an edit: more seats (a larger capacity) go to the waitlist at once.
+pub fn after_dialogue_edit(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue_id: &str,
+) -> Result<(), AppError> {
+    let dialogue = dialogues::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
+    if ensure_accepting(&dialogue).is_ok() {
+        fill_free_seats(conn, mailing, &dialogue)?;
+    }
+    Ok(())
 }
 
 /// Emails a registration's news: `registered`, `waitlisted` or `promoted` (with the ticket
@@ -240,9 +261,20 @@ pub fn walk_in(
         &dialogue.id,
         person,
         crate::participants::model::Source::WalkIn,
-        Some((now(), "attendance at the door")),
+        Some((now(), WALK_IN_PURPOSE)),
     );
     participants::insert(conn, &row)?;
+    audit::record(
+        conn,
+        Entry {
+            actor: &Actor::User(staff_id.to_string()),
+            action: "registration.walk_in",
+            subject_kind: "participant",
+            subject_id: Some(&row.id),
+            dialogue_id: Some(&dialogue.id),
+            detail: None,
+        },
+    )?;
     let at = now();
     let registration = NewRegistration {
         id: new_id(),

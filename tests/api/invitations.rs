@@ -502,6 +502,38 @@ async fn a_resent_invitation_carries_a_new_link_and_reissuing_stops_the_old_code
     assert_eq!(app.get("/api/v1/me", Some(&second_link)).await.status, 200);
     assert_eq!(app.get("/api/v1/me", Some(&first_link)).await.status, 401);
 
+    // A re-send does not undo the invitee's answer.
+    assert_eq!(
+        app.post(
+            "/api/v1/me/rsvp",
+            Some(&second_link),
+            &json!({"response": "accept"})
+        )
+        .await
+        .status,
+        200
+    );
+    app.post(
+        &format!("/api/v1/invitations/{invitation_id}/resend"),
+        Some(&token),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(
+        invitations(&app, &token, &id).await[0]["status"],
+        "accepted"
+    );
+    let second_link = {
+        app.drain_outbox().await;
+        let texts = app.mail_texts();
+        let known = [first_link.clone(), second_link.clone()];
+        texts
+            .iter()
+            .map(|t| link_in(t))
+            .find(|l| !known.contains(l))
+            .expect("the newest link")
+    };
+
     let reissued = app
         .post(
             &format!("/api/v1/invitations/{invitation_id}/reissue"),
@@ -599,6 +631,33 @@ async fn reminders_go_once_to_those_who_accepted() {
         .status,
         200
     );
+    // Someone accepted but waitlisted has no seat to be reminded of.
+    app.patch(
+        &format!("/api/v1/dialogues/{id}"),
+        Some(&token),
+        &json!({"capacity": 1}),
+    )
+    .await;
+    invite(
+        &app,
+        &token,
+        &id,
+        json!([{"full_name": "Người Chờ Chỗ", "email": "cho@example.vn", "category": "other"}]),
+    )
+    .await;
+    let waiting = invitations(&app, &token, &id).await;
+    let waiting = by_name(&waiting, "Người Chờ Chỗ")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = app
+        .post(
+            "/api/v1/me/rsvp",
+            Some(&waiting),
+            &json!({"response": "accept"}),
+        )
+        .await;
+    assert_eq!(reply.body["registration"]["status"], "waitlisted");
     assert_eq!(queue_reminders(&app).await, 1);
     assert_eq!(queue_reminders(&app).await, 0, "each is reminded once");
     app.drain_outbox().await;

@@ -158,6 +158,13 @@ async fn cancelling_a_seat_promotes_the_first_waitlisted_person_and_tells_them()
             .starts_with("tran.thi.binh@")
     );
     assert!(promoted.body_text(0).unwrap().contains(&codes[1]));
+    assert!(
+        promoted
+            .raw_message()
+            .windows(17)
+            .any(|w| w == b"multipart/related"),
+        "the QR code is shown in place"
+    );
     use mail_parser::MimeHeaders;
     assert!(
         promoted
@@ -432,8 +439,15 @@ async fn the_ticket_qr_code_encodes_the_check_in_code() {
 }
 
 #[tokio::test]
-async fn guessing_codes_is_slowed_down() {
+async fn guessing_codes_is_slowed_down_and_a_blocked_client_is_refused_even_with_a_right_code() {
     let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    let codes = invited_codes(&app, &token, &id, people(&[("Nguyễn Văn An", "other")])).await;
+    assert_eq!(
+        app.get("/api/v1/me", Some(&codes[0])).await.status,
+        200,
+        "the rightful user is never slowed down"
+    );
     let mut statuses = Vec::new();
     for i in 0..15 {
         statuses.push(
@@ -447,4 +461,94 @@ async fn guessing_codes_is_slowed_down() {
     }
     assert!(statuses.starts_with(&[401, 401, 401]));
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let blocked = app.get("/api/v1/me", Some(&codes[0])).await;
+    assert_eq!(
+        blocked.status, 429,
+        "a blocked client cannot test a guess, right or wrong"
+    );
+    assert!(blocked.headers.contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn raising_the_capacity_gives_the_new_seats_to_the_waitlist() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({"capacity": 1})).await;
+    let codes = invited_codes(
+        &app,
+        &token,
+        &id,
+        people(&[
+            ("Nguyễn Văn An", "other"),
+            ("Trần Thị Bình", "other"),
+            ("Lê Văn Châu", "other"),
+        ]),
+    )
+    .await;
+    for code in &codes {
+        rsvp(&app, code, "accept").await;
+    }
+    let edited = app
+        .patch(
+            &format!("/api/v1/dialogues/{id}"),
+            Some(&token),
+            &json!({"capacity": 2}),
+        )
+        .await;
+    assert_eq!(edited.status, 200);
+    assert_eq!(
+        app.get("/api/v1/me", Some(&codes[1])).await.body["registration"]["status"],
+        "registered"
+    );
+    assert_eq!(
+        app.get("/api/v1/me", Some(&codes[2])).await.body["registration"]["waitlist_position"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn nobody_cancels_or_gets_a_ticket_without_a_seat_or_after_the_dialogue() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({"capacity": 1})).await;
+    let codes = invited_codes(
+        &app,
+        &token,
+        &id,
+        people(&[("Nguyễn Văn An", "other"), ("Trần Thị Bình", "other")]),
+    )
+    .await;
+    rsvp(&app, &codes[0], "accept").await;
+    rsvp(&app, &codes[1], "accept").await;
+    let waiting_ticket = app
+        .client
+        .get(app.url("/api/v1/me/ticket.png"))
+        .bearer_auth(&codes[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting_ticket.status().as_u16(),
+        409,
+        "the waitlisted have no ticket yet"
+    );
+    for step in ["in_progress", "concluded"] {
+        app.post(
+            &format!("/api/v1/dialogues/{id}/status"),
+            Some(&token),
+            &json!({"status": step}),
+        )
+        .await;
+    }
+    let cancel = app
+        .post(
+            "/api/v1/me/registration/cancel",
+            Some(&codes[0]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status, 409);
+    assert_eq!(cancel.code(), "dialogue_not_open");
+    assert_eq!(
+        app.get("/api/v1/me", Some(&codes[1])).await.body["registration"]["status"],
+        "waitlisted"
+    );
 }

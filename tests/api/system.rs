@@ -178,3 +178,23 @@ async fn the_openapi_document_describes_every_endpoint_with_schemas() {
         "#/components/schemas/DialogueInput"
     );
 }
+
+#[tokio::test]
+async fn a_bad_token_on_a_public_endpoint_is_401_but_a_stale_cookie_on_a_page_is_ignored() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.get("/api/v1/dialogues", Some("expired-or-wrong"))
+            .await
+            .status,
+        401
+    );
+    assert_eq!(app.get("/api/v1/dialogues", None).await.status, 200);
+    let page = app
+        .client
+        .get(app.url("/"))
+        .header("cookie", "doithoai_session=expired-or-wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+}
