@@ -25,7 +25,7 @@ use crate::jobs::{OutboxHooks, OutboxWorker};
 use crate::mail::Mailer;
 use crate::rest::JSON_LIMIT;
 use crate::state::AppState;
-use crate::{accounts, agencies, dialogues, invitations, registrations, web as pages};
+use crate::{accounts, agencies, dialogues, invitations, personal, registrations, web as pages};
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
 /// document is generated from these same handlers and cannot drift.
@@ -49,12 +49,12 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(invitations::api::send)
         .service(invitations::api::resend)
         .service(invitations::api::reissue)
-        .service(invitations::api::me)
-        .service(invitations::api::rsvp)
-        .service(invitations::api::ticket_png)
+        .service(personal::api::me)
+        .service(personal::api::rsvp)
+        .service(personal::api::ticket_png)
         .service(registrations::api::self_register)
         .service(registrations::api::list)
-        .service(registrations::api::cancel)
+        .service(personal::api::cancel)
         .service(registrations::api::check_in)
         .service(registrations::api::walk_in)
         .service(registrations::api::attendance);
@@ -87,11 +87,11 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(invitations::pages::send_page)
         .service(invitations::pages::resend_page)
         .service(invitations::pages::reissue_page)
-        .service(invitations::pages::code_page)
-        .service(invitations::pages::personal)
-        .service(invitations::pages::rsvp_page)
-        .service(invitations::pages::cancel_page)
-        .service(invitations::pages::ticket_page)
+        .service(personal::pages::code_page)
+        .service(personal::pages::personal)
+        .service(personal::pages::rsvp_page)
+        .service(personal::pages::cancel_page)
+        .service(personal::pages::ticket_page)
         .service(registrations::pages::register_form)
         .service(registrations::pages::register_submit)
         .service(registrations::pages::registrations_page)

@@ -26,6 +26,7 @@ pub mod agencies;
 pub mod dialogues;
 pub mod invitations;
 pub mod participants;
+pub mod personal;
 pub mod registrations;
 
 pub use app::Application;

@@ -7,20 +7,16 @@ use futures_util::StreamExt;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::api::{MeView, import_csv, me_view, respond, send_invitations};
+use super::api::{import_csv, send_invitations};
 use super::model::{InvitationStatus, InvitationView};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::secrets::csrf_for;
-use crate::auth::{MaybeStaff, Organizer, Staff};
+use crate::auth::{Organizer, Staff};
 use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::participants::auth::resolve;
-use crate::participants::model::{Participant, normalize_code};
-use crate::registrations::api::cancel_own;
-use crate::registrations::ticket;
 use crate::rest::parse_id;
 use crate::state::AppState;
 use crate::web::{BROWSER_COOKIE, PageForm, render, see_other};
@@ -31,7 +27,11 @@ const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 pub struct ListQuery {
     status: Option<String>,
     done: Option<String>,
+    page: Option<i64>,
 }
+
+/// Rows per page of the invitee list.
+const PER_PAGE: i64 = 200;
 
 async fn list_page(
     state: &AppState,
@@ -39,19 +39,22 @@ async fn list_page(
     staff: &Staff,
     dialogue_id: String,
     status: Option<InvitationStatus>,
+    page: i64,
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
+    let page = page.clamp(1, 1_000_000);
     let user_id = staff.user.id.clone();
-    let (full, rows, total, unsent) = state
+    let (full, rows, shown, total, unsent) = state
         .db
         .write(move |conn| {
             let full = dialogues::find_full(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             ops::audit_view(conn, &dialogue_id, &user_id, "invitations.view")?;
-            let (rows, _) = store::list(conn, &dialogue_id, status, 0, 10_000)?;
+            let (rows, shown) =
+                store::list(conn, &dialogue_id, status, (page - 1) * PER_PAGE, PER_PAGE)?;
             let (_, total) = store::list(conn, &dialogue_id, None, 0, 1)?;
             let unsent = store::unsent_with_email(conn, &dialogue_id)?.len();
-            Ok((full, rows, total, unsent))
+            Ok((full, rows, shown, total, unsent))
         })
         .await?;
     let items: Vec<InvitationView> = rows.iter().map(|(i, p)| InvitationView::of(i, p)).collect();
@@ -68,6 +71,8 @@ async fn list_page(
                 total => total,
                 unsent => unsent,
                 status => status.map(InvitationStatus::as_str),
+                page => page,
+                pages => (shown + PER_PAGE - 1) / PER_PAGE,
             }
         },
     )
@@ -95,7 +100,16 @@ pub async fn invitations_page(
     let status = query.status.as_deref().and_then(InvitationStatus::parse);
     let lang = Lang::of_request(&req);
     let extra = context! { notice => notice_for(query.done.as_deref(), lang) };
-    list_page(&state, &req, &staff, id, status, extra).await
+    list_page(
+        &state,
+        &req,
+        &staff,
+        id,
+        status,
+        query.page.unwrap_or(1),
+        extra,
+    )
+    .await
 }
 
 /// Reads a multipart form: its CSRF token must match the browser's, the file is returned.
@@ -171,13 +185,14 @@ pub async fn import_page(
                 &staff,
                 id,
                 None,
+                1,
                 context! { notice => notice },
             )
             .await
         }
         Err(AppError::InvalidRows { rows, .. }) => {
             let extra = context! { problems => Value::from_serialize(&rows), problems_title => lang.text("error.invalid_csv") };
-            let mut page = list_page(&state, &req, &staff, id, None, extra).await?;
+            let mut page = list_page(&state, &req, &staff, id, None, 1, extra).await?;
             *page.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(page)
         }
@@ -241,227 +256,8 @@ pub async fn reissue_page(
         &staff,
         person.dialogue_id.clone(),
         None,
+        1,
         extra,
     )
     .await
-}
-
-// ---- the participant's pages ----
-
-#[derive(Deserialize)]
-pub struct CodeQuery {
-    code: Option<String>,
-}
-
-/// Type the code from a letter; go to the personal page.
-#[get("/p")]
-pub async fn code_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    query: web::Query<CodeQuery>,
-) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of_request(&req);
-    let typed = query.code.clone().unwrap_or_default();
-    if typed.trim().is_empty() {
-        return render(
-            &state,
-            &req,
-            None,
-            "participant/code.html",
-            context! { code => "" },
-        );
-    }
-    match normalize_code(&typed) {
-        Some(code) => Ok(see_other(&format!("/p/{code}"))),
-        None => render(
-            &state,
-            &req,
-            None,
-            "participant/code.html",
-            context! { code => typed, error => lang.text("personal.bad_code") },
-        ),
-    }
-}
-
-/// The participant behind a credential in the path, or a 404 (after counting the miss).
-async fn participant_of(
-    state: &AppState,
-    req: &HttpRequest,
-    credential: &str,
-) -> Result<Participant, AppError> {
-    let ip = crate::ratelimit::client_ip(req, state.settings.trusted_proxy);
-    state.code_limiter.ensure_allowed(ip)?;
-    let credential = credential.to_string();
-    let found = state
-        .db
-        .read(move |conn| resolve(conn, &credential))
-        .await?;
-    match found {
-        Some(p) => Ok(p),
-        None => {
-            state.code_limiter.record_failure(ip)?;
-            Err(AppError::NotFound)
-        }
-    }
-}
-
-fn personal_page(
-    state: &AppState,
-    req: &HttpRequest,
-    staff: Option<&Staff>,
-    credential: &str,
-    view: &MeView,
-    full: &crate::dialogues::model::FullDialogue,
-    extra: Value,
-) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of_request(req);
-    let open = crate::registrations::ops::ensure_accepting(&full.dialogue).is_ok();
-    let can_answer = open && view.invitation.is_some();
-    let can_cancel = open
-        && view.invitation.is_none()
-        && view.registration.as_ref().is_some_and(|r| {
-            matches!(
-                r.status,
-                crate::registrations::model::RegistrationStatus::Registered
-                    | crate::registrations::model::RegistrationStatus::Waitlisted
-            )
-        });
-    let mut d = card(full, lang);
-    if let Some(deadline) = full.dialogue.question_deadline {
-        d = context! { ..context! { deadline => crate::participants::notify::local_time(&full.dialogue, deadline, lang) }, ..d };
-    }
-    let page = render(
-        state,
-        req,
-        staff,
-        "participant/home.html",
-        context! {
-            ..extra,
-            ..context! {
-                me => Value::from_serialize(&view.participant),
-                d => d,
-                invitation => Value::from_serialize(&view.invitation),
-                registration => Value::from_serialize(&view.registration),
-                base => format!("/p/{credential}"),
-                can_answer => can_answer,
-                can_cancel => can_cancel,
-            }
-        },
-    )?;
-    Ok(page)
-}
-
-async fn show(
-    state: &AppState,
-    req: &HttpRequest,
-    credential: &str,
-    extra: Value,
-) -> Result<HttpResponse, AppError> {
-    let participant = participant_of(state, req, credential).await?;
-    let (view, full) = state
-        .db
-        .read(move |conn| {
-            let view = me_view(conn, &participant)?;
-            let full =
-                dialogues::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-            Ok((view, full))
-        })
-        .await?;
-    personal_page(state, req, None, credential, &view, &full, extra)
-}
-
-#[derive(Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
-
-#[get("/p/{credential}")]
-pub async fn personal(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    credential: web::Path<String>,
-    query: web::Query<DoneQuery>,
-    _viewer: MaybeStaff,
-) -> Result<HttpResponse, AppError> {
-    let lang = Lang::of_request(&req);
-    let notice = match query.done.as_deref() {
-        Some("accepted") => Some(lang.text("personal.thanks_accept")),
-        Some("declined") => Some(lang.text("personal.thanks_decline")),
-        Some("cancelled") => Some(lang.text("personal.cancelled")),
-        Some("registered") => Some(lang.text("personal.registered")),
-        _ => None,
-    };
-    show(&state, &req, &credential, context! { notice => notice }).await
-}
-
-#[post("/p/{credential}/rsvp")]
-pub async fn rsvp_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    credential: web::Path<String>,
-    form: PageForm,
-) -> Result<HttpResponse, AppError> {
-    let participant = participant_of(&state, &req, &credential).await?;
-    let accept = form.get("response") == "accept";
-    match respond(&state, participant, accept).await {
-        Ok(_) => {
-            let done = if accept { "accepted" } else { "declined" };
-            Ok(see_other(&format!(
-                "/p/{}?done={done}",
-                credential.as_str()
-            )))
-        }
-        Err(AppError::Conflict(code)) => {
-            let lang = Lang::of_request(&req);
-            show(
-                &state,
-                &req,
-                &credential,
-                context! { error => lang.text(&format!("error.{code}")) },
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
-}
-
-#[post("/p/{credential}/cancel")]
-pub async fn cancel_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    credential: web::Path<String>,
-    _form: PageForm,
-) -> Result<HttpResponse, AppError> {
-    let participant = participant_of(&state, &req, &credential).await?;
-    match cancel_own(&state, participant).await {
-        Ok(_) => Ok(see_other(&format!(
-            "/p/{}?done=cancelled",
-            credential.as_str()
-        ))),
-        Err(AppError::Conflict(code)) => {
-            let lang = Lang::of_request(&req);
-            show(
-                &state,
-                &req,
-                &credential,
-                context! { error => lang.text(&format!("error.{code}")) },
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
-}
-
-#[get("/p/{credential}/ticket.png")]
-pub async fn ticket_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    credential: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    let participant = participant_of(&state, &req, &credential).await?;
-    super::api::ensure_seat(&state, &participant).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("image/png")
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(ticket::qr_png(&participant.code)?))
 }

@@ -10,10 +10,8 @@ use super::{ops, store};
 use crate::auth::Organizer;
 use crate::dialogues::store as dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
-use crate::invitations::api::{MeView, me_view};
 use crate::invitations::store as invitations;
-use crate::participants::auth::ParticipantAuth;
-use crate::participants::model::{Participant, PersonInput, Source};
+use crate::participants::model::{PersonInput, Source};
 use crate::participants::store as participants;
 use crate::ratelimit::client_ip;
 use crate::rest::{ApiJson, PageOf, Paging, parse_id};
@@ -219,35 +217,6 @@ pub async fn list(
         });
     }
     Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)))
-}
-
-/// Gives back the participant's seat; the first waitlisted person is promoted and told.
-#[utoipa::path(
-    tag = "participants",
-    responses((status = 200, body = MeView), (status = 409, description = "`not_registered`, `already_checked_in`", body = ErrorEnvelope)),
-    security(("bearer" = []))
-)]
-#[post("/me/registration/cancel")]
-pub async fn cancel(
-    state: web::Data<AppState>,
-    ParticipantAuth(participant): ParticipantAuth,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(cancel_own(&state, participant).await?))
-}
-
-pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<MeView, AppError> {
-    let st = state.clone();
-    let view = state
-        .db
-        .write(move |conn| {
-            let dialogue =
-                dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-            ops::cancel(conn, st.mailing(), &dialogue, &participant)?;
-            me_view(conn, &participant)
-        })
-        .await?;
-    state.outbox.ring();
-    Ok(view)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
