@@ -19,10 +19,10 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 
 WORK=$(mktemp -d)
 PORT=$((20000 + RANDOM % 20000)); SMTP_PORT=$((PORT + 1))
-cleanup() { kill "${SERVER:-}" "${SINKPID:-}" 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() { kill "${SERVER:-}" "${SINKPID:-}" 2>/dev/null || true; cp "$WORK/server.log" /tmp/outbox-bench-server.log 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-export DATABASE_URL="sqlite://$WORK/bench.db" DOITHOAI_LOG=warn
+export DATABASE_URL="sqlite://$WORK/bench.db" DOITHOAI_LOG=${DOITHOAI_LOG:-warn}
 "$SINK" "127.0.0.1:$SMTP_PORT" "$WORK/count" 2>/dev/null & SINKPID=$!
 "$BIN" user create --email bench@vidu.example --name "Ban Tổ Chức" --role organizer --password bench-password-1 >/dev/null
 DOITHOAI_BIND="127.0.0.1:$PORT" DOITHOAI_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" "$BIN" serve >/dev/null 2>"$WORK/server.log" & SERVER=$!
@@ -58,12 +58,13 @@ t2=$(date +%s.%N)
 curl -sf -X POST "$API/dialogues/$ID/invitations/send" -H "$AUTH" >/dev/null
 t3=$(date +%s.%N)
 echo "send request (render and queue $N emails): $(python3 -c "print(f'{$t3-$t2:.2f}')") s"
-while [ "$(cat "$WORK/count" 2>/dev/null || echo 0)" -lt "$N" ]; do
+delivered() { local c; c=$(cat "$WORK/count" 2>/dev/null || true); echo "${c:-0}"; }
+while [ "$(delivered)" -lt "$N" ]; do
   sleep 0.1
-  if python3 -c "import sys; sys.exit(0 if $(date +%s) - ${t2%.*} > 300 else 1)"; then echo "gave up after 300 s at $(cat "$WORK/count")" >&2; break; fi
+  if python3 -c "import sys; sys.exit(0 if $(date +%s) - ${t2%.*} > 300 else 1)"; then echo "gave up after 300 s at $(delivered)" >&2; break; fi
 done
 t4=$(date +%s.%N)
-echo "delivered $(cat "$WORK/count") of $N to the SMTP server: $(python3 -c "print(f'{$t4-$t2:.2f}')") s after the send request"
+echo "delivered $(delivered) of $N to the SMTP server: $(python3 -c "print(f'{$t4-$t2:.2f}')") s after the send request"
 wait $WRK || true
 echo "--- wrk, GET /api/v1/dialogues/{id} at 16 connections during the run ---"
 cat "$WORK/wrk.txt"

@@ -28,7 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shared = counter.0.clone();
     std::thread::spawn(move || {
         loop {
-            let _ = std::fs::write(&count_file, shared.load(Ordering::Relaxed).to_string());
+            // Written aside and renamed, so a reader never sees a half-written number.
+            let aside = format!("{count_file}.tmp");
+            if std::fs::write(&aside, shared.load(Ordering::Relaxed).to_string()).is_ok() {
+                let _ = std::fs::rename(&aside, &count_file);
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     });

@@ -19,9 +19,10 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewInvitation]) -> QueryResu
             }
         }
         DbConnection::Sqlite(lite) => {
-            for row in rows {
+            // 16 columns × 500 rows stays under SQLite's limit of 32,766 bound values.
+            for chunk in rows.chunks(500) {
                 diesel::insert_into(invitations::table)
-                    .values(row)
+                    .values(chunk)
                     .execute(lite)?;
             }
         }

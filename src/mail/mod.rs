@@ -68,7 +68,12 @@ impl SendFailure {
     }
 }
 
+pub mod smtp;
+
 pub enum Mailer {
+    /// `smtp://`: one kept-open connection with TCP_NODELAY (see smtp.rs for why).
+    Plain(smtp::SmtpConnection),
+    /// `smtps://`: lettre's pooled transport.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Folder(PathBuf),
     Memory(Arc<Mutex<Vec<Message>>>),
@@ -89,6 +94,11 @@ impl Mailer {
     pub fn from_settings(settings: &Settings) -> Result<Mailer, String> {
         match &settings.smtp_url {
             Some(url) => {
+                if let Some(plain) = smtp::PlainSmtp::from_url(url, SMTP_TIMEOUT)
+                    .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
+                {
+                    return Ok(Mailer::Plain(smtp::SmtpConnection::new(plain)));
+                }
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
                     .timeout(Some(SMTP_TIMEOUT))
@@ -110,7 +120,9 @@ impl Mailer {
     /// One line for the start-up log, loud about where mail goes.
     pub fn describe(&self) -> String {
         match self {
-            Mailer::Smtp(_) => "emails are sent over SMTP (DOITHOAI_SMTP_URL)".into(),
+            Mailer::Plain(_) | Mailer::Smtp(_) => {
+                "emails are sent over SMTP (DOITHOAI_SMTP_URL)".into()
+            }
             Mailer::Folder(dir) => format!(
                 "emails are NOT sent: they are written as .eml files to {} (set DOITHOAI_SMTP_URL to send them)",
                 dir.display()
@@ -121,6 +133,11 @@ impl Mailer {
 
     pub async fn send(&self, envelope_id: &str, message: Message) -> Result<(), SendFailure> {
         match self {
+            Mailer::Plain(connection) => {
+                connection
+                    .send(message.envelope(), &message.formatted())
+                    .await
+            }
             Mailer::Smtp(transport) => {
                 transport
                     .send(message)

@@ -58,16 +58,35 @@ impl Category {
     /// The code, or — for spreadsheets typed by hand — the Vietnamese or English label,
     /// ignoring case and accents.
     pub fn parse(raw: &str) -> Result<Category, FieldError> {
+        let raw = raw.trim();
+        if let Some(c) = Category::ALL.into_iter().find(|c| c.as_str() == raw) {
+            return Ok(c);
+        }
         let wanted = text::fold(raw);
-        Category::ALL
-            .into_iter()
-            .find(|c| {
-                c.as_str() == raw.trim()
-                    || text::fold(&Lang::Vi.text(&format!("category.{}", c.as_str()))) == wanted
-                    || text::fold(&Lang::En.text(&format!("category.{}", c.as_str()))) == wanted
-            })
+        folded_labels()
+            .iter()
+            .find(|(label, _)| *label == wanted)
+            .map(|(_, c)| *c)
             .ok_or(FieldError::new("invalid_choice"))
     }
+}
+
+/// Every category's Vietnamese and English label, folded once for matching typed input.
+fn folded_labels() -> &'static [(String, Category)] {
+    static LABELS: std::sync::OnceLock<Vec<(String, Category)>> = std::sync::OnceLock::new();
+    LABELS.get_or_init(|| {
+        Category::ALL
+            .into_iter()
+            .flat_map(|c| {
+                [Lang::Vi, Lang::En].map(|lang| {
+                    (
+                        text::fold(&lang.text(&format!("category.{}", c.as_str()))),
+                        c,
+                    )
+                })
+            })
+            .collect()
+    })
 }
 
 /// Where a participant came from.

@@ -48,8 +48,8 @@ pub fn insert(conn: &mut DbConnection, row: &NewParticipant) -> QueryResult<()> 
         .map(|_| ())
 }
 
-/// Inserts many rows; PostgreSQL gets them in multi-row statements, SQLite one by one
-/// (inside the caller's transaction, which is just as fast there).
+/// Inserts many rows in multi-row statements (run on the backend's own connection: diesel's
+/// batch insert does not go through the two-database connection type).
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewParticipant]) -> QueryResult<()> {
     match conn {
         DbConnection::Postgresql(pg) => {
@@ -60,9 +60,10 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewParticipant]) -> QueryRes
             }
         }
         DbConnection::Sqlite(lite) => {
-            for row in rows {
+            // 16 columns × 500 rows stays under SQLite's limit of 32,766 bound values.
+            for chunk in rows.chunks(500) {
                 diesel::insert_into(participants::table)
-                    .values(row)
+                    .values(chunk)
                     .execute(lite)?;
             }
         }
