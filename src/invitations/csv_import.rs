@@ -84,13 +84,27 @@ pub fn parse(bytes: &[u8], lang: Lang) -> Result<Vec<(usize, PersonInput)>, AppE
     );
     // Lines are counted from byte offsets: the reader's own line counter is off after CRLF.
     // A record's position may point at the line break before it; skip those first.
+    // Records come in order, so the count carries on from the previous one (linear, not
+    // quadratic, in the file's size).
     let bytes = text.as_bytes();
-    let line_at = |byte: u64| {
+    let mut counted_to = 0usize;
+    let mut breaks_before = 0usize;
+    let mut line_at = |byte: u64| {
         let mut at = usize::try_from(byte).unwrap_or(0).min(bytes.len());
         while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
             at += 1;
         }
-        bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+        if at >= counted_to {
+            breaks_before += bytes[counted_to..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            counted_to = at;
+        } else {
+            breaks_before = bytes[..at].iter().filter(|b| **b == b'\n').count();
+            counted_to = at;
+        }
+        breaks_before + 1
     };
     let mut people = Vec::new();
     for record in reader.records() {
