@@ -429,6 +429,8 @@ impl Application {
         let doc = serde_json::to_string(&openapi()).map_err(|e| e.to_string())?;
         let doc = web::Data::new(OpenApiJson(Arc::new(doc)));
         let data = web::Data::new(state.clone());
+        // One cache for all workers: built here, outside the per-worker closure.
+        let dialogue_cache = web::Data::new(dialogues::cache::DialogueCache::default());
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -438,6 +440,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(data.clone())
                 .app_data(doc.clone())
+                .app_data(dialogue_cache.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

@@ -4,6 +4,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::cache::DialogueCache;
 use super::model::{DialogueInput, DialogueStatus, DialogueView};
 use super::{ops, store};
 use crate::audit::Actor;
@@ -80,18 +81,32 @@ pub async fn list(
 #[get("/dialogues/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
+    cache: web::Data<DialogueCache>,
     viewer: MaybeStaff,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    let full = state
-        .db
-        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
-        .await?;
-    if !ops::visible_to(&full, viewer.can_organize()) {
+    let (status, json) = match cache.get(&id) {
+        Some(hit) => hit,
+        None => {
+            let lookup = id.clone();
+            let full = state
+                .db
+                .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
+                .await?;
+            let json = serde_json::to_vec(&DialogueView::from(&full))
+                .map_err(|e| AppError::unexpected(format!("serialising a dialogue: {e}")))?;
+            let entry = (full.dialogue.status(), web::Bytes::from(json));
+            cache.put(&id, entry.0, entry.1.clone());
+            entry
+        }
+    };
+    if !ops::status_visible_to(status, viewer.can_organize()) {
         return Err(AppError::NotFound);
     }
-    Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json))
 }
 
 /// Changes the fields present in the body; officials and agenda are replaced whole.
@@ -110,6 +125,7 @@ pub async fn show(
 #[patch("/dialogues/{id}")]
 pub async fn edit(
     state: web::Data<AppState>,
+    cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
     id: web::Path<String>,
     body: ApiJson<DialogueInput>,
@@ -125,6 +141,7 @@ pub async fn edit(
             Ok(full)
         })
         .await?;
+    cache.forget(&full.dialogue.id);
     Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
 }
 
@@ -150,6 +167,7 @@ pub struct StatusChange {
 #[post("/dialogues/{id}/status")]
 pub async fn change_status(
     state: web::Data<AppState>,
+    cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
     id: web::Path<String>,
     body: ApiJson<StatusChange>,
@@ -162,5 +180,6 @@ pub async fn change_status(
         .db
         .write(move |conn| ops::change_status(conn, &id, next, &actor))
         .await?;
+    cache.forget(&full.dialogue.id);
     Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
 }

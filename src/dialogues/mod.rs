@@ -1,6 +1,7 @@
 //! Dialogues: scheduling, officials, agenda, status, and who may see them.
 
 pub mod api;
+pub mod cache;
 pub mod model;
 pub mod ops;
 pub mod pages;

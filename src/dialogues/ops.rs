@@ -82,5 +82,9 @@ pub fn change_status(
 
 /// Drafts are for organizers only; to anyone else they do not exist.
 pub fn visible_to(full: &FullDialogue, can_organize: bool) -> bool {
-    can_organize || full.dialogue.status() != DialogueStatus::Draft
+    status_visible_to(full.dialogue.status(), can_organize)
+}
+
+pub fn status_visible_to(status: DialogueStatus, can_organize: bool) -> bool {
+    can_organize || status != DialogueStatus::Draft
 }

@@ -6,6 +6,7 @@ use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
 use minijinja::{Value, context};
 use serde::Serialize;
 
+use super::cache::DialogueCache;
 use super::model::{
     AgendaInput, DEFAULT_TIME_ZONE, Dialogue, DialogueInput, DialogueStatus, FullDialogue,
     OfficialInput,
@@ -484,6 +485,7 @@ pub async fn edit_form(
 #[post("/staff/dialogues/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
+    cache: web::Data<DialogueCache>,
     req: HttpRequest,
     Organizer(staff): Organizer,
     id: web::Path<String>,
@@ -510,12 +512,14 @@ pub async fn update(
             st.after_dialogue_edit(conn, &target)
         })
         .await?;
+    cache.forget(&id);
     Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
 }
 
 #[post("/staff/dialogues/{id}/status")]
 pub async fn change_status(
     state: web::Data<AppState>,
+    cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
     id: web::Path<String>,
     form: PageForm,
@@ -526,9 +530,11 @@ pub async fn change_status(
         detail: None,
     })?;
     let actor = Actor::User(staff.user.id.clone());
+    let target = id.clone();
     state
         .db
-        .write(move |conn| ops::change_status(conn, &id, next, &actor))
+        .write(move |conn| ops::change_status(conn, &target, next, &actor))
         .await?;
+    cache.forget(&id);
     Ok(see_other("/staff?done=status"))
 }
