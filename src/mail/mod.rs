@@ -72,7 +72,7 @@ pub mod smtp;
 
 pub enum Mailer {
     /// `smtp://`: one kept-open connection with TCP_NODELAY (see smtp.rs for why).
-    Plain(smtp::SmtpConnection),
+    Plain(Box<smtp::SmtpConnection>),
     /// `smtps://`: lettre's pooled transport.
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Folder(PathBuf),
@@ -97,7 +97,7 @@ impl Mailer {
                 if let Some(plain) = smtp::PlainSmtp::from_url(url, SMTP_TIMEOUT)
                     .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
                 {
-                    return Ok(Mailer::Plain(smtp::SmtpConnection::new(plain)));
+                    return Ok(Mailer::Plain(Box::new(smtp::SmtpConnection::new(plain))));
                 }
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
