@@ -201,6 +201,19 @@ impl<T> PageOf<T> {
     }
 }
 
+/// `?status=…` of a list: absent or empty means all; anything unknown is 422 on `status`.
+pub fn status_filter<T>(
+    raw: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Option<T>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse(s)
+            .map(Some)
+            .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice"))),
+    }
+}
+
 /// A path id: anything that is not a UUID names nothing, so it is a 404, never a 5xx.
 pub fn parse_id(raw: &str) -> Result<String, AppError> {
     uuid::Uuid::parse_str(raw)

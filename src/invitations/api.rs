@@ -12,7 +12,7 @@ use crate::dialogues::store as dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::participants::model::PersonInput;
-use crate::rest::{ApiJson, PageOf, Paging, parse_id, read_body};
+use crate::rest::{ApiJson, PageOf, Paging, parse_id, read_body, status_filter};
 use crate::state::AppState;
 
 /// A CSV file of 20,000 rows is about 2 MB; leave room for long addresses.
@@ -153,15 +153,6 @@ pub struct StatusFilter {
     status: Option<String>,
 }
 
-fn invitation_status(filter: &StatusFilter) -> Result<Option<InvitationStatus>, AppError> {
-    match filter.status.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => InvitationStatus::parse(s)
-            .map(Some)
-            .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice"))),
-    }
-}
-
 /// Invitees with their contact details, group, code and status (organizers only; each view
 /// is written to the audit log).
 #[utoipa::path(
@@ -179,7 +170,7 @@ pub async fn list(
     filter: web::Query<StatusFilter>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    let status = invitation_status(&filter)?;
+    let status = status_filter(filter.status.as_deref(), InvitationStatus::parse)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db

@@ -14,7 +14,7 @@ use crate::invitations::store as invitations;
 use crate::participants::model::{PersonInput, Source};
 use crate::participants::store as participants;
 use crate::ratelimit::client_ip;
-use crate::rest::{ApiJson, PageOf, Paging, parse_id};
+use crate::rest::{ApiJson, PageOf, Paging, parse_id, status_filter};
 use crate::state::AppState;
 
 /// What a person agrees to when registering; stored with the time of consent.
@@ -175,13 +175,7 @@ pub async fn list(
     filter: web::Query<StatusFilter>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?;
-    let status = match filter.status.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => Some(
-            RegistrationStatus::parse(s)
-                .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice")))?,
-        ),
-    };
+    let status = status_filter(filter.status.as_deref(), RegistrationStatus::parse)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db

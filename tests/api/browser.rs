@@ -91,6 +91,37 @@ async fn browser() -> Option<(Driver, fantoccini::Client)> {
     panic!("no WebDriver session: {last_error:?}");
 }
 
+/// Signs in on the login page and waits for the dashboard.
+async fn sign_in(client: &fantoccini::Client, app: &crate::helpers::TestApp, email: &str) {
+    client.goto(&app.url("/login")).await.unwrap();
+    client
+        .find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action='/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
+        .await
+        .unwrap();
+}
+
 /// Waits until the browser's address contains `part` (after a form post and its redirect).
 async fn wait_for_url(client: &fantoccini::Client, part: &str) {
     for _ in 0..100 {
@@ -120,31 +151,9 @@ async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
         return;
     };
 
-    client.goto(&app.url("/login")).await.unwrap();
+    sign_in(&client, &app, "thu.ky@benluc.example.vn").await;
     client
-        .find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys("thu.ky@benluc.example.vn")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("form[action='/login'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
+        .find(Locator::Css("a[href='/staff/dialogues/new']"))
         .await
         .unwrap()
         .click()
@@ -237,33 +246,7 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
     };
 
     // The organizer imports a CSV file and sends the invitations.
-    client.goto(&app.url("/login")).await.unwrap();
-    client
-        .find(Locator::Css("input[name=email]"))
-        .await
-        .unwrap()
-        .send_keys("cua@benluc.example.vn")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("form[action='/login'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
-        .await
-        .unwrap();
+    sign_in(&client, &app, "cua@benluc.example.vn").await;
     client
         .goto(&app.url(&format!("/staff/dialogues/{id}/invitations")))
         .await
