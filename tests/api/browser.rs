@@ -122,6 +122,17 @@ async fn sign_in(client: &fantoccini::Client, app: &crate::helpers::TestApp, ema
         .unwrap();
 }
 
+/// Saves what the browser shows when DOITHOAI_SCREENSHOTS names a folder (for people
+/// reviewing the pages; the tests never look at the pictures).
+async fn keep_screenshot(client: &fantoccini::Client, name: &str) {
+    if let Ok(dir) = std::env::var("DOITHOAI_SCREENSHOTS") {
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png);
+        }
+    }
+}
+
 /// Waits until the browser's address contains `part` (after a form post and its redirect).
 async fn wait_for_url(client: &fantoccini::Client, part: &str) {
     for _ in 0..100 {
@@ -212,6 +223,7 @@ async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
         .for_element(Locator::Css("p.notice"))
         .await
         .unwrap();
+    keep_screenshot(&client, "1-dialogue-form-saved").await;
     assert_eq!(
         notice.text().await.unwrap().split(" · ").next().unwrap(),
         "Đã tạo hội nghị."
@@ -288,6 +300,7 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
         .unwrap();
     // The import's notice is already on the page: wait for the redirect of the send itself.
     wait_for_url(&client, "done=sent").await;
+    keep_screenshot(&client, "2-invitations").await;
     assert_eq!(app.drain_outbox().await, 1);
 
     // The invitee opens the personal link from the email on a phone-sized screen and accepts.
@@ -307,6 +320,7 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
         .for_element(Locator::Css(".ticket img"))
         .await
         .unwrap();
+    keep_screenshot(&client, "3-personal-page-ticket").await;
     let loaded: serde_json::Value = client
         .execute(
             "return arguments[0].complete && arguments[0].naturalWidth;",
@@ -351,6 +365,7 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
         .for_element(Locator::Css(".door-result.ok"))
         .await
         .unwrap();
+    keep_screenshot(&client, "4-door").await;
     assert!(result.text().await.unwrap().contains("Nguyễn Văn Ánh"));
     client.close().await.unwrap();
 
