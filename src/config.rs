@@ -23,6 +23,8 @@ pub struct RawSettings {
     pub bind: String,
     pub base_url: Option<String>,
     pub smtp_url: Option<String>,
+    /// A PEM file of extra root certificates for the SMTP server's TLS (a private CA).
+    pub smtp_ca_file: Option<String>,
     pub mail_dir: String,
     pub mail_from: String,
     pub log: String,
@@ -49,6 +51,7 @@ impl Default for RawSettings {
             bind: "127.0.0.1:8080".into(),
             base_url: None,
             smtp_url: None,
+            smtp_ca_file: None,
             mail_dir: "./outbox".into(),
             mail_from: "doithoai <no-reply@localhost>".into(),
             log: "info".into(),
@@ -73,6 +76,8 @@ pub struct Settings {
     /// False when the base URL was derived from the bind address (and may need the real port).
     pub base_url_explicit: bool,
     pub smtp_url: Option<String>,
+    /// Extra trusted root certificates (PEM) for SMTP over TLS.
+    pub smtp_ca_pem: Option<Vec<u8>>,
     pub mail_dir: PathBuf,
     pub mail_from: lettre::message::Mailbox,
     pub log: String,
@@ -145,6 +150,24 @@ impl RawSettings {
         if let Some(smtp) = &smtp_url {
             crate::mail::check_smtp_url(smtp).map_err(|e| bad("DOITHOAI_SMTP_URL", e))?;
         }
+        let smtp_ca_pem = match self.smtp_ca_file.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| {
+                    bad(
+                        "DOITHOAI_SMTP_CA_FILE",
+                        format!("cannot read {path:?}: {e}"),
+                    )
+                })?;
+                lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|e| {
+                    bad(
+                        "DOITHOAI_SMTP_CA_FILE",
+                        format!("{path:?} is not a PEM certificate: {e}"),
+                    )
+                })?;
+                Some(pem)
+            }
+        };
         let mail_from = self
             .mail_from
             .parse()
@@ -193,6 +216,7 @@ impl RawSettings {
             base_url,
             base_url_explicit: self.base_url.is_some(),
             smtp_url,
+            smtp_ca_pem,
             mail_dir: PathBuf::from(self.mail_dir),
             mail_from,
             log: self.log,
@@ -216,6 +240,7 @@ fn env_name(key: &str) -> &'static str {
         "base_url" => "DOITHOAI_BASE_URL",
         "smtp_url" => "DOITHOAI_SMTP_URL",
         "mail_dir" => "DOITHOAI_MAIL_DIR",
+        "smtp_ca_file" => "DOITHOAI_SMTP_CA_FILE",
         "mail_from" => "DOITHOAI_MAIL_FROM",
         "log" => "DOITHOAI_LOG",
         "session_hours" => "DOITHOAI_SESSION_HOURS",

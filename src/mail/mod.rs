@@ -94,15 +94,26 @@ impl Mailer {
     pub fn from_settings(settings: &Settings) -> Result<Mailer, String> {
         match &settings.smtp_url {
             Some(url) => {
-                if let Some(plain) = smtp::PlainSmtp::from_url(url, SMTP_TIMEOUT)
-                    .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
+                if let Some(plain) =
+                    smtp::PlainSmtp::from_url(url, SMTP_TIMEOUT, settings.smtp_ca_pem.clone())
+                        .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
                 {
                     return Ok(Mailer::Plain(Box::new(smtp::SmtpConnection::new(plain))));
                 }
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
-                    .timeout(Some(SMTP_TIMEOUT))
-                    .build();
+                    .timeout(Some(SMTP_TIMEOUT));
+                if let (Some(pem), Some(host)) = (
+                    &settings.smtp_ca_pem,
+                    url::Url::parse(url)
+                        .ok()
+                        .and_then(|u| u.host_str().map(str::to_string)),
+                ) {
+                    let tls = smtp::tls_parameters(&host, Some(pem))
+                        .map_err(|e| format!("invalid setting DOITHOAI_SMTP_CA_FILE: {e}"))?;
+                    builder = builder.tls(lettre::transport::smtp::client::Tls::Wrapper(tls));
+                }
+                let transport = builder.build();
                 Ok(Mailer::Smtp(transport))
             }
             None => {

@@ -33,11 +33,16 @@ pub struct PlainSmtp {
     starttls: StartTls,
     credentials: Option<Credentials>,
     timeout: Duration,
+    extra_root: Option<Vec<u8>>,
 }
 
 impl PlainSmtp {
     /// The settings of an `smtp://` URL, or `None` for other schemes (left to lettre).
-    pub fn from_url(raw: &str, timeout: Duration) -> Result<Option<PlainSmtp>, String> {
+    pub fn from_url(
+        raw: &str,
+        timeout: Duration,
+        extra_root: Option<Vec<u8>>,
+    ) -> Result<Option<PlainSmtp>, String> {
         let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
         if url.scheme() != "smtp" {
             return Ok(None);
@@ -81,6 +86,7 @@ impl PlainSmtp {
             starttls,
             credentials,
             timeout,
+            extra_root,
         }))
     }
 
@@ -125,8 +131,11 @@ impl PlainSmtp {
             StartTls::Required => true,
         };
         if wants_tls {
-            conn.starttls(TlsParameters::new(self.host.clone())?, &hello)
-                .await?;
+            conn.starttls(
+                tls_parameters(&self.host, self.extra_root.as_deref())?,
+                &hello,
+            )
+            .await?;
         }
         if let Some(credentials) = &self.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
@@ -134,6 +143,19 @@ impl PlainSmtp {
         }
         Ok(conn)
     }
+}
+
+/// TLS settings for `host`: the usual web roots, plus a private CA when one is configured.
+pub fn tls_parameters(
+    host: &str,
+    extra_root: Option<&[u8]>,
+) -> Result<TlsParameters, lettre::transport::smtp::Error> {
+    let mut builder = TlsParameters::builder(host.to_string());
+    if let Some(pem) = extra_root {
+        builder = builder
+            .add_root_certificate(lettre::transport::smtp::client::Certificate::from_pem(pem)?);
+    }
+    builder.build()
 }
 
 /// One kept-open connection; reconnects after any failure.
@@ -195,25 +217,28 @@ mod tests {
     #[test]
     fn smtp_urls_are_read_like_lettre_reads_them() {
         let t = Duration::from_secs(1);
-        let plain = PlainSmtp::from_url("smtp://127.0.0.1:2525", t)
+        let plain = PlainSmtp::from_url("smtp://127.0.0.1:2525", t, None)
             .unwrap()
             .unwrap();
         assert_eq!(
             (plain.host.as_str(), plain.port, plain.starttls),
             ("127.0.0.1", 2525, StartTls::Never)
         );
-        let submission =
-            PlainSmtp::from_url("smtp://user%40x:p%3Ass@mail.example.vn?tls=required", t)
-                .unwrap()
-                .unwrap();
+        let submission = PlainSmtp::from_url(
+            "smtp://user%40x:p%3Ass@mail.example.vn?tls=required",
+            t,
+            None,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(submission.port, 587);
         assert_eq!(submission.starttls, StartTls::Required);
         assert!(submission.credentials.is_some());
         assert!(
-            PlainSmtp::from_url("smtps://mail.example.vn", t)
+            PlainSmtp::from_url("smtps://mail.example.vn", t, None)
                 .unwrap()
                 .is_none()
         );
-        assert!(PlainSmtp::from_url("smtp://mail.example.vn?tls=sometimes", t).is_err());
+        assert!(PlainSmtp::from_url("smtp://mail.example.vn?tls=sometimes", t, None).is_err());
     }
 }

@@ -71,6 +71,7 @@ fn an_invalid_setting_stops_start_up_with_one_line_naming_it() {
         ("DOITHOAI_BIND", "not-an-address"),
         ("DOITHOAI_SMTP_URL", "pigeon://x"),
         ("DATABASE_URL", "mysql://x"),
+        ("DOITHOAI_SMTP_CA_FILE", "/no/such/ca.pem"),
     ] {
         let output = doithoai(&db.url)
             .env(name, value)

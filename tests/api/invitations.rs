@@ -737,3 +737,99 @@ async fn only_organizers_read_invitees() {
         assert!(!text.contains("completed_sentence"));
     }
 }
+
+/// A private CA and a certificate for `localhost` it signed, as PEM files in `dir`.
+fn test_certificates(dir: &std::path::Path) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let path = |name: &str| dir.join(name).display().to_string();
+    std::fs::write(path("leaf.pem"), leaf.pem()).unwrap();
+    std::fs::write(path("leaf.key"), leaf_key.serialize_pem()).unwrap();
+    std::fs::write(path("ca.pem"), ca_cert.pem()).unwrap();
+    (path("leaf.pem"), path("leaf.key"), path("ca.pem"))
+}
+
+#[tokio::test]
+async fn invitations_go_over_starttls_to_a_server_whose_private_ca_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, ca) = test_certificates(dir.path());
+    let smtp = SmtpServer::start_tls(&cert, &key, &ca);
+    let url = format!("smtp://localhost:{}?tls=required", smtp.port);
+    let ca_pem = std::fs::read(&ca).unwrap();
+    let app = spawn_app_with(move |s| {
+        s.smtp_url = Some(url);
+        s.smtp_ca_pem = Some(ca_pem);
+    })
+    .await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    invite(
+        &app,
+        &token,
+        &id,
+        json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "other"}]),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/dialogues/{id}/invitations/send"),
+        Some(&token),
+        &json!({}),
+    )
+    .await;
+    app.drain_outbox().await;
+    assert_eq!(
+        smtp.received().len(),
+        1,
+        "{:?}",
+        outbox_rows(&app, "invitation").await[0].last_error
+    );
+    assert!(smtp.received()[0].text().contains("Nguyễn Văn Ánh"));
+}
+
+#[tokio::test]
+async fn tls_to_a_server_with_an_unknown_certificate_is_refused_and_retried_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key, ca) = test_certificates(dir.path());
+    let smtp = SmtpServer::start_tls(&cert, &key, &ca);
+    let url = format!("smtp://localhost:{}?tls=required", smtp.port);
+    let app = smtp_app(url).await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    invite(
+        &app,
+        &token,
+        &id,
+        json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "other"}]),
+    )
+    .await;
+    app.post(
+        &format!("/api/v1/dialogues/{id}/invitations/send"),
+        Some(&token),
+        &json!({}),
+    )
+    .await;
+    app.drain_outbox().await;
+    assert!(
+        smtp.received().is_empty(),
+        "nothing goes to a server that could not be verified"
+    );
+    let rows = outbox_rows(&app, "invitation").await;
+    assert_eq!(rows[0].status, "pending");
+    assert!(
+        rows[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .to_lowercase()
+            .contains("certificate"),
+        "{:?}",
+        rows[0].last_error
+    );
+}

@@ -97,6 +97,23 @@ impl SmtpServer {
 
     /// Starts listening on `port` (e.g. one the application was told about while the server was down).
     pub fn start_on(port: u16) -> SmtpServer {
+        SmtpServer::start_with(port, None)
+    }
+
+    /// A server that offers STARTTLS with this certificate (PEM files: leaf, key, issuing CA).
+    pub fn start_tls(cert: &str, key: &str, chain: &str) -> SmtpServer {
+        // The test binary links two rustls crypto providers (lettre's ring, mailin's
+        // aws-lc); the server side must be told which to use. Already set is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = mailin_embedded::SslConfig::Trusted {
+            cert_path: cert.to_string(),
+            key_path: key.to_string(),
+            chain_path: chain.to_string(),
+        };
+        SmtpServer::start_with(free_port(), Some(tls))
+    }
+
+    fn start_with(port: u16, tls: Option<mailin_embedded::SslConfig>) -> SmtpServer {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("SMTP port free");
         let received = Arc::new(Mutex::new(Vec::new()));
         let refused = Arc::new(Mutex::new(HashSet::new()));
@@ -112,6 +129,9 @@ impl SmtpServer {
                 .with_name("smtp.test")
                 .with_num_threads(4)
                 .with_tcp_listener(listener);
+            if let Some(tls) = tls {
+                server.with_ssl(tls).expect("the test certificate loads");
+            }
             let _ = server.serve();
         });
         SmtpServer {
