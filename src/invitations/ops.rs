@@ -10,7 +10,6 @@ use super::ics::{IcsFacts, invitation_event};
 use super::model::{Invitation, InvitationStatus, NewInvitation};
 use super::store;
 use crate::audit::{self, Actor, Entry};
-use crate::db::schema::participants as participants_table;
 use crate::db::{DbConnection, new_id, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
@@ -390,13 +389,4 @@ pub fn audit_view(
         },
     )?;
     Ok(())
-}
-
-/// Whether a participant row belongs to this table; used by tests of privacy rules.
-pub fn participant_count(conn: &mut DbConnection, dialogue_id: &str) -> Result<i64, AppError> {
-    use diesel::prelude::*;
-    Ok(participants_table::table
-        .filter(participants_table::dialogue_id.eq(dialogue_id))
-        .count()
-        .get_result(conn)?)
 }

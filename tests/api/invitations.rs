@@ -705,6 +705,25 @@ async fn only_organizers_read_invitees() {
         .as_str()
         .unwrap()
         .to_string();
+    // Each view of the invitees' personal data is written to the audit log.
+    app.get(
+        &format!("/api/v1/dialogues/{id}/registrations"),
+        Some(&token),
+    )
+    .await;
+    let db = app.state.db.clone();
+    let (views, registration_views) = tokio::task::spawn_blocking(move || {
+        db.read_now(|c| {
+            Ok((
+                doithoai::audit::count_action(c, "invitations.view")?,
+                doithoai::audit::count_action(c, "registrations.view")?,
+            ))
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!((views, registration_views), (1, 1));
     let agency = app.staff_token("agency").await;
     for path in [
         format!("/api/v1/dialogues/{id}/invitations"),
