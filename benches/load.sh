@@ -28,7 +28,7 @@ if [[ "${1:-}" == "--matrix" ]]; then
     MATRIX=1
     shift
 fi
-BIN="${1:-target/release/doithoai}"
+BIN="${1:-$(dirname "$0")/../target/release/doithoai}" # default: relative to the repository
 PORT="${PORT:-8099}"
 TARGET="${TARGET:-dialogue}"
 PIN="${PIN:-0}"
@@ -275,7 +275,11 @@ run_one() {
 startup() {
     ((STARTUP_RUNS > 0)) || return 0
     echo "== start-up on an empty database ($STARTUP_RUNS runs; from fork/exec to the first 200 from /healthz)"
-    echo "before: $(uptime)"
+    wait_quiet
+    echo "before: $(uptime)   (CPU busy over the last second: $(cpu_busy_1s)%)"
+    local j0 j1 t0 t1
+    j0="$(cpu_jiffies)"
+    t0="$(now_ns)"
     local i times=() start end status
     for i in $(seq 1 "$STARTUP_RUNS"); do
         rm -f "$WORK"/empty.db*
@@ -311,6 +315,12 @@ startup() {
     fi
     printf 'start-up: median %.1f ms, min %.1f ms, max %.1f ms (target: 500 ms)\n' \
         "${median}e-3" "${sorted[0]}e-3" "${sorted[n - 1]}e-3"
+    j1="$(cpu_jiffies)"
+    t1="$(now_ns)"
+    # The server itself is busy for part of this time; a figure well above ~50% means
+    # something else was running too (start-up includes fsyncs, which also suffer from
+    # other processes' disk writes).
+    echo "CPU busy during the start-up runs (all CPUs, the server included): $(((j1 - j0) * 100 / $(getconf CLK_TCK) * 1000000000 / (t1 - t0) / $(nproc)))%"
     echo "after:  $(uptime)"
     echo
 }

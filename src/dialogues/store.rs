@@ -83,11 +83,13 @@ fn replace_children(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) ->
     Ok(())
 }
 
+/// By primary key, without `LIMIT ?`: SQLite re-plans a statement whose LIMIT is a bound
+/// value every time, so `.first()` here cost a fresh parse per request (profiled).
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Dialogue>> {
     dialogues::table
         .find(id)
         .select(Dialogue::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()
 }
 
@@ -96,8 +98,22 @@ pub fn find_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<FullDi
     let Some(dialogue) = find(conn, id)? else {
         return Ok(None);
     };
-    let mut full = with_children(conn, vec![dialogue])?;
-    Ok(full.pop())
+    // `= ?` rather than `IN (?)`: diesel caches the prepared statement only for the former.
+    let officials = officials::table
+        .filter(officials::dialogue_id.eq(id))
+        .order(officials::sort_order)
+        .select(Official::as_select())
+        .load(conn)?;
+    let agenda = agenda_items::table
+        .filter(agenda_items::dialogue_id.eq(id))
+        .order(agenda_items::sort_order)
+        .select(AgendaItem::as_select())
+        .load(conn)?;
+    Ok(Some(FullDialogue {
+        dialogue,
+        officials,
+        agenda,
+    }))
 }
 
 fn with_children(conn: &mut DbConnection, list: Vec<Dialogue>) -> QueryResult<Vec<FullDialogue>> {
