@@ -171,20 +171,28 @@ pub async fn rsvp_page(
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(&state, &req, &credential).await?;
     let accept = form.get("response") == "accept";
-    match respond(&state, participant, accept).await {
-        Ok(_) => {
-            let done = if accept { "accepted" } else { "declined" };
-            Ok(see_other(&format!(
-                "/p/{}?done={done}",
-                credential.as_str()
-            )))
-        }
+    let done = if accept { "accepted" } else { "declined" };
+    let outcome = respond(&state, participant, accept).await.map(|_| ());
+    after_action(&state, &req, &credential, outcome, done).await
+}
+
+/// After a participant's action: back to their page with a notice, or the page again with
+/// the reason when the action was refused (a conflict such as `dialogue_not_open`).
+async fn after_action(
+    state: &AppState,
+    req: &HttpRequest,
+    credential: &str,
+    outcome: Result<(), AppError>,
+    done: &str,
+) -> Result<HttpResponse, AppError> {
+    match outcome {
+        Ok(()) => Ok(see_other(&format!("/p/{credential}?done={done}"))),
         Err(AppError::Conflict(code)) => {
-            let lang = Lang::of_request(&req);
+            let lang = Lang::of_request(req);
             show(
-                &state,
-                &req,
-                &credential,
+                state,
+                req,
+                credential,
                 context! { error => lang.text(&format!("error.{code}")) },
             )
             .await
@@ -201,23 +209,8 @@ pub async fn cancel_page(
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(&state, &req, &credential).await?;
-    match cancel_own(&state, participant).await {
-        Ok(_) => Ok(see_other(&format!(
-            "/p/{}?done=cancelled",
-            credential.as_str()
-        ))),
-        Err(AppError::Conflict(code)) => {
-            let lang = Lang::of_request(&req);
-            show(
-                &state,
-                &req,
-                &credential,
-                context! { error => lang.text(&format!("error.{code}")) },
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
+    let outcome = cancel_own(&state, participant).await.map(|_| ());
+    after_action(&state, &req, &credential, outcome, "cancelled").await
 }
 
 #[get("/p/{credential}/ticket.png")]

@@ -650,4 +650,48 @@ mod participants {
             );
         }
     }
+
+    #[tokio::test]
+    async fn a_refused_action_on_the_personal_page_shows_the_reason_and_changes_nothing() {
+        let app = spawn_app().await;
+        let (token, id) = open_dialogue(&app, json!({})).await;
+        invite(
+            &app,
+            &token,
+            &id,
+            json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "other"}]),
+        )
+        .await;
+        let code = invitations(&app, &token, &id).await[0]["code"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.post(
+            "/api/v1/me/rsvp",
+            Some(&code),
+            &json!({"response": "accept"}),
+        )
+        .await;
+        for step in ["in_progress", "concluded"] {
+            app.post(
+                &format!("/api/v1/dialogues/{id}/status"),
+                Some(&token),
+                &json!({"status": step}),
+            )
+            .await;
+        }
+        let phone = BrowserSession::new(&app).await;
+        // The page offers no button any more; a form kept open from earlier still posts.
+        phone.get("/login").await;
+        let (status, page) = phone.post_form(&format!("/p/{code}/cancel"), &[]).await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("Hội nghị chưa mở hoặc đã kết thúc."),
+            "{page}"
+        );
+        assert_eq!(
+            app.get("/api/v1/me", Some(&code)).await.body["registration"]["status"],
+            "registered"
+        );
+    }
 }

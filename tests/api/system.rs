@@ -150,6 +150,22 @@ async fn the_openapi_document_describes_every_endpoint_with_schemas() {
         ("/api/v1/dialogues/{id}", "get"),
         ("/api/v1/dialogues/{id}", "patch"),
         ("/api/v1/dialogues/{id}/status", "post"),
+        ("/api/v1/users/{id}/password-link", "post"),
+        ("/api/v1/dialogues/{id}/invitations", "post"),
+        ("/api/v1/dialogues/{id}/invitations", "get"),
+        ("/api/v1/dialogues/{id}/invitations/import", "post"),
+        ("/api/v1/dialogues/{id}/invitations/send", "post"),
+        ("/api/v1/invitations/{id}/resend", "post"),
+        ("/api/v1/invitations/{id}/reissue", "post"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/rsvp", "post"),
+        ("/api/v1/me/ticket.png", "get"),
+        ("/api/v1/me/registration/cancel", "post"),
+        ("/api/v1/dialogues/{id}/registrations", "post"),
+        ("/api/v1/dialogues/{id}/registrations", "get"),
+        ("/api/v1/dialogues/{id}/checkins", "post"),
+        ("/api/v1/dialogues/{id}/walk-ins", "post"),
+        ("/api/v1/dialogues/{id}/attendance", "get"),
     ] {
         let op = &paths[path][method];
         assert!(
