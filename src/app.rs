@@ -4,11 +4,10 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, get, web};
-use minijinja::context;
 use serde::Serialize;
 use tokio::sync::watch;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
@@ -20,12 +19,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::jobs::{OutboxHooks, OutboxWorker};
 use crate::mail::Mailer;
-use crate::rest::JSON_LIMIT;
+use crate::json::JSON_LIMIT;
 use crate::state::AppState;
-use crate::{accounts, agencies, dialogues, invitations, personal, registrations, web as pages};
+use crate::{accounts, agencies, dialogues, invitations, personal, registrations, html};
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
 /// document is generated from these same handlers and cannot drift.
@@ -62,8 +60,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
 
 /// Every HTML page.
 fn pages(cfg: &mut web::ServiceConfig) {
-    cfg.service(pages::static_file)
-        .service(pages::switch_language)
+    cfg.service(html::static_file)
+        .service(html::switch_language)
         .service(dialogues::pages::home)
         .service(dialogues::pages::public_page)
         .service(accounts::pages::login_form)
@@ -193,163 +191,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-/// Turns every error into API.md's envelope (under /api) or an HTML page (elsewhere), in
-/// the reader's language; logs server errors with the request id and sends only the id.
-async fn render_errors(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let lang = Lang::of_request(req.request());
-    let is_api = req.path().starts_with("/api/") || req.path() == "/healthz";
-    let path = req.uri().to_string();
-    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let res = next.call(req).await?;
-    let status = res.status();
-    if status.as_u16() < 400 {
-        return Ok(res.map_into_boxed_body());
-    }
-    let error = match res.response().error() {
-        Some(e) => match e.as_error::<AppError>() {
-            Some(app_error) => clone_error(app_error),
-            None => error_for_status(status.as_u16(), res.headers()),
-        },
-        // A response a handler built on purpose (a form shown again with 422) stays as it is;
-        // only bare framework responses (405 and the like) get the envelope or the page.
-        None if is_bare(&res, is_api) => error_for_status(status.as_u16(), res.headers()),
-        None => return Ok(res.map_into_boxed_body()),
-    };
-    if status.is_server_error() {
-        tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %error, "request failed");
-    }
-    let (req, _) = res.into_parts();
-    let response = if is_api {
-        error.to_response(lang, request_id)
-    } else {
-        html_error(
-            state.as_ref().map(|s| s.get_ref()),
-            &req,
-            &error,
-            lang,
-            request_id,
-            &path,
-        )
-    };
-    Ok(ServiceResponse::new(req, response))
-}
-
-/// A response without the body its audience expects: JSON under /api, HTML elsewhere.
-fn is_bare<B>(res: &ServiceResponse<B>, is_api: bool) -> bool {
-    let content_type = res
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let expected = if is_api {
-        "application/json"
-    } else {
-        "text/html"
-    };
-    !content_type.starts_with(expected)
-}
-
-/// A copy for re-rendering (the original stays inside the response being replaced).
-fn clone_error(e: &AppError) -> AppError {
-    match e {
-        AppError::Validation(f) => AppError::Validation(f.clone()),
-        AppError::InvalidRows { code, rows } => AppError::InvalidRows {
-            code,
-            rows: rows.clone(),
-        },
-        AppError::BadRequest { code, detail } => AppError::BadRequest {
-            code,
-            detail: detail.clone(),
-        },
-        AppError::Unauthorized => AppError::Unauthorized,
-        AppError::InvalidCredentials => AppError::InvalidCredentials,
-        AppError::Csrf => AppError::Csrf,
-        AppError::MethodNotAllowed => AppError::MethodNotAllowed,
-        AppError::Forbidden => AppError::Forbidden,
-        AppError::ForbiddenBecause(code) => AppError::ForbiddenBecause(code),
-        AppError::NotFound => AppError::NotFound,
-        AppError::Conflict(code) => AppError::Conflict(code),
-        AppError::PayloadTooLarge => AppError::PayloadTooLarge,
-        AppError::UnsupportedMediaType => AppError::UnsupportedMediaType,
-        AppError::RateLimited {
-            retry_after_seconds,
-        } => AppError::RateLimited {
-            retry_after_seconds: *retry_after_seconds,
-        },
-        AppError::Unavailable(d) => AppError::Unavailable(d.clone()),
-        AppError::Unexpected(d) => AppError::Unexpected(d.clone()),
-    }
-}
-
-/// Errors raised by actix itself (no route, wrong method, unreadable query…).
-fn error_for_status(status: u16, headers: &actix_web::http::header::HeaderMap) -> AppError {
-    match status {
-        401 => AppError::Unauthorized,
-        403 => AppError::Forbidden,
-        404 => AppError::NotFound,
-        405 => AppError::MethodNotAllowed,
-        413 => AppError::PayloadTooLarge,
-        415 => AppError::UnsupportedMediaType,
-        429 => AppError::RateLimited {
-            retry_after_seconds: headers
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(1),
-        },
-        400..=499 => AppError::BadRequest {
-            code: "bad_request",
-            detail: None,
-        },
-        503 => AppError::Unavailable(format!("status {status}")),
-        _ => AppError::Unexpected(format!("status {status} from the framework")),
-    }
-}
-
-fn html_error(
-    state: Option<&AppState>,
-    req: &actix_web::HttpRequest,
-    error: &AppError,
-    lang: Lang,
-    request_id: Option<String>,
-    path: &str,
-) -> HttpResponse {
-    use actix_web::ResponseError;
-    if matches!(error, AppError::Unauthorized) {
-        let next = url::form_urlencoded::byte_serialize(path.as_bytes()).collect::<String>();
-        return pages::see_other(&format!("/login?next={next}"));
-    }
-    let envelope = error.envelope(lang, request_id);
-    let page = context! {
-        status => error.status_code().as_u16(),
-        code => envelope.error.code,
-        message => envelope.error.message,
-        fields => envelope.error.fields,
-        request_id => envelope.error.request_id,
-    };
-    let rendered = state.and_then(|s| {
-        let ctx = context! { ..page, ..pages::base_context(req, None) };
-        s.templates.render("error.html", ctx).ok()
-    });
-    let mut builder = HttpResponse::build(error.status_code());
-    if let AppError::RateLimited {
-        retry_after_seconds,
-    } = error
-    {
-        builder.insert_header(("Retry-After", retry_after_seconds.to_string()));
-    }
-    match rendered {
-        Some(html) => builder.content_type("text/html; charset=utf-8").body(html),
-        None => builder
-            .content_type("text/plain; charset=utf-8")
-            .body(lang.text(&format!("error.{}", error.code()))),
-    }
-}
-
 /// Request spans without secrets: personal links carry a credential in the path and the
 /// password link in the query, so logs get the route pattern, never the raw target.
 struct RedactedSpans;
@@ -444,8 +285,8 @@ impl Application {
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))
-                .wrap(from_fn(render_errors))
-                .wrap(from_fn(pages::browser_cookie))
+                .wrap(from_fn(crate::error::render_errors))
+                .wrap(from_fn(html::browser_cookie))
                 .wrap(TracingLogger::<RedactedSpans>::new())
         })
         .listen(listener)

@@ -280,7 +280,7 @@ fn fill_people(
     organizer_id: &str,
 ) -> Result<String, AppError> {
     use crate::participants::model::{Category, Person};
-    let templates = crate::web::Templates::load().map_err(AppError::unexpected)?;
+    let templates = crate::html::Templates::load().map_err(AppError::unexpected)?;
     let mailing = crate::participants::notify::Mailing {
         templates: &templates,
         settings,

@@ -16,10 +16,10 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod ratelimit;
-pub mod rest;
+pub mod json;
 pub mod state;
 pub mod text;
-pub mod web;
+pub mod html;
 
 pub mod accounts;
 pub mod agencies;

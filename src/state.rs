@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::jobs::OutboxBell;
 use crate::participants::notify::Mailing;
 use crate::ratelimit::{FailureLimiter, LoginLimiter};
-use crate::web::Templates;
+use crate::html::Templates;
 
 /// Work another capability does after a dialogue is edited (e.g. give freed seats to the
 /// waitlist when capacity grows), registered by the application so that dialogues need

@@ -7,8 +7,9 @@ use utoipa::ToSchema;
 use super::ops::{self, AccountInput, UserView};
 use crate::audit::Actor;
 use crate::auth::{Admin, Staff, secrets, store};
+use crate::db::UserId;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::rest::{ApiJson, PageOf, Paging};
+use crate::json::{ApiJson, PageOf, Paging};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -172,9 +173,9 @@ pub async fn list_users(
 pub async fn password_link(
     state: web::Data<AppState>,
     Admin(admin): Admin,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = crate::rest::parse_id(&id)?;
+    let id = id.into_inner();
     send_link(&state, &id, &admin).await?;
     Ok(HttpResponse::Accepted().finish())
 }

@@ -14,7 +14,7 @@ use crate::error::{AppError, FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::jobs::{NewEmail, outbox};
 use crate::text;
-use crate::web::Templates;
+use crate::html::Templates;
 
 /// How long the emailed link to set a first password works.
 const PASSWORD_SETUP_HOURS: i64 = 72;
@@ -65,7 +65,7 @@ impl AccountInput {
         let name = errors.take("name", text::required(&self.name, 200));
         let role = errors.take(
             "role",
-            Role::parse(self.role.trim()).ok_or(FieldError::new("invalid_choice")),
+            Role::from_code(self.role.trim()).ok_or(FieldError::new("invalid_choice")),
         );
         let agency_id = self
             .agency_id
@@ -137,7 +137,7 @@ pub fn create(
             id: user_id.clone(),
             email: account.email.clone(),
             name: account.name.clone(),
-            role: account.role.as_str().to_string(),
+            role: account.role,
             agency_id: account.agency_id.clone(),
             password_hash,
             language: account.language.code().to_string(),

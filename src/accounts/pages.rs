@@ -10,11 +10,12 @@ use super::api::{create_account, log_in, send_link};
 use super::ops::{self, AccountInput, UserView};
 use crate::agencies;
 use crate::auth::{Admin, SESSION_COOKIE, Staff, secrets, store};
+use crate::db::UserId;
 use crate::error::{AppError, FieldError};
 use crate::i18n::Lang;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
-use crate::web::{PageForm, render, safe_next, see_other};
+use crate::html::{PageForm, render, safe_next, see_other};
 
 #[derive(Deserialize)]
 pub struct NextQuery {
@@ -304,10 +305,10 @@ pub async fn users_create(
 pub async fn users_password_link(
     state: web::Data<AppState>,
     Admin(admin): Admin,
-    id: web::Path<String>,
+    id: web::Path<UserId>,
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = crate::rest::parse_id(&id)?;
+    let id = id.into_inner();
     send_link(&state, &id, &admin).await?;
     Ok(see_other("/staff/users?done=link"))
 }

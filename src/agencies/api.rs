@@ -6,7 +6,7 @@ use super::model::{AgencyInput, AgencyView};
 use super::store;
 use crate::auth::{Organizer, Staff};
 use crate::error::{AppError, ErrorEnvelope};
-use crate::rest::{ApiJson, PageOf, Paging};
+use crate::json::{ApiJson, PageOf, Paging};
 use crate::state::AppState;
 
 /// Adds an agency or business to the directory.

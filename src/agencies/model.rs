@@ -9,32 +9,17 @@ use crate::db::schema::agencies;
 use crate::error::{AppError, FieldError, FieldErrors};
 use crate::text;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum AgencyKind {
-    Government,
-    Business,
-    Organization,
+crate::text_enum! {
+    pub enum AgencyKind {
+        Government = "government",
+        Business = "business",
+        Organization = "organization",
+    }
 }
 
 impl AgencyKind {
-    pub const ALL: [AgencyKind; 3] = [
-        AgencyKind::Government,
-        AgencyKind::Business,
-        AgencyKind::Organization,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AgencyKind::Government => "government",
-            AgencyKind::Business => "business",
-            AgencyKind::Organization => "organization",
-        }
-    }
-
     pub fn parse(text: &str) -> Result<AgencyKind, FieldError> {
-        AgencyKind::ALL
-            .into_iter()
+        AgencyKind::ALL.iter().copied()
             .find(|k| k.as_str() == text.trim())
             .ok_or(FieldError::new("invalid_choice"))
     }
@@ -47,7 +32,7 @@ pub struct Agency {
     pub name: String,
     pub name_key: String,
     pub short_name: Option<String>,
-    pub kind: String,
+    pub kind: AgencyKind,
     pub email: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -60,7 +45,7 @@ pub struct NewAgency {
     pub name: String,
     pub name_key: String,
     pub short_name: Option<String>,
-    pub kind: String,
+    pub kind: AgencyKind,
     pub email: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -100,7 +85,7 @@ impl AgencyInput {
             name_key: text::fold(&name),
             name,
             short_name,
-            kind: kind.as_str().to_string(),
+            kind,
             email,
             created_at: at,
             updated_at: at,
@@ -114,7 +99,7 @@ pub struct AgencyView {
     pub id: String,
     pub name: String,
     pub short_name: Option<String>,
-    pub kind: String,
+    pub kind: AgencyKind,
     pub email: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use crate::auth::{Organizer, Staff};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::web::{PageForm, render, see_other};
+use crate::html::{PageForm, render, see_other};
 
 async fn page(
     state: &AppState,

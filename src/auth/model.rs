@@ -2,32 +2,18 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{auth_tokens, users};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Organizer,
-    Agency,
+crate::text_enum! {
+    pub enum Role {
+        Admin = "admin",
+        Organizer = "organizer",
+        Agency = "agency",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Organizer, Role::Agency];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Organizer => "organizer",
-            Role::Agency => "agency",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == text)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -36,7 +22,7 @@ pub struct User {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub agency_id: Option<String>,
     pub password_hash: Option<String>,
     pub language: String,
@@ -48,7 +34,7 @@ pub struct User {
 impl User {
     /// Rows are written only through `Role::as_str`; an unknown value reads as the least powerful role.
     pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Agency)
+        self.role
     }
 }
 
@@ -58,7 +44,7 @@ pub struct NewUser {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub agency_id: Option<String>,
     pub password_hash: Option<String>,
     pub language: String,
@@ -66,20 +52,15 @@ pub struct NewUser {
     pub updated_at: NaiveDateTime,
 }
 
-/// What a token is for: a login session, or a one-time link to set a password.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenPurpose {
-    Session,
-    PasswordSetup,
+crate::text_enum! {
+    /// What a token is for: a login session, or a one-time link to set a password.
+    pub enum TokenPurpose {
+        Session = "session",
+        PasswordSetup = "password_setup",
+    }
 }
 
 impl TokenPurpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TokenPurpose::Session => "session",
-            TokenPurpose::PasswordSetup => "password_setup",
-        }
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -87,7 +68,7 @@ impl TokenPurpose {
 pub struct NewToken {
     pub id: String,
     pub user_id: String,
-    pub purpose: String,
+    pub purpose: TokenPurpose,
     pub token_hash: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,

@@ -93,7 +93,7 @@ pub fn insert_token(
     let row = NewToken {
         id: new_id(),
         user_id: user_id.to_string(),
-        purpose: purpose.as_str().to_string(),
+        purpose,
         token_hash: token_hash.to_string(),
         created_at,
         expires_at: created_at + lifetime,

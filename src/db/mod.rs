@@ -2,6 +2,9 @@
 //! and the helper every query goes through so actix workers never block.
 
 pub mod schema;
+pub mod types;
+
+pub use types::{AgencyId, DialogueId, InvitationId, ParticipantId, RegistrationId, UserId};
 
 use std::time::Duration;
 

@@ -9,8 +9,9 @@ use super::model::{DialogueInput, DialogueStatus, DialogueView};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer};
+use crate::db::DialogueId;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::rest::{ApiJson, PageOf, Paging, parse_id};
+use crate::json::{ApiJson, PageOf, Paging};
 use crate::state::AppState;
 
 /// Creates a dialogue in `draft`.
@@ -83,9 +84,9 @@ pub async fn show(
     state: web::Data<AppState>,
     cache: web::Data<DialogueCache>,
     viewer: MaybeStaff,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let (status, json) = match cache.get(&id) {
         Some(hit) => hit,
         None => {
@@ -127,10 +128,10 @@ pub async fn edit(
     state: web::Data<AppState>,
     cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     body: ApiJson<DialogueInput>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let actor = Actor::User(staff.user.id);
     let st = state.get_ref().clone();
     let full = state
@@ -169,11 +170,11 @@ pub async fn change_status(
     state: web::Data<AppState>,
     cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     body: ApiJson<StatusChange>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    let next = DialogueStatus::parse(body.0.status.trim())
+    let id = id.into_inner();
+    let next = DialogueStatus::from_code(body.0.status.trim())
         .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice")))?;
     let actor = Actor::User(staff.user.id);
     let full = state

@@ -15,39 +15,17 @@ pub const DEFAULT_TIME_ZONE: &str = "Asia/Ho_Chi_Minh";
 const MAX_OFFICIALS: usize = 50;
 const MAX_AGENDA: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DialogueStatus {
-    Draft,
-    Open,
-    InProgress,
-    Concluded,
-    Cancelled,
+crate::text_enum! {
+    pub enum DialogueStatus {
+        Draft = "draft",
+        Open = "open",
+        InProgress = "in_progress",
+        Concluded = "concluded",
+        Cancelled = "cancelled",
+    }
 }
 
 impl DialogueStatus {
-    pub const ALL: [DialogueStatus; 5] = [
-        DialogueStatus::Draft,
-        DialogueStatus::Open,
-        DialogueStatus::InProgress,
-        DialogueStatus::Concluded,
-        DialogueStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DialogueStatus::Draft => "draft",
-            DialogueStatus::Open => "open",
-            DialogueStatus::InProgress => "in_progress",
-            DialogueStatus::Concluded => "concluded",
-            DialogueStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<DialogueStatus> {
-        DialogueStatus::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// draft → open → in_progress → concluded; anything but concluded may be cancelled.
     pub fn can_become(self, next: DialogueStatus) -> bool {
         use DialogueStatus::*;
@@ -62,8 +40,7 @@ impl DialogueStatus {
 
     /// The statuses a transition from here may go to, for buttons on the pages.
     pub fn next_steps(self) -> Vec<DialogueStatus> {
-        DialogueStatus::ALL
-            .into_iter()
+        DialogueStatus::ALL.iter().copied()
             .filter(|s| self.can_become(*s))
             .collect()
     }
@@ -82,35 +59,20 @@ impl DialogueStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OfficialRole {
-    /// Chủ trì / chủ tọa
-    Chair,
-    /// Thư ký
-    Secretary,
-    /// Other officials at the table
-    Member,
+crate::text_enum! {
+    pub enum OfficialRole {
+        /// Chủ trì / chủ tọa
+        Chair = "chair",
+        /// Thư ký
+        Secretary = "secretary",
+        /// Other officials at the table
+        Member = "member",
+    }
 }
 
 impl OfficialRole {
-    pub const ALL: [OfficialRole; 3] = [
-        OfficialRole::Chair,
-        OfficialRole::Secretary,
-        OfficialRole::Member,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OfficialRole::Chair => "chair",
-            OfficialRole::Secretary => "secretary",
-            OfficialRole::Member => "member",
-        }
-    }
-
     pub fn parse(text: &str) -> Result<OfficialRole, FieldError> {
-        OfficialRole::ALL
-            .into_iter()
+        OfficialRole::ALL.iter().copied()
             .find(|r| r.as_str() == text.trim())
             .ok_or(FieldError::new("invalid_choice"))
     }
@@ -135,7 +97,7 @@ pub struct Dialogue {
     pub capacity: i32,
     pub self_registration: bool,
     pub anonymous_questions: bool,
-    pub status: String,
+    pub status: DialogueStatus,
     pub current_question_id: Option<String>,
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
@@ -144,7 +106,7 @@ pub struct Dialogue {
 
 impl Dialogue {
     pub fn status(&self) -> DialogueStatus {
-        DialogueStatus::parse(&self.status).unwrap_or(DialogueStatus::Draft)
+        self.status
     }
 
     pub fn zone(&self) -> Tz {
@@ -186,7 +148,7 @@ pub struct Official {
     pub sort_order: i32,
     pub name: String,
     pub position: String,
-    pub role: String,
+    pub role: OfficialRole,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -197,7 +159,7 @@ pub struct NewOfficial {
     pub sort_order: i32,
     pub name: String,
     pub position: String,
-    pub role: String,
+    pub role: OfficialRole,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -321,7 +283,7 @@ impl DialogueInput {
                         .map(|o| OfficialInput {
                             name: o.name.clone(),
                             position: o.position.clone(),
-                            role: o.role.clone(),
+                            role: o.role.to_string(),
                         })
                         .collect(),
                 )
@@ -503,7 +465,7 @@ fn parse_agenda(list: &[AgendaInput], errors: &mut FieldErrors) -> Vec<(String, 
 pub struct OfficialView {
     pub name: String,
     pub position: String,
-    pub role: String,
+    pub role: OfficialRole,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -561,7 +523,7 @@ impl From<&FullDialogue> for DialogueView {
                 .map(|o| OfficialView {
                     name: o.name.clone(),
                     position: o.position.clone(),
-                    role: o.role.clone(),
+                    role: o.role,
                 })
                 .collect(),
             agenda: full

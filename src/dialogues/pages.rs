@@ -14,11 +14,11 @@ use super::model::{
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
+use crate::db::DialogueId;
 use crate::error::{AppError, FieldError, FieldErrors};
 use crate::i18n::Lang;
-use crate::rest::parse_id;
 use crate::state::AppState;
-use crate::web::{PageForm, render, see_other};
+use crate::html::{PageForm, render, see_other};
 
 /// "14:00–17:00, Thứ Hai, 30/11/2026" in the dialogue's zone.
 pub fn when(d: &Dialogue, lang: Lang) -> String {
@@ -125,9 +125,9 @@ pub async fn public_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     viewer: MaybeStaff,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let full = state
         .db
         .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
@@ -227,7 +227,7 @@ impl FormValues {
                 .map(|o| OfficialInput {
                     name: o.name.clone(),
                     position: o.position.clone(),
-                    role: o.role.clone(),
+                    role: o.role.to_string(),
                 })
                 .collect(),
             agenda: full
@@ -463,9 +463,9 @@ pub async fn edit_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let lookup = id.clone();
     let full = state
         .db
@@ -488,10 +488,10 @@ pub async fn update(
     cache: web::Data<DialogueCache>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let mut values = FormValues::from_form(&form);
     let input = match values.to_input() {
         Ok(input) => input,
@@ -521,11 +521,11 @@ pub async fn change_status(
     state: web::Data<AppState>,
     cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    let next = DialogueStatus::parse(form.get("status")).ok_or(AppError::BadRequest {
+    let id = id.into_inner();
+    let next = DialogueStatus::from_code(form.get("status")).ok_or(AppError::BadRequest {
         code: "bad_request",
         detail: None,
     })?;

@@ -54,7 +54,7 @@ fn replace_children(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) ->
             sort_order: order,
             name: name.clone(),
             position: position.clone(),
-            role: role.as_str().to_string(),
+            role: *role,
         })
         .collect();
     let items: Vec<NewAgendaItem> = valid
@@ -195,8 +195,7 @@ pub fn upcoming(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<FullDial
 
 /// The statuses anyone may see in lists.
 pub fn public_statuses() -> Vec<&'static str> {
-    DialogueStatus::ALL
-        .into_iter()
+    DialogueStatus::ALL.iter().copied()
         .filter(|s| s.listed_publicly())
         .map(DialogueStatus::as_str)
         .collect()

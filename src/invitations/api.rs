@@ -9,10 +9,11 @@ use super::{csv_import, ops, store};
 use crate::audit::Actor;
 use crate::auth::Organizer;
 use crate::dialogues::store as dialogues;
+use crate::db::{DialogueId, InvitationId};
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::participants::model::PersonInput;
-use crate::rest::{ApiJson, PageOf, Paging, parse_id, read_body, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, read_body, status_filter};
 use crate::state::AppState;
 
 /// A CSV file of 20,000 rows is about 2 MB; leave room for long addresses.
@@ -40,10 +41,10 @@ pub struct InviteesInput {
 pub async fn add(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     body: ApiJson<InviteesInput>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let mut errors = FieldErrors::new();
     if body.0.invitees.len() > csv_import::MAX_ROWS {
         errors.add(
@@ -92,10 +93,10 @@ pub async fn import(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let bytes = read_body(payload, CSV_LIMIT).await?;
     let result = import_csv(&state, &id, &bytes, Lang::of_request(&req), staff.user.id).await?;
     Ok(HttpResponse::Created().json(result))
@@ -165,12 +166,12 @@ pub struct StatusFilter {
 pub async fn list(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     paging: Paging,
     filter: web::Query<StatusFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    let status = status_filter(filter.status.as_deref(), InvitationStatus::parse)?;
+    let id = id.into_inner();
+    let status = status_filter(filter.status.as_deref(), InvitationStatus::from_code)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db
@@ -207,9 +208,9 @@ pub struct Queued {
 pub async fn send(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let queued = send_invitations(&state, &id, staff.user.id).await?;
     Ok(HttpResponse::Ok().json(Queued { queued }))
 }
@@ -248,9 +249,9 @@ pub async fn send_invitations(
 pub async fn resend(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<InvitationId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let st = state.get_ref().clone();
     let actor = Actor::User(staff.user.id);
     let view = state
@@ -284,9 +285,9 @@ pub struct Reissued {
 pub async fn reissue(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<InvitationId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let actor = Actor::User(staff.user.id);
     let (person, token) = state
         .db

@@ -2,52 +2,27 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::invitations;
-use crate::participants::model::Participant;
+use crate::participants::model::{Category, Participant};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InvitationStatus {
-    /// Added; no email sent (none yet, or the invitee has no address).
-    Pending,
-    /// Email waiting in the outbox.
-    Queued,
-    Sent,
-    /// The email could not be delivered; `failure_reason` says why.
-    Failed,
-    Accepted,
-    Declined,
+crate::text_enum! {
+    pub enum InvitationStatus {
+        /// Added; no email sent (none yet, or the invitee has no address).
+        Pending = "pending",
+        /// Email waiting in the outbox.
+        Queued = "queued",
+        Sent = "sent",
+        /// The email could not be delivered; `failure_reason` says why.
+        Failed = "failed",
+        Accepted = "accepted",
+        Declined = "declined",
+    }
 }
 
 impl InvitationStatus {
-    pub const ALL: [InvitationStatus; 6] = [
-        InvitationStatus::Pending,
-        InvitationStatus::Queued,
-        InvitationStatus::Sent,
-        InvitationStatus::Failed,
-        InvitationStatus::Accepted,
-        InvitationStatus::Declined,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvitationStatus::Pending => "pending",
-            InvitationStatus::Queued => "queued",
-            InvitationStatus::Sent => "sent",
-            InvitationStatus::Failed => "failed",
-            InvitationStatus::Accepted => "accepted",
-            InvitationStatus::Declined => "declined",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<InvitationStatus> {
-        InvitationStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -56,7 +31,7 @@ pub struct Invitation {
     pub id: String,
     pub dialogue_id: String,
     pub participant_id: String,
-    pub status: String,
+    pub status: InvitationStatus,
     pub queued_at: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
     pub responded_at: Option<NaiveDateTime>,
@@ -68,7 +43,7 @@ pub struct Invitation {
 
 impl Invitation {
     pub fn status(&self) -> InvitationStatus {
-        InvitationStatus::parse(&self.status).unwrap_or(InvitationStatus::Pending)
+        self.status
     }
 }
 
@@ -78,7 +53,7 @@ pub struct NewInvitation {
     pub id: String,
     pub dialogue_id: String,
     pub participant_id: String,
-    pub status: String,
+    pub status: InvitationStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -91,7 +66,7 @@ pub struct InvitationView {
     pub full_name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub category: String,
+    pub category: Category,
     pub address: Option<String>,
     /// The short code printed on letters; also works as the participant's credential.
     pub code: String,
@@ -109,7 +84,7 @@ impl InvitationView {
             full_name: person.full_name.clone(),
             email: person.email.clone(),
             phone: person.phone.clone(),
-            category: person.category.clone(),
+            category: person.category,
             address: person.address.clone(),
             code: person.code.clone(),
             status: invitation.status(),

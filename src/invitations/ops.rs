@@ -85,7 +85,7 @@ pub fn add_people(
             id: new_id(),
             dialogue_id: dialogue.id.clone(),
             participant_id: row.id.clone(),
-            status: InvitationStatus::Pending.as_str().to_string(),
+            status: InvitationStatus::Pending,
             created_at: at,
             updated_at: at,
         });

@@ -15,11 +15,11 @@ use crate::auth::secrets::csrf_for;
 use crate::auth::{Organizer, Staff};
 use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
+use crate::db::{DialogueId, InvitationId};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::rest::parse_id;
 use crate::state::AppState;
-use crate::web::{BROWSER_COOKIE, PageForm, render, see_other};
+use crate::html::{BROWSER_COOKIE, PageForm, render, see_other};
 
 const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
@@ -93,18 +93,18 @@ pub async fn invitations_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    let status = query.status.as_deref().and_then(InvitationStatus::parse);
+    let id = id.into_inner();
+    let status = query.status.as_deref().and_then(InvitationStatus::from_code);
     let lang = Lang::of_request(&req);
     let extra = context! { notice => notice_for(query.done.as_deref(), lang) };
     list_page(
         &state,
         &req,
         &staff,
-        id,
+        id.into(),
         status,
         query.page.unwrap_or(1),
         extra,
@@ -151,10 +151,10 @@ pub async fn import_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     payload: Multipart,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let file = read_upload(&req, payload).await?;
     let lang = Lang::of_request(&req);
     match import_csv(&state, &id, &file, lang, staff.user.id.clone()).await {
@@ -183,7 +183,7 @@ pub async fn import_page(
                 &state,
                 &req,
                 &staff,
-                id,
+                id.into(),
                 None,
                 1,
                 context! { notice => notice },
@@ -192,7 +192,7 @@ pub async fn import_page(
         }
         Err(AppError::InvalidRows { rows, .. }) => {
             let extra = context! { problems => Value::from_serialize(&rows), problems_title => lang.text("error.invalid_csv") };
-            let mut page = list_page(&state, &req, &staff, id, None, 1, extra).await?;
+            let mut page = list_page(&state, &req, &staff, id.into(), None, 1, extra).await?;
             *page.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(page)
         }
@@ -204,10 +204,10 @@ pub async fn import_page(
 pub async fn send_page(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     send_invitations(&state, &id, staff.user.id).await?;
     Ok(see_other(&format!(
         "/staff/dialogues/{id}/invitations?done=sent"
@@ -218,10 +218,10 @@ pub async fn send_page(
 pub async fn resend_page(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<InvitationId>,
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let st = state.get_ref().clone();
     let actor = Actor::User(staff.user.id);
     let dialogue_id = state
@@ -239,10 +239,10 @@ pub async fn reissue_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<InvitationId>,
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let actor = Actor::User(staff.user.id.clone());
     let (person, token) = state
         .db

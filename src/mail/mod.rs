@@ -72,9 +72,9 @@ pub mod smtp;
 
 pub enum Mailer {
     /// `smtp://`: one kept-open connection with TCP_NODELAY (see smtp.rs for why).
-    Plain(Box<smtp::SmtpConnection>),
+    Smtp(Box<smtp::SmtpConnection>),
     /// `smtps://`: lettre's pooled transport.
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
     Folder(PathBuf),
     Memory(Arc<Mutex<Vec<Message>>>),
 }
@@ -95,10 +95,10 @@ impl Mailer {
         match &settings.smtp_url {
             Some(url) => {
                 if let Some(plain) =
-                    smtp::PlainSmtp::from_url(url, SMTP_TIMEOUT, settings.smtp_ca_pem.clone())
+                    smtp::SmtpUrl::from_url(url, SMTP_TIMEOUT, settings.smtp_ca_pem.clone())
                         .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
                 {
-                    return Ok(Mailer::Plain(Box::new(smtp::SmtpConnection::new(plain))));
+                    return Ok(Mailer::Smtp(Box::new(smtp::SmtpConnection::new(plain))));
                 }
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| format!("invalid setting DOITHOAI_SMTP_URL: {e}"))?
@@ -114,7 +114,7 @@ impl Mailer {
                     builder = builder.tls(lettre::transport::smtp::client::Tls::Wrapper(tls));
                 }
                 let transport = builder.build();
-                Ok(Mailer::Smtp(transport))
+                Ok(Mailer::Smtps(transport))
             }
             None => {
                 std::fs::create_dir_all(&settings.mail_dir).map_err(|e| {
@@ -131,7 +131,7 @@ impl Mailer {
     /// One line for the start-up log, loud about where mail goes.
     pub fn describe(&self) -> String {
         match self {
-            Mailer::Plain(_) | Mailer::Smtp(_) => {
+            Mailer::Smtp(_) | Mailer::Smtps(_) => {
                 "emails are sent over SMTP (DOITHOAI_SMTP_URL)".into()
             }
             Mailer::Folder(dir) => format!(
@@ -144,12 +144,12 @@ impl Mailer {
 
     pub async fn send(&self, envelope_id: &str, message: Message) -> Result<(), SendFailure> {
         match self {
-            Mailer::Plain(connection) => {
+            Mailer::Smtp(connection) => {
                 connection
                     .send(message.envelope(), &message.formatted())
                     .await
             }
-            Mailer::Smtp(transport) => {
+            Mailer::Smtps(transport) => {
                 transport
                     .send(message)
                     .await

@@ -27,7 +27,7 @@ pub enum StartTls {
 
 /// `smtp://[user:pass@]host[:port][?tls=required|opportunistic]`, as lettre reads it.
 #[derive(Debug, Clone)]
-pub struct PlainSmtp {
+pub struct SmtpUrl {
     host: String,
     port: u16,
     starttls: StartTls,
@@ -36,13 +36,13 @@ pub struct PlainSmtp {
     extra_root: Option<Vec<u8>>,
 }
 
-impl PlainSmtp {
+impl SmtpUrl {
     /// The settings of an `smtp://` URL, or `None` for other schemes (left to lettre).
     pub fn from_url(
         raw: &str,
         timeout: Duration,
         extra_root: Option<Vec<u8>>,
-    ) -> Result<Option<PlainSmtp>, String> {
+    ) -> Result<Option<SmtpUrl>, String> {
         let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
         if url.scheme() != "smtp" {
             return Ok(None);
@@ -76,7 +76,7 @@ impl PlainSmtp {
                 decode(url.password().unwrap_or_default()).unwrap_or_default(),
             ))
         };
-        Ok(Some(PlainSmtp {
+        Ok(Some(SmtpUrl {
             port: url.port().unwrap_or(if starttls == StartTls::Required {
                 587
             } else {
@@ -160,12 +160,12 @@ pub fn tls_parameters(
 
 /// One kept-open connection; reconnects after any failure.
 pub struct SmtpConnection {
-    settings: PlainSmtp,
+    settings: SmtpUrl,
     conn: Mutex<Option<AsyncSmtpConnection>>,
 }
 
 impl SmtpConnection {
-    pub fn new(settings: PlainSmtp) -> SmtpConnection {
+    pub fn new(settings: SmtpUrl) -> SmtpConnection {
         SmtpConnection {
             settings,
             conn: Mutex::new(None),
@@ -217,14 +217,14 @@ mod tests {
     #[test]
     fn smtp_urls_are_read_like_lettre_reads_them() {
         let t = Duration::from_secs(1);
-        let plain = PlainSmtp::from_url("smtp://127.0.0.1:2525", t, None)
+        let plain = SmtpUrl::from_url("smtp://127.0.0.1:2525", t, None)
             .unwrap()
             .unwrap();
         assert_eq!(
             (plain.host.as_str(), plain.port, plain.starttls),
             ("127.0.0.1", 2525, StartTls::Never)
         );
-        let submission = PlainSmtp::from_url(
+        let submission = SmtpUrl::from_url(
             "smtp://user%40x:p%3Ass@mail.example.vn?tls=required",
             t,
             None,
@@ -235,10 +235,10 @@ mod tests {
         assert_eq!(submission.starttls, StartTls::Required);
         assert!(submission.credentials.is_some());
         assert!(
-            PlainSmtp::from_url("smtps://mail.example.vn", t, None)
+            SmtpUrl::from_url("smtps://mail.example.vn", t, None)
                 .unwrap()
                 .is_none()
         );
-        assert!(PlainSmtp::from_url("smtp://mail.example.vn?tls=sometimes", t, None).is_err());
+        assert!(SmtpUrl::from_url("smtp://mail.example.vn?tls=sometimes", t, None).is_err());
     }
 }

@@ -13,53 +13,27 @@ use crate::error::{FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::text;
 
-/// The participant groups of API.md. Sensitive: shown to organizers only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Category {
-    CompletedSentence,
-    CommunitySentence,
-    DrugRehabilitation,
-    FamilyMember,
-    AgencyRepresentative,
-    BusinessRepresentative,
-    MassOrganization,
-    Press,
-    Other,
+crate::text_enum! {
+    /// The participant groups of API.md. Sensitive: shown to organizers only.
+    pub enum Category {
+        CompletedSentence = "completed_sentence",
+        CommunitySentence = "community_sentence",
+        DrugRehabilitation = "drug_rehabilitation",
+        FamilyMember = "family_member",
+        AgencyRepresentative = "agency_representative",
+        BusinessRepresentative = "business_representative",
+        MassOrganization = "mass_organization",
+        Press = "press",
+        Other = "other",
+    }
 }
 
 impl Category {
-    pub const ALL: [Category; 9] = [
-        Category::CompletedSentence,
-        Category::CommunitySentence,
-        Category::DrugRehabilitation,
-        Category::FamilyMember,
-        Category::AgencyRepresentative,
-        Category::BusinessRepresentative,
-        Category::MassOrganization,
-        Category::Press,
-        Category::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::CompletedSentence => "completed_sentence",
-            Category::CommunitySentence => "community_sentence",
-            Category::DrugRehabilitation => "drug_rehabilitation",
-            Category::FamilyMember => "family_member",
-            Category::AgencyRepresentative => "agency_representative",
-            Category::BusinessRepresentative => "business_representative",
-            Category::MassOrganization => "mass_organization",
-            Category::Press => "press",
-            Category::Other => "other",
-        }
-    }
-
     /// The code, or — for spreadsheets typed by hand — the Vietnamese or English label,
     /// ignoring case and accents.
     pub fn parse(raw: &str) -> Result<Category, FieldError> {
         let raw = raw.trim();
-        if let Some(c) = Category::ALL.into_iter().find(|c| c.as_str() == raw) {
+        if let Some(c) = Category::ALL.iter().copied().find(|c| c.as_str() == raw) {
             return Ok(c);
         }
         let wanted = text::fold(raw);
@@ -75,8 +49,7 @@ impl Category {
 fn folded_labels() -> &'static [(String, Category)] {
     static LABELS: std::sync::OnceLock<Vec<(String, Category)>> = std::sync::OnceLock::new();
     LABELS.get_or_init(|| {
-        Category::ALL
-            .into_iter()
+        Category::ALL.iter().copied()
             .flat_map(|c| {
                 [Lang::Vi, Lang::En].map(|lang| {
                     (
@@ -89,22 +62,16 @@ fn folded_labels() -> &'static [(String, Category)] {
     })
 }
 
-/// Where a participant came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Invitation,
-    SelfRegistration,
-    WalkIn,
+crate::text_enum! {
+    /// Where a participant came from.
+    pub enum Source {
+        Invitation = "invitation",
+        SelfRegistration = "self_registration",
+        WalkIn = "walk_in",
+    }
 }
 
 impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Invitation => "invitation",
-            Source::SelfRegistration => "self_registration",
-            Source::WalkIn => "walk_in",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -116,10 +83,10 @@ pub struct Participant {
     pub name_key: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub category: String,
+    pub category: Category,
     pub address: Option<String>,
     pub language: String,
-    pub source: String,
+    pub source: Source,
     pub token_hash: String,
     pub code: String,
     pub consent_at: Option<NaiveDateTime>,
@@ -152,10 +119,10 @@ pub struct NewParticipant {
     pub name_key: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub category: String,
+    pub category: Category,
     pub address: Option<String>,
     pub language: String,
-    pub source: String,
+    pub source: Source,
     pub token_hash: String,
     pub code: String,
     pub consent_at: Option<NaiveDateTime>,

@@ -12,7 +12,7 @@ use crate::dialogues::model::Dialogue;
 use crate::error::AppError;
 use crate::jobs::outbox::{self, NewEmail};
 use crate::mail::Attachment;
-use crate::web::Templates;
+use crate::html::Templates;
 
 /// What rendering and queueing a participant's email needs.
 #[derive(Clone, Copy)]

@@ -13,7 +13,7 @@ use crate::participants::auth::ParticipantAuth;
 use crate::participants::model::Participant;
 use crate::registrations::model::RegistrationView;
 use crate::registrations::{ops as registrations, store as registration_store, ticket};
-use crate::rest::ApiJson;
+use crate::json::ApiJson;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]

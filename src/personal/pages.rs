@@ -14,7 +14,7 @@ use crate::participants::auth::resolve;
 use crate::participants::model::{Participant, normalize_code};
 use crate::registrations::ticket;
 use crate::state::AppState;
-use crate::web::{PageForm, render, see_other};
+use crate::html::{PageForm, render, see_other};
 
 #[derive(Deserialize)]
 pub struct CodeQuery {

@@ -9,12 +9,13 @@ use super::model::{RegistrationStatus, RegistrationView};
 use super::{ops, store};
 use crate::auth::Organizer;
 use crate::dialogues::store as dialogues;
+use crate::db::DialogueId;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::invitations::store as invitations;
-use crate::participants::model::{PersonInput, Source};
+use crate::participants::model::{Category, PersonInput, Source};
 use crate::participants::store as participants;
 use crate::ratelimit::client_ip;
-use crate::rest::{ApiJson, PageOf, Paging, parse_id, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, status_filter};
 use crate::state::AppState;
 
 /// What a person agrees to when registering; stored with the time of consent.
@@ -62,10 +63,10 @@ pub struct SelfRegistrationOutput {
 pub async fn self_register(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     body: ApiJson<SelfRegistrationInput>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     state
         .registration_limiter
         .check(client_ip(&req, state.settings.trusted_proxy))?;
@@ -150,7 +151,7 @@ pub struct RegistrationItem {
     pub full_name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub category: String,
+    pub category: Category,
     pub code: String,
 }
 
@@ -170,12 +171,12 @@ pub struct StatusFilter {
 pub async fn list(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     paging: Paging,
     filter: web::Query<StatusFilter>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
-    let status = status_filter(filter.status.as_deref(), RegistrationStatus::parse)?;
+    let id = id.into_inner();
+    let status = status_filter(filter.status.as_deref(), RegistrationStatus::from_code)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db
@@ -241,10 +242,10 @@ pub struct CheckInOutput {
 pub async fn check_in(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     body: ApiJson<CheckInInput>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     Ok(HttpResponse::Ok().json(check_in_code(&state, &id, body.0.code, staff.user.id).await?))
 }
 
@@ -300,10 +301,10 @@ pub struct WalkInOutput {
 pub async fn walk_in(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     body: ApiJson<WalkInInput>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     Ok(HttpResponse::Created().json(register_walk_in(&state, &id, body.0, staff.user.id).await?))
 }
 
@@ -355,9 +356,9 @@ pub async fn register_walk_in(
 pub async fn attendance(
     state: web::Data<AppState>,
     _organizer: Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     Ok(HttpResponse::Ok().json(attendance_of(&state, &id).await?))
 }
 

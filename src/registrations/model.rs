@@ -2,43 +2,21 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::registrations;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RegistrationStatus {
-    Registered,
-    Waitlisted,
-    Cancelled,
-    CheckedIn,
+crate::text_enum! {
+    pub enum RegistrationStatus {
+        Registered = "registered",
+        Waitlisted = "waitlisted",
+        Cancelled = "cancelled",
+        CheckedIn = "checked_in",
+    }
 }
 
 impl RegistrationStatus {
-    pub const ALL: [RegistrationStatus; 4] = [
-        RegistrationStatus::Registered,
-        RegistrationStatus::Waitlisted,
-        RegistrationStatus::Cancelled,
-        RegistrationStatus::CheckedIn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RegistrationStatus::Registered => "registered",
-            RegistrationStatus::Waitlisted => "waitlisted",
-            RegistrationStatus::Cancelled => "cancelled",
-            RegistrationStatus::CheckedIn => "checked_in",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RegistrationStatus> {
-        RegistrationStatus::ALL
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-
     /// Holds a seat: counts against the dialogue's capacity.
     pub fn holds_seat(self) -> bool {
         matches!(
@@ -54,7 +32,7 @@ pub struct Registration {
     pub id: String,
     pub dialogue_id: String,
     pub participant_id: String,
-    pub status: String,
+    pub status: RegistrationStatus,
     pub queued_at: NaiveDateTime,
     pub promoted_at: Option<NaiveDateTime>,
     pub cancelled_at: Option<NaiveDateTime>,
@@ -66,7 +44,7 @@ pub struct Registration {
 
 impl Registration {
     pub fn status(&self) -> RegistrationStatus {
-        RegistrationStatus::parse(&self.status).unwrap_or(RegistrationStatus::Cancelled)
+        self.status
     }
 }
 
@@ -76,7 +54,7 @@ pub struct NewRegistration {
     pub id: String,
     pub dialogue_id: String,
     pub participant_id: String,
-    pub status: String,
+    pub status: RegistrationStatus,
     pub queued_at: NaiveDateTime,
     pub checked_in_at: Option<NaiveDateTime>,
     pub checked_in_by: Option<String>,

@@ -68,7 +68,7 @@ pub fn register(
                 id: new_id(),
                 dialogue_id: dialogue.id.clone(),
                 participant_id: participant.id.clone(),
-                status: status.as_str().to_string(),
+                status,
                 queued_at: at,
                 checked_in_at: None,
                 checked_in_by: None,
@@ -280,7 +280,7 @@ pub fn walk_in(
         id: new_id(),
         dialogue_id: dialogue.id.clone(),
         participant_id: row.id.clone(),
-        status: RegistrationStatus::CheckedIn.as_str().to_string(),
+        status: RegistrationStatus::CheckedIn,
         queued_at: at,
         checked_in_at: Some(at),
         checked_in_by: Some(staff_id.to_string()),
@@ -329,7 +329,7 @@ pub fn attendance(
         capacity: i64::from(dialogue.capacity),
         ..Attendance::default()
     };
-    for category in Category::ALL {
+    for &category in Category::ALL {
         let code = category.as_str().to_string();
         let n = |status: RegistrationStatus| {
             counts

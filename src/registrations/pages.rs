@@ -14,15 +14,15 @@ use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::dialogues::model::FullDialogue;
 use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
+use crate::db::DialogueId;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::participants::model::Category;
-use crate::rest::parse_id;
 use crate::state::AppState;
-use crate::web::{PageForm, render, see_other};
+use crate::html::{PageForm, render, see_other};
 
 fn categories() -> Vec<&'static str> {
-    Category::ALL.into_iter().map(Category::as_str).collect()
+    Category::ALL.iter().copied().map(Category::as_str).collect()
 }
 
 async fn dialogue(state: &AppState, id: &str) -> Result<FullDialogue, AppError> {
@@ -43,9 +43,9 @@ pub async fn register_form(
     state: web::Data<AppState>,
     req: HttpRequest,
     viewer: MaybeStaff,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let full = dialogue(&state, &id).await?;
     if !registration_open(&full) {
         return Err(AppError::NotFound);
@@ -64,10 +64,10 @@ pub async fn register_form(
 pub async fn register_submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     state
         .registration_limiter
         .check(crate::ratelimit::client_ip(
@@ -119,9 +119,9 @@ pub async fn registrations_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let user_id = staff.user.id.clone();
     let (full, rows) = state
         .db
@@ -185,9 +185,9 @@ pub async fn door_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     door(&state, &req, &staff, &id, None).await
 }
 
@@ -197,10 +197,10 @@ pub async fn door_check_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let lang = Lang::of_request(&req);
     let result = match check_in_code(
         &state,
@@ -237,10 +237,10 @@ pub async fn walk_in_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let lang = Lang::of_request(&req);
     let input = WalkInInput {
         full_name: form.get("full_name").into(),
@@ -268,9 +268,9 @@ pub async fn attendance_page(
     state: web::Data<AppState>,
     req: HttpRequest,
     Organizer(staff): Organizer,
-    id: web::Path<String>,
+    id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let id = parse_id(&id)?;
+    let id = id.into_inner();
     let lang = Lang::of_request(&req);
     let full = dialogue(&state, &id).await?;
     let counts = attendance_of(&state, &id).await?;

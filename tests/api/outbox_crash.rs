@@ -10,7 +10,7 @@ use doithoai::audit::Actor;
 use doithoai::db::Db;
 use doithoai::participants::model::{Category, Person};
 use doithoai::participants::notify::Mailing;
-use doithoai::web::Templates;
+use doithoai::html::Templates;
 use doithoai::{Settings, dialogues, invitations};
 
 use crate::helpers::TestDb;

@@ -9,6 +9,10 @@ use serde::Serialize;
 
 use crate::i18n::Lang;
 
+mod render;
+
+pub use render::render_errors;
+
 /// Why one field was refused: a stable code (`required`, `too_long`, …) with its parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -73,7 +77,7 @@ pub struct RowError {
     pub message: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     #[error("validation failed")]
     Validation(FieldErrors),
