@@ -19,11 +19,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::events::Event;
 use crate::jobs::{OutboxHooks, OutboxWorker};
-use crate::mail::Mailer;
 use crate::json::JSON_LIMIT;
+use crate::mail::Mailer;
+use crate::participants::auth::CodeLimiter;
+use crate::participants::notify::Mailing;
+use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
-use crate::{accounts, agencies, dialogues, invitations, personal, registrations, html};
+use crate::{accounts, agencies, dialogues, html, invitations, personal, registrations};
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
 /// document is generated from these same handlers and cannot drift.
@@ -111,10 +115,29 @@ fn outbox_hooks() -> OutboxHooks {
     hooks
 }
 
+/// Who reacts to which event: inside the transaction that emitted it (the waitlist takes
+/// freed seats), and after it commits (the dialogue cache forgets what changed).
+fn subscribe(state: &AppState, dialogue_cache: web::Data<dialogues::cache::DialogueCache>) {
+    let templates = state.templates.clone();
+    let settings = state.settings.clone();
+    state.db.listen_in_transaction(Arc::new(move |conn, event| {
+        let mailing = Mailing {
+            templates: &templates,
+            settings: &settings,
+        };
+        registrations::ops::on_event(conn, mailing, event)
+    }));
+    state.db.bus().on_publish(move |event| {
+        if let Event::DialogueChanged { dialogue_id } = event {
+            dialogue_cache.forget(dialogue_id);
+        }
+    });
+}
+
 /// Reminders to accepted invitees before their dialogue starts.
 fn reminders(state: AppState) -> crate::jobs::outbox::Periodic {
     Arc::new(move |conn| {
-        invitations::ops::queue_reminders(conn, state.mailing(), state.settings.reminder_lead)
+        invitations::ops::queue_reminders(conn, Mailing::of(&state), state.settings.reminder_lead)
     })
 }
 
@@ -251,8 +274,12 @@ impl Application {
             // Bound to port 0 (tests, scripts): links must name the port actually in use.
             settings.base_url.set_port(Some(port)).ok();
         }
-        let mut state = AppState::new(db.clone(), settings.clone())?;
-        state.dialogue_edited = Some(Arc::new(registrations::ops::after_dialogue_edit));
+        let state = AppState::new(db.clone(), settings.clone())?;
+        // One cache for all workers: built here, outside the per-worker closure.
+        let dialogue_cache = web::Data::new(dialogues::cache::DialogueCache::default());
+        subscribe(&state, dialogue_cache.clone());
+        let code_limiter = web::Data::new(CodeLimiter::default());
+        let registration_limiter = web::Data::new(RegistrationLimiter::default());
         let worker = OutboxWorker::new(
             db,
             Arc::new(mailer),
@@ -270,8 +297,6 @@ impl Application {
         let doc = serde_json::to_string(&openapi()).map_err(|e| e.to_string())?;
         let doc = web::Data::new(OpenApiJson(Arc::new(doc)));
         let data = web::Data::new(state.clone());
-        // One cache for all workers: built here, outside the per-worker closure.
-        let dialogue_cache = web::Data::new(dialogues::cache::DialogueCache::default());
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
@@ -282,6 +307,8 @@ impl Application {
             app.app_data(data.clone())
                 .app_data(doc.clone())
                 .app_data(dialogue_cache.clone())
+                .app_data(code_limiter.clone())
+                .app_data(registration_limiter.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))
@@ -326,8 +353,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if self.run_worker {
-            let bell = self.state.outbox.clone();
-            Some(tokio::spawn(self.worker.run(bell, stop_rx)))
+            Some(tokio::spawn(self.worker.run(stop_rx)))
         } else {
             None
         };

@@ -233,7 +233,7 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
     let people = fill_people(db, settings, &full.dialogue, &organizer_id)?;
     Ok(DemoReport {
         people,
-        dialogue_id: full.dialogue.id,
+        dialogue_id: full.dialogue.id.to_string(),
         base_url: settings.base_url.to_string(),
         accounts: accounts_made,
     })

@@ -12,14 +12,15 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
+pub mod html;
 pub mod i18n;
 pub mod jobs;
+pub mod json;
 pub mod mail;
 pub mod ratelimit;
-pub mod json;
 pub mod state;
 pub mod text;
-pub mod html;
 
 pub mod accounts;
 pub mod agencies;

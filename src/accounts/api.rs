@@ -136,7 +136,6 @@ pub async fn create_account(
         .db
         .write(move |conn| ops::create(conn, &account, hash, &actor, Some((&templates, &settings))))
         .await?;
-    state.outbox.ring();
     Ok(user)
 }
 
@@ -191,6 +190,5 @@ pub async fn send_link(state: &AppState, user_id: &str, admin: &Staff) -> Result
             ops::send_password_link(conn, &user, &actor, &st.templates, &st.settings)
         })
         .await?;
-    state.outbox.ring();
     Ok(())
 }

@@ -11,10 +11,10 @@ use crate::auth::{Role, User, secrets, store};
 use crate::config::Settings;
 use crate::db::{DbConnection, new_id, now};
 use crate::error::{AppError, FieldError, FieldErrors};
+use crate::html::Templates;
 use crate::i18n::Lang;
 use crate::jobs::{NewEmail, outbox};
 use crate::text;
-use crate::html::Templates;
 
 /// How long the emailed link to set a first password works.
 const PASSWORD_SETUP_HOURS: i64 = 72;

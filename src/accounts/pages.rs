@@ -12,10 +12,10 @@ use crate::agencies;
 use crate::auth::{Admin, SESSION_COOKIE, Staff, secrets, store};
 use crate::db::UserId;
 use crate::error::{AppError, FieldError};
+use crate::html::{PageForm, render, safe_next, see_other};
 use crate::i18n::Lang;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
-use crate::html::{PageForm, render, safe_next, see_other};
 
 #[derive(Deserialize)]
 pub struct NextQuery {

@@ -19,7 +19,9 @@ crate::text_enum! {
 
 impl AgencyKind {
     pub fn parse(text: &str) -> Result<AgencyKind, FieldError> {
-        AgencyKind::ALL.iter().copied()
+        AgencyKind::ALL
+            .iter()
+            .copied()
             .find(|k| k.as_str() == text.trim())
             .ok_or(FieldError::new("invalid_choice"))
     }

@@ -7,9 +7,9 @@ use super::model::{AgencyInput, AgencyView};
 use super::store;
 use crate::auth::{Organizer, Staff};
 use crate::error::AppError;
+use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::html::{PageForm, render, see_other};
 
 async fn page(
     state: &AppState,

@@ -13,8 +13,7 @@ crate::text_enum! {
     }
 }
 
-impl Role {
-}
+impl Role {}
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -60,8 +59,7 @@ crate::text_enum! {
     }
 }
 
-impl TokenPurpose {
-}
+impl TokenPurpose {}
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = auth_tokens)]

@@ -6,6 +6,7 @@ pub mod types;
 
 pub use types::{AgencyId, DialogueId, InvitationId, ParticipantId, RegistrationId, UserId};
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -14,6 +15,7 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::AppError;
+use crate::events::{self, Bus, Event};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -112,15 +114,25 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 /// The database handle shared by handlers and workers.
 ///
 /// SQLite allows one writer at a time; several writer connections only sleep in its busy
-/// handler and make the slowest requests slower (STACK.md measured p99 of 57 ms with 8).
+/// handler and make the slowest requests slower (measured: p99 of 57 ms with 8, see docs/ARCHITECTURE.md).
 /// So on SQLite every write goes through a pool of one connection, and reads use their own
 /// pool. On PostgreSQL both are the same pool.
+///
+/// Every write also carries the events it emitted (`events::emit`): the in-transaction
+/// listeners run before the commit, and the `Bus` publishes the events after it.
 #[derive(Clone)]
 pub struct Db {
     readers: Pool<ConnectionManager>,
     writer: Pool<ConnectionManager>,
     backend: Backend,
+    bus: Bus,
+    listeners: Arc<RwLock<Vec<Listener>>>,
 }
+
+/// Work that must commit together with the change an event reports (e.g. freed seats go to
+/// the waitlist in the same transaction as the capacity change). Registered by the
+/// application, so the capability that emits the event need not know who reacts.
+pub type Listener = Arc<dyn Fn(&mut DbConnection, &Event) -> Result<(), AppError> + Send + Sync>;
 
 impl Db {
     /// Builds the pools and applies migrations. Fails with a message fit for an operator.
@@ -149,11 +161,25 @@ impl Db {
             readers,
             writer,
             backend,
+            bus: Bus::default(),
+            listeners: Arc::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Where committed events are published.
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// Adds work to run inside every write transaction that emits an event.
+    pub fn listen_in_transaction(&self, listener: Listener) {
+        if let Ok(mut listeners) = self.listeners.write() {
+            listeners.push(listener);
+        }
     }
 
     /// Runs read-only queries on a blocking thread.
@@ -171,18 +197,14 @@ impl Db {
     }
 
     /// Runs `work` in one transaction on the writer: all of it is stored, or none of it.
+    /// The events it emitted are published once it has committed.
     pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.writer.clone();
-        run_blocking(move || {
-            let mut pooled = pool.get().map_err(AppError::from_pool)?;
-            let conn: &mut DbConnection = &mut pooled;
-            conn.transaction(work)
-        })
-        .await
+        let db = self.clone();
+        run_blocking(move || db.write_now(work)).await
     }
 
     /// The same as `write`, for code that already runs on a blocking thread (CLI, workers).
@@ -192,7 +214,48 @@ impl Db {
     ) -> Result<T, AppError> {
         let mut pooled = self.writer.get().map_err(AppError::from_pool)?;
         let conn: &mut DbConnection = &mut pooled;
-        conn.transaction(work)
+        events::take_pending();
+        let outcome = conn.transaction(|conn| {
+            let value = work(conn)?;
+            let emitted = self.run_listeners(conn)?;
+            Ok((value, emitted))
+        });
+        match outcome {
+            Ok((value, emitted)) => {
+                for event in emitted {
+                    self.bus.publish(event);
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                events::take_pending();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs the listeners for every event emitted so far, and for those they emit in turn.
+    /// Returns every event of the transaction.
+    fn run_listeners(&self, conn: &mut DbConnection) -> Result<Vec<Event>, AppError> {
+        let listeners: Vec<Listener> = match self.listeners.read() {
+            Ok(list) => list.clone(),
+            Err(_) => return Err(AppError::unexpected("event listeners poisoned")),
+        };
+        let mut all = Vec::new();
+        loop {
+            let batch = events::take_pending();
+            if batch.is_empty() {
+                return Ok(all);
+            }
+            for event in batch {
+                for listener in &listeners {
+                    listener(conn, &event)?;
+                }
+                if !all.contains(&event) {
+                    all.push(event);
+                }
+            }
+        }
     }
 
     /// The same as `read`, for code that already runs on a blocking thread.

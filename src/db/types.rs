@@ -126,6 +126,11 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// An id that came from the database or from another typed id; not checked again.
+            pub fn from_stored(id: &str) -> $name {
+                $name(id.to_string())
+            }
         }
 
         impl Default for $name {

@@ -126,23 +126,16 @@ pub async fn show(
 #[patch("/dialogues/{id}")]
 pub async fn edit(
     state: web::Data<AppState>,
-    cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
     body: ApiJson<DialogueInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let actor = Actor::User(staff.user.id);
-    let st = state.get_ref().clone();
     let full = state
         .db
-        .write(move |conn| {
-            let full = ops::edit(conn, &id, body.0, &actor)?;
-            st.after_dialogue_edit(conn, &id)?;
-            Ok(full)
-        })
+        .write(move |conn| ops::edit(conn, &id, body.0, &actor))
         .await?;
-    cache.forget(&full.dialogue.id);
     Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
 }
 
@@ -168,7 +161,6 @@ pub struct StatusChange {
 #[post("/dialogues/{id}/status")]
 pub async fn change_status(
     state: web::Data<AppState>,
-    cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
     body: ApiJson<StatusChange>,
@@ -181,6 +173,5 @@ pub async fn change_status(
         .db
         .write(move |conn| ops::change_status(conn, &id, next, &actor))
         .await?;
-    cache.forget(&full.dialogue.id);
     Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
 }

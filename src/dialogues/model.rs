@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::DialogueId;
 use crate::db::schema::{agenda_items, dialogues, officials};
 use crate::error::{AppError, FieldError, FieldErrors};
 use crate::text;
@@ -40,7 +41,9 @@ impl DialogueStatus {
 
     /// The statuses a transition from here may go to, for buttons on the pages.
     pub fn next_steps(self) -> Vec<DialogueStatus> {
-        DialogueStatus::ALL.iter().copied()
+        DialogueStatus::ALL
+            .iter()
+            .copied()
             .filter(|s| self.can_become(*s))
             .collect()
     }
@@ -72,7 +75,9 @@ crate::text_enum! {
 
 impl OfficialRole {
     pub fn parse(text: &str) -> Result<OfficialRole, FieldError> {
-        OfficialRole::ALL.iter().copied()
+        OfficialRole::ALL
+            .iter()
+            .copied()
             .find(|r| r.as_str() == text.trim())
             .ok_or(FieldError::new("invalid_choice"))
     }
@@ -83,7 +88,7 @@ impl OfficialRole {
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = dialogues)]
 pub struct Dialogue {
-    pub id: String,
+    pub id: DialogueId,
     pub title: String,
     pub description: String,
     pub host_unit: String,
@@ -144,7 +149,7 @@ pub struct DialogueFields {
 #[diesel(table_name = officials)]
 pub struct Official {
     pub id: String,
-    pub dialogue_id: String,
+    pub dialogue_id: DialogueId,
     pub sort_order: i32,
     pub name: String,
     pub position: String,
@@ -155,7 +160,7 @@ pub struct Official {
 #[diesel(table_name = officials)]
 pub struct NewOfficial {
     pub id: String,
-    pub dialogue_id: String,
+    pub dialogue_id: DialogueId,
     pub sort_order: i32,
     pub name: String,
     pub position: String,
@@ -166,7 +171,7 @@ pub struct NewOfficial {
 #[diesel(table_name = agenda_items)]
 pub struct AgendaItem {
     pub id: String,
-    pub dialogue_id: String,
+    pub dialogue_id: DialogueId,
     pub sort_order: i32,
     pub title: String,
     pub presenter: Option<String>,
@@ -176,7 +181,7 @@ pub struct AgendaItem {
 #[diesel(table_name = agenda_items)]
 pub struct NewAgendaItem {
     pub id: String,
-    pub dialogue_id: String,
+    pub dialogue_id: DialogueId,
     pub sort_order: i32,
     pub title: String,
     pub presenter: Option<String>,
@@ -502,7 +507,7 @@ impl From<&FullDialogue> for DialogueView {
     fn from(full: &FullDialogue) -> DialogueView {
         let d = &full.dialogue;
         DialogueView {
-            id: d.id.clone(),
+            id: d.id.to_string(),
             title: d.title.clone(),
             description: d.description.clone(),
             host_unit: d.host_unit.clone(),

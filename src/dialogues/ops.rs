@@ -5,6 +5,7 @@ use super::store;
 use crate::audit::{self, Actor, Entry};
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::events::{self, Event};
 
 pub fn create(
     conn: &mut DbConnection,
@@ -52,6 +53,7 @@ pub fn edit(
             detail: None,
         },
     )?;
+    changed(id);
     store::find_full(conn, id)?.ok_or(AppError::NotFound)
 }
 
@@ -77,7 +79,15 @@ pub fn change_status(
             detail: Some(format!("{} -> {}", current.status, next.as_str())),
         },
     )?;
+    changed(id);
     store::find_full(conn, id)?.ok_or(AppError::NotFound)
+}
+
+/// Tells whoever listens (the cache, the waitlist, the live stream) once this commits.
+fn changed(id: &str) {
+    events::emit(Event::DialogueChanged {
+        dialogue_id: id.to_string(),
+    });
 }
 
 /// Drafts are for organizers only; to anyone else they do not exist.

@@ -6,7 +6,6 @@ use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::cache::DialogueCache;
 use super::model::{
     AgendaInput, DEFAULT_TIME_ZONE, Dialogue, DialogueInput, DialogueStatus, FullDialogue,
     OfficialInput,
@@ -16,9 +15,9 @@ use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;
 use crate::error::{AppError, FieldError, FieldErrors};
+use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::html::{PageForm, render, see_other};
 
 /// "14:00–17:00, Thứ Hai, 30/11/2026" in the dialogue's zone.
 pub fn when(d: &Dialogue, lang: Lang) -> String {
@@ -485,7 +484,6 @@ pub async fn edit_form(
 #[post("/staff/dialogues/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
-    cache: web::Data<DialogueCache>,
     req: HttpRequest,
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
@@ -504,22 +502,16 @@ pub async fn update(
     };
     let actor = Actor::User(staff.user.id.clone());
     let target = id.clone();
-    let st = state.get_ref().clone();
     state
         .db
-        .write(move |conn| {
-            ops::edit(conn, &target, input, &actor)?;
-            st.after_dialogue_edit(conn, &target)
-        })
+        .write(move |conn| ops::edit(conn, &target, input, &actor))
         .await?;
-    cache.forget(&id);
     Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
 }
 
 #[post("/staff/dialogues/{id}/status")]
 pub async fn change_status(
     state: web::Data<AppState>,
-    cache: web::Data<DialogueCache>,
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
     form: PageForm,
@@ -535,6 +527,5 @@ pub async fn change_status(
         .db
         .write(move |conn| ops::change_status(conn, &target, next, &actor))
         .await?;
-    cache.forget(&id);
     Ok(see_other("/staff?done=status"))
 }

@@ -9,7 +9,7 @@ use super::model::{
     ValidDialogue,
 };
 use crate::db::schema::{agenda_items, dialogues, officials};
-use crate::db::{DbConnection, new_id, now};
+use crate::db::{DbConnection, DialogueId, new_id, now};
 
 /// Stores a new draft dialogue with its officials and agenda; returns its id.
 pub fn insert(
@@ -50,7 +50,7 @@ fn replace_children(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) ->
         .zip(0..)
         .map(|((name, position, role), order)| NewOfficial {
             id: new_id(),
-            dialogue_id: id.to_string(),
+            dialogue_id: DialogueId::from_stored(id),
             sort_order: order,
             name: name.clone(),
             position: position.clone(),
@@ -63,7 +63,7 @@ fn replace_children(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) ->
         .zip(0..)
         .map(|((title, presenter), order)| NewAgendaItem {
             id: new_id(),
-            dialogue_id: id.to_string(),
+            dialogue_id: DialogueId::from_stored(id),
             sort_order: order,
             title: title.clone(),
             presenter: presenter.clone(),
@@ -118,7 +118,7 @@ pub fn find_full(conn: &mut DbConnection, id: &str) -> QueryResult<Option<FullDi
 
 fn with_children(conn: &mut DbConnection, list: Vec<Dialogue>) -> QueryResult<Vec<FullDialogue>> {
     let ids: Vec<&str> = list.iter().map(|d| d.id.as_str()).collect();
-    let mut people: HashMap<String, Vec<Official>> = HashMap::new();
+    let mut people: HashMap<DialogueId, Vec<Official>> = HashMap::new();
     for o in officials::table
         .filter(officials::dialogue_id.eq_any(&ids))
         .order((officials::dialogue_id, officials::sort_order))
@@ -127,7 +127,7 @@ fn with_children(conn: &mut DbConnection, list: Vec<Dialogue>) -> QueryResult<Ve
     {
         people.entry(o.dialogue_id.clone()).or_default().push(o);
     }
-    let mut items: HashMap<String, Vec<AgendaItem>> = HashMap::new();
+    let mut items: HashMap<DialogueId, Vec<AgendaItem>> = HashMap::new();
     for a in agenda_items::table
         .filter(agenda_items::dialogue_id.eq_any(&ids))
         .order((agenda_items::dialogue_id, agenda_items::sort_order))
@@ -195,7 +195,9 @@ pub fn upcoming(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<FullDial
 
 /// The statuses anyone may see in lists.
 pub fn public_statuses() -> Vec<&'static str> {
-    DialogueStatus::ALL.iter().copied()
+    DialogueStatus::ALL
+        .iter()
+        .copied()
         .filter(|s| s.listed_publicly())
         .map(DialogueStatus::as_str)
         .collect()

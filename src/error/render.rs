@@ -137,4 +137,3 @@ fn html_error(
             .body(lang.text(&format!("error.{}", error.code()))),
     }
 }
-

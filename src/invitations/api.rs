@@ -8,12 +8,13 @@ use super::model::{InvitationStatus, InvitationView};
 use super::{csv_import, ops, store};
 use crate::audit::Actor;
 use crate::auth::Organizer;
-use crate::dialogues::store as dialogues;
 use crate::db::{DialogueId, InvitationId};
+use crate::dialogues::store as dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
-use crate::participants::model::PersonInput;
 use crate::json::{ApiJson, PageOf, Paging, read_body, status_filter};
+use crate::participants::model::PersonInput;
+use crate::participants::notify::Mailing;
 use crate::state::AppState;
 
 /// A CSV file of 20,000 rows is about 2 MB; leave room for long addresses.
@@ -228,13 +229,12 @@ pub async fn send_invitations(
             let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             ops::send_all(
                 conn,
-                worker_state.mailing(),
+                Mailing::of(&worker_state),
                 &dialogue,
                 &Actor::User(user_id),
             )
         })
         .await?;
-    state.outbox.ring();
     Ok(queued)
 }
 
@@ -257,12 +257,11 @@ pub async fn resend(
     let view = state
         .db
         .write(move |conn| {
-            ops::resend(conn, st.mailing(), &id, &actor)?;
+            ops::resend(conn, Mailing::of(&st), &id, &actor)?;
             let (invitation, person) = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             Ok(InvitationView::of(&invitation, &person))
         })
         .await?;
-    state.outbox.ring();
     Ok(HttpResponse::Ok().json(view))
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::invitations;
+use crate::db::{DialogueId, InvitationId, ParticipantId};
 use crate::participants::model::{Category, Participant};
 
 crate::text_enum! {
@@ -22,15 +23,14 @@ crate::text_enum! {
     }
 }
 
-impl InvitationStatus {
-}
+impl InvitationStatus {}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = invitations)]
 pub struct Invitation {
-    pub id: String,
-    pub dialogue_id: String,
-    pub participant_id: String,
+    pub id: InvitationId,
+    pub dialogue_id: DialogueId,
+    pub participant_id: ParticipantId,
     pub status: InvitationStatus,
     pub queued_at: Option<NaiveDateTime>,
     pub sent_at: Option<NaiveDateTime>,
@@ -50,9 +50,9 @@ impl Invitation {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = invitations)]
 pub struct NewInvitation {
-    pub id: String,
-    pub dialogue_id: String,
-    pub participant_id: String,
+    pub id: InvitationId,
+    pub dialogue_id: DialogueId,
+    pub participant_id: ParticipantId,
     pub status: InvitationStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -79,8 +79,8 @@ pub struct InvitationView {
 impl InvitationView {
     pub fn of(invitation: &Invitation, person: &Participant) -> InvitationView {
         InvitationView {
-            id: invitation.id.clone(),
-            participant_id: person.id.clone(),
+            id: invitation.id.to_string(),
+            participant_id: person.id.to_string(),
             full_name: person.full_name.clone(),
             email: person.email.clone(),
             phone: person.phone.clone(),

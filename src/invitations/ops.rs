@@ -10,7 +10,7 @@ use super::ics::{IcsFacts, invitation_event};
 use super::model::{Invitation, InvitationStatus, NewInvitation};
 use super::store;
 use crate::audit::{self, Actor, Entry};
-use crate::db::{DbConnection, new_id, now};
+use crate::db::{DbConnection, InvitationId, new_id, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
 use crate::error::AppError;
@@ -82,7 +82,7 @@ pub fn add_people(
         }
         let (row, _token) = participants::prepare(&dialogue.id, &person, Source::Invitation, None);
         new_invitations.push(NewInvitation {
-            id: new_id(),
+            id: InvitationId::new(),
             dialogue_id: dialogue.id.clone(),
             participant_id: row.id.clone(),
             status: InvitationStatus::Pending,
@@ -159,7 +159,7 @@ fn queue_invitation(
             context: base,
             attachments: vec![attachment],
             dedupe_key: Some(dedupe_key),
-            subject_ref: Some(("invitation", invitation.id.clone())),
+            subject_ref: Some(("invitation", invitation.id.to_string())),
         },
     )?;
     // An invitee who already answered keeps the answer as the status; the email still goes.
@@ -325,7 +325,7 @@ pub fn queue_reminders(
     if soon.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<String> = soon.iter().map(|d| d.id.clone()).collect();
+    let ids: Vec<String> = soon.iter().map(|d| d.id.to_string()).collect();
     let mut queued = 0;
     for (invitation, person) in store::due_for_reminder(conn, &ids)? {
         let Some(dialogue) = soon.iter().find(|d| d.id == invitation.dialogue_id) else {

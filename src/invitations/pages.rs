@@ -13,13 +13,14 @@ use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::secrets::csrf_for;
 use crate::auth::{Organizer, Staff};
+use crate::db::{DialogueId, InvitationId};
 use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
-use crate::db::{DialogueId, InvitationId};
 use crate::error::AppError;
-use crate::i18n::Lang;
-use crate::state::AppState;
 use crate::html::{BROWSER_COOKIE, PageForm, render, see_other};
+use crate::i18n::Lang;
+use crate::participants::notify::Mailing;
+use crate::state::AppState;
 
 const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
@@ -97,7 +98,10 @@ pub async fn invitations_page(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let status = query.status.as_deref().and_then(InvitationStatus::from_code);
+    let status = query
+        .status
+        .as_deref()
+        .and_then(InvitationStatus::from_code);
     let lang = Lang::of_request(&req);
     let extra = context! { notice => notice_for(query.done.as_deref(), lang) };
     list_page(
@@ -226,9 +230,8 @@ pub async fn resend_page(
     let actor = Actor::User(staff.user.id);
     let dialogue_id = state
         .db
-        .write(move |conn| Ok(ops::resend(conn, st.mailing(), &id, &actor)?.dialogue_id))
+        .write(move |conn| Ok(ops::resend(conn, Mailing::of(&st), &id, &actor)?.dialogue_id))
         .await?;
-    state.outbox.ring();
     Ok(see_other(&format!(
         "/staff/dialogues/{dialogue_id}/invitations?done=resent"
     )))
@@ -254,7 +257,7 @@ pub async fn reissue_page(
         &state,
         &req,
         &staff,
-        person.dialogue_id.clone(),
+        person.dialogue_id.to_string(),
         None,
         1,
         extra,

@@ -2,4 +2,4 @@
 
 pub mod outbox;
 
-pub use outbox::{NewEmail, OutboxBell, OutboxHooks, OutboxWorker};
+pub use outbox::{NewEmail, OutboxHooks, OutboxWorker};

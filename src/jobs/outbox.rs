@@ -14,11 +14,12 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use lettre::message::Mailbox;
-use tokio::sync::{Notify, watch};
+use tokio::sync::{broadcast, watch};
 
 use crate::db::schema::{outbox, outbox_attempts};
 use crate::db::{Db, DbConnection, new_id, now};
 use crate::error::AppError;
+use crate::events::{self, Event};
 use crate::mail::{self, Attachment, Envelope, Mailer, SendFailure};
 
 /// How many rows one claim takes.
@@ -27,16 +28,6 @@ const BATCH: i64 = 25;
 /// about two days), then the email is marked failed.
 const MAX_ATTEMPTS: i32 = 200;
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
-
-/// Wakes the worker as soon as a transaction with new email commits.
-#[derive(Clone, Default)]
-pub struct OutboxBell(Arc<Notify>);
-
-impl OutboxBell {
-    pub fn ring(&self) {
-        self.0.notify_one();
-    }
-}
 
 /// An email to send, rendered by the capability that causes it.
 #[derive(Debug, Clone)]
@@ -128,6 +119,7 @@ pub fn enqueue(conn: &mut DbConnection, email: NewEmail) -> Result<Option<String
     diesel::insert_into(outbox::table)
         .values(&row)
         .execute(conn)?;
+    events::emit(Event::JobsQueued);
     Ok(Some(row.id))
 }
 
@@ -230,7 +222,9 @@ impl OutboxWorker {
     }
 
     /// Sends due emails until told to stop. A stop request is honoured between messages.
-    pub async fn run(self, bell: OutboxBell, mut stop: watch::Receiver<bool>) {
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        // Woken by committed `JobsQueued` events; the poll below covers other instances.
+        let mut wake = self.db.bus().subscribe();
         tracing::info!(worker = %self.name, "outbox worker started");
         let mut last_periodic: Option<std::time::Instant> = None;
         loop {
@@ -250,7 +244,11 @@ impl OutboxWorker {
             };
             if handled == 0 {
                 tokio::select! {
-                    _ = bell.0.notified() => {}
+                    received = wake.recv() => {
+                        if matches!(received, Err(broadcast::error::RecvError::Closed)) {
+                            break;
+                        }
+                    }
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
                     _ = stop.changed() => {}
                 }

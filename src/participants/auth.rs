@@ -12,7 +12,37 @@ use super::store;
 use crate::auth::secrets;
 use crate::db::DbConnection;
 use crate::error::AppError;
+use crate::ratelimit::{FailureLimiter, client_ip};
 use crate::state::AppState;
+
+/// Counts credentials that match nobody, per address: short codes can be guessed, slowly.
+/// Registered by the application as `web::Data<CodeLimiter>`.
+#[derive(Clone, Default)]
+pub struct CodeLimiter(pub FailureLimiter);
+
+/// The participant behind `credential`, with guessing slowed down: only failures count, so
+/// a participant's own phone is never slowed down, and a client that failed too often is
+/// refused before its next attempt is looked up.
+pub async fn find_limited(
+    state: &AppState,
+    req: &HttpRequest,
+    credential: String,
+) -> Result<Option<Participant>, AppError> {
+    let limiter = req
+        .app_data::<web::Data<CodeLimiter>>()
+        .cloned()
+        .ok_or_else(|| AppError::unexpected("code limiter missing"))?;
+    let ip = client_ip(req, state.settings.trusted_proxy);
+    limiter.0.ensure_allowed(ip)?;
+    let found = state
+        .db
+        .read(move |conn| resolve(conn, &credential))
+        .await?;
+    if found.is_none() {
+        limiter.0.record_failure(ip)?;
+    }
+    Ok(found)
+}
 
 /// The participant a credential (link token or short code) belongs to.
 pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Participant>, AppError> {
@@ -49,21 +79,10 @@ impl FromRequest for ParticipantAuth {
         Box::pin(async move {
             let credential = credential.ok_or(AppError::Unauthorized)?;
             let state = state.ok_or_else(|| AppError::unexpected("application state missing"))?;
-            // Only failures count, so a participant's own phone is never slowed down; a
-            // client that failed too often is refused before its next attempt is looked up.
-            let ip = crate::ratelimit::client_ip(&req, state.settings.trusted_proxy);
-            state.code_limiter.ensure_allowed(ip)?;
-            let found = state
-                .db
-                .read(move |conn| resolve(conn, &credential))
-                .await?;
-            match found {
-                Some(participant) => Ok(ParticipantAuth(participant)),
-                None => {
-                    state.code_limiter.record_failure(ip)?;
-                    Err(AppError::Unauthorized)
-                }
-            }
+            find_limited(&state, &req, credential)
+                .await?
+                .map(ParticipantAuth)
+                .ok_or(AppError::Unauthorized)
         })
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::schema::participants;
+use crate::db::{DialogueId, ParticipantId};
 use crate::error::{FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::text;
@@ -49,7 +50,9 @@ impl Category {
 fn folded_labels() -> &'static [(String, Category)] {
     static LABELS: std::sync::OnceLock<Vec<(String, Category)>> = std::sync::OnceLock::new();
     LABELS.get_or_init(|| {
-        Category::ALL.iter().copied()
+        Category::ALL
+            .iter()
+            .copied()
             .flat_map(|c| {
                 [Lang::Vi, Lang::En].map(|lang| {
                     (
@@ -71,14 +74,13 @@ crate::text_enum! {
     }
 }
 
-impl Source {
-}
+impl Source {}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = participants)]
 pub struct Participant {
-    pub id: String,
-    pub dialogue_id: String,
+    pub id: ParticipantId,
+    pub dialogue_id: DialogueId,
     pub full_name: String,
     pub name_key: String,
     pub email: Option<String>,
@@ -113,8 +115,8 @@ impl Participant {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = participants)]
 pub struct NewParticipant {
-    pub id: String,
-    pub dialogue_id: String,
+    pub id: ParticipantId,
+    pub dialogue_id: DialogueId,
     pub full_name: String,
     pub name_key: String,
     pub email: Option<String>,

@@ -10,15 +10,26 @@ use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::dialogues::model::Dialogue;
 use crate::error::AppError;
+use crate::html::Templates;
 use crate::jobs::outbox::{self, NewEmail};
 use crate::mail::Attachment;
-use crate::html::Templates;
+use crate::state::AppState;
 
 /// What rendering and queueing a participant's email needs.
 #[derive(Clone, Copy)]
 pub struct Mailing<'a> {
     pub templates: &'a Templates,
     pub settings: &'a Settings,
+}
+
+impl<'a> Mailing<'a> {
+    /// Borrowed from the application state.
+    pub fn of(state: &'a AppState) -> Mailing<'a> {
+        Mailing {
+            templates: &state.templates,
+            settings: &state.settings,
+        }
+    }
 }
 
 /// "14:00, Thứ Hai, 30/11/2026" in the dialogue's zone and the reader's language.

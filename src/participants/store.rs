@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use super::model::{NewParticipant, Participant, Person, Source, new_code, stored_identity_keys};
 use crate::auth::secrets;
 use crate::db::schema::participants;
-use crate::db::{DbConnection, new_id, now};
+use crate::db::{DbConnection, DialogueId, ParticipantId, now};
 use crate::text;
 
 /// A new participant row and the link token to give them (the row keeps only its hash).
@@ -21,8 +21,8 @@ pub fn prepare(
     let token = secrets::new_token();
     let at = now();
     let row = NewParticipant {
-        id: new_id(),
-        dialogue_id: dialogue_id.to_string(),
+        id: ParticipantId::new(),
+        dialogue_id: DialogueId::from_stored(dialogue_id),
         full_name: person.full_name.clone(),
         name_key: text::fold(&person.full_name),
         email: person.email.clone(),

@@ -9,11 +9,12 @@ use crate::dialogues::store as dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::invitations::model::InvitationStatus;
 use crate::invitations::{ops as invitations, store as invitation_store};
+use crate::json::ApiJson;
 use crate::participants::auth::ParticipantAuth;
 use crate::participants::model::Participant;
+use crate::participants::notify::Mailing;
 use crate::registrations::model::RegistrationView;
 use crate::registrations::{ops as registrations, store as registration_store, ticket};
-use crate::json::ApiJson;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,7 +61,7 @@ pub fn me_view(
     };
     Ok(MeView {
         participant: MeParticipant {
-            id: participant.id.clone(),
+            id: participant.id.to_string(),
             full_name: participant.full_name.clone(),
             email: participant.email.clone(),
             phone: participant.phone.clone(),
@@ -68,7 +69,7 @@ pub fn me_view(
         },
         dialogue: DialogueView::from(&dialogue),
         invitation: invitation.map(|i| MeInvitation {
-            id: i.id.clone(),
+            id: i.id.to_string(),
             status: i.status(),
             responded_at: i.responded_at.map(|t| t.and_utc()),
         }),
@@ -141,11 +142,10 @@ pub async fn respond(
     let view = state
         .db
         .write(move |conn| {
-            invitations::respond(conn, st.mailing(), &participant, accept)?;
+            invitations::respond(conn, Mailing::of(&st), &participant, accept)?;
             me_view(conn, &participant)
         })
         .await?;
-    state.outbox.ring();
     Ok(view)
 }
 
@@ -205,10 +205,9 @@ pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<Me
         .write(move |conn| {
             let dialogue =
                 dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-            registrations::cancel(conn, st.mailing(), &dialogue, &participant)?;
+            registrations::cancel(conn, Mailing::of(&st), &dialogue, &participant)?;
             me_view(conn, &participant)
         })
         .await?;
-    state.outbox.ring();
     Ok(view)
 }

@@ -9,12 +9,12 @@ use crate::auth::{MaybeStaff, Staff};
 use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
 use crate::error::AppError;
+use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
-use crate::participants::auth::resolve;
+use crate::participants::auth::find_limited;
 use crate::participants::model::{Participant, normalize_code};
 use crate::registrations::ticket;
 use crate::state::AppState;
-use crate::html::{PageForm, render, see_other};
 
 #[derive(Deserialize)]
 pub struct CodeQuery {
@@ -57,20 +57,9 @@ async fn participant_of(
     req: &HttpRequest,
     credential: &str,
 ) -> Result<Participant, AppError> {
-    let ip = crate::ratelimit::client_ip(req, state.settings.trusted_proxy);
-    state.code_limiter.ensure_allowed(ip)?;
-    let credential = credential.to_string();
-    let found = state
-        .db
-        .read(move |conn| resolve(conn, &credential))
-        .await?;
-    match found {
-        Some(p) => Ok(p),
-        None => {
-            state.code_limiter.record_failure(ip)?;
-            Err(AppError::NotFound)
-        }
-    }
+    find_limited(state, req, credential.to_string())
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 fn personal_page(

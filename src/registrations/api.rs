@@ -6,16 +6,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{RegistrationStatus, RegistrationView};
+use super::ops::RegistrationLimiter;
 use super::{ops, store};
 use crate::auth::Organizer;
-use crate::dialogues::store as dialogues;
 use crate::db::DialogueId;
+use crate::dialogues::store as dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::invitations::store as invitations;
+use crate::json::{ApiJson, PageOf, Paging, status_filter};
 use crate::participants::model::{Category, PersonInput, Source};
+use crate::participants::notify::Mailing;
 use crate::participants::store as participants;
 use crate::ratelimit::client_ip;
-use crate::json::{ApiJson, PageOf, Paging, status_filter};
 use crate::state::AppState;
 
 /// What a person agrees to when registering; stored with the time of consent.
@@ -62,13 +64,14 @@ pub struct SelfRegistrationOutput {
 #[post("/dialogues/{id}/registrations")]
 pub async fn self_register(
     state: web::Data<AppState>,
+    limiter: web::Data<RegistrationLimiter>,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     body: ApiJson<SelfRegistrationInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    state
-        .registration_limiter
+    limiter
+        .0
         .check(client_ip(&req, state.settings.trusted_proxy))?;
     let (registration, token, code) = register_self(&state, &id, body.0).await?;
     Ok(HttpResponse::Created().json(SelfRegistrationOutput {
@@ -131,7 +134,7 @@ pub async fn register_self(
             );
             participants::insert(conn, &row)?;
             let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
-            let registration = ops::register(conn, st.mailing(), &dialogue, &participant)?;
+            let registration = ops::register(conn, Mailing::of(&st), &dialogue, &participant)?;
             let position = store::waitlist_position(conn, &registration)?;
             Ok((
                 RegistrationView::of(&registration, position),
@@ -140,7 +143,6 @@ pub async fn register_self(
             ))
         })
         .await?;
-    state.outbox.ring();
     Ok(result)
 }
 

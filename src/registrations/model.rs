@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::registrations;
+use crate::db::{DialogueId, ParticipantId, RegistrationId};
 
 crate::text_enum! {
     pub enum RegistrationStatus {
@@ -29,9 +30,9 @@ impl RegistrationStatus {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registrations)]
 pub struct Registration {
-    pub id: String,
-    pub dialogue_id: String,
-    pub participant_id: String,
+    pub id: RegistrationId,
+    pub dialogue_id: DialogueId,
+    pub participant_id: ParticipantId,
     pub status: RegistrationStatus,
     pub queued_at: NaiveDateTime,
     pub promoted_at: Option<NaiveDateTime>,
@@ -51,9 +52,9 @@ impl Registration {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = registrations)]
 pub struct NewRegistration {
-    pub id: String,
-    pub dialogue_id: String,
-    pub participant_id: String,
+    pub id: RegistrationId,
+    pub dialogue_id: DialogueId,
+    pub participant_id: ParticipantId,
     pub status: RegistrationStatus,
     pub queued_at: NaiveDateTime,
     pub checked_in_at: Option<NaiveDateTime>,
@@ -77,8 +78,8 @@ pub struct RegistrationView {
 impl RegistrationView {
     pub fn of(r: &Registration, waitlist_position: Option<i64>) -> RegistrationView {
         RegistrationView {
-            id: r.id.clone(),
-            participant_id: r.participant_id.clone(),
+            id: r.id.to_string(),
+            participant_id: r.participant_id.to_string(),
             status: r.status(),
             waitlist_position,
             registered_at: r.created_at.and_utc(),

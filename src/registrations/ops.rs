@@ -11,14 +11,16 @@ use utoipa::ToSchema;
 use super::model::{NewRegistration, Registration, RegistrationStatus};
 use super::{store, ticket};
 use crate::audit::{self, Actor, Entry};
-use crate::db::{DbConnection, new_id, now};
+use crate::db::{DbConnection, RegistrationId, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
 use crate::error::AppError;
+use crate::events::Event;
 use crate::mail::Attachment;
 use crate::participants::model::{Category, Participant, normalize_code};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::participants::store as participants;
+use crate::ratelimit::LoginLimiter;
 
 /// What a person at the door agrees to (recorded with the time).
 pub const WALK_IN_PURPOSE: &str =
@@ -26,6 +28,17 @@ pub const WALK_IN_PURPOSE: &str =
 /// What an invitee agrees to by accepting (recorded with the time, once).
 pub const ACCEPT_PURPOSE: &str =
     "Nhận lời mời tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
+
+/// Slows down scripted self-registrations from one address. Registered by the
+/// application as `web::Data<RegistrationLimiter>`.
+#[derive(Clone)]
+pub struct RegistrationLimiter(pub LoginLimiter);
+
+impl Default for RegistrationLimiter {
+    fn default() -> RegistrationLimiter {
+        RegistrationLimiter(LoginLimiter::new(30, std::time::Duration::from_secs(1)))
+    }
+}
 
 /// Registration and check-in are possible while the dialogue is open or under way.
 pub fn ensure_accepting(dialogue: &Dialogue) -> Result<(), AppError> {
@@ -65,7 +78,7 @@ pub fn register(
         None => {
             let at = now();
             let row = NewRegistration {
-                id: new_id(),
+                id: RegistrationId::new(),
                 dialogue_id: dialogue.id.clone(),
                 participant_id: participant.id.clone(),
                 status,
@@ -132,12 +145,16 @@ pub fn fill_free_seats(
     Ok(promoted)
 }
 
-/// After an edit: more seats (a larger capacity) go to the waitlist at once.
-pub fn after_dialogue_edit(
+/// Inside the transaction of a change: when a dialogue changes, more seats (a larger
+/// capacity) go to the waitlist at once.
+pub fn on_event(
     conn: &mut DbConnection,
     mailing: Mailing<'_>,
-    dialogue_id: &str,
+    event: &Event,
 ) -> Result<(), AppError> {
+    let Event::DialogueChanged { dialogue_id } = event else {
+        return Ok(());
+    };
     let dialogue = dialogues::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
     if ensure_accepting(&dialogue).is_ok() {
         fill_free_seats(conn, mailing, &dialogue)?;
@@ -187,7 +204,7 @@ fn tell(
                 registration.id,
                 registration.updated_at.and_utc().timestamp_micros()
             )),
-            subject_ref: Some(("registration", registration.id.clone())),
+            subject_ref: Some(("registration", registration.id.to_string())),
         },
     )?;
     Ok(())
@@ -277,7 +294,7 @@ pub fn walk_in(
     )?;
     let at = now();
     let registration = NewRegistration {
-        id: new_id(),
+        id: RegistrationId::new(),
         dialogue_id: dialogue.id.clone(),
         participant_id: row.id.clone(),
         status: RegistrationStatus::CheckedIn,

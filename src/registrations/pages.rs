@@ -9,20 +9,25 @@ use super::api::{
     register_walk_in,
 };
 use super::model::RegistrationStatus;
+use super::ops::RegistrationLimiter;
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
+use crate::db::DialogueId;
 use crate::dialogues::model::FullDialogue;
 use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
-use crate::db::DialogueId;
 use crate::error::AppError;
+use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
 use crate::participants::model::Category;
 use crate::state::AppState;
-use crate::html::{PageForm, render, see_other};
 
 fn categories() -> Vec<&'static str> {
-    Category::ALL.iter().copied().map(Category::as_str).collect()
+    Category::ALL
+        .iter()
+        .copied()
+        .map(Category::as_str)
+        .collect()
 }
 
 async fn dialogue(state: &AppState, id: &str) -> Result<FullDialogue, AppError> {
@@ -63,17 +68,16 @@ pub async fn register_form(
 #[post("/d/{id}/register")]
 pub async fn register_submit(
     state: web::Data<AppState>,
+    limiter: web::Data<RegistrationLimiter>,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    state
-        .registration_limiter
-        .check(crate::ratelimit::client_ip(
-            &req,
-            state.settings.trusted_proxy,
-        ))?;
+    limiter.0.check(crate::ratelimit::client_ip(
+        &req,
+        state.settings.trusted_proxy,
+    ))?;
     let input = SelfRegistrationInput {
         full_name: form.get("full_name").into(),
         email: form.opt("email"),

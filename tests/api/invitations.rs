@@ -673,7 +673,7 @@ async fn queue_reminders(app: &TestApp) -> usize {
         state.db.write_now(|conn| {
             doithoai::invitations::ops::queue_reminders(
                 conn,
-                state.mailing(),
+                doithoai::participants::notify::Mailing::of(&state),
                 chrono::Duration::hours(24),
             )
         })

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use doithoai::audit::Actor;
 use doithoai::db::Db;
+use doithoai::html::Templates;
 use doithoai::participants::model::{Category, Person};
 use doithoai::participants::notify::Mailing;
-use doithoai::html::Templates;
 use doithoai::{Settings, dialogues, invitations};
 
 use crate::helpers::TestDb;

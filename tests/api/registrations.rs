@@ -230,7 +230,7 @@ async fn self_registration_needs_consent_and_records_it_with_its_purpose() {
     .unwrap();
     assert!(stored.consent_at.is_some());
     assert!(stored.consent_purpose.unwrap().contains("hội nghị"));
-    assert_eq!(stored.source, "self_registration");
+    assert_eq!(stored.source.as_str(), "self_registration");
     // The same person again is reported, not registered twice.
     let again = app.post(&path, None, &with_consent).await;
     assert_eq!(again.status, 409);
