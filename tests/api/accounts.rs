@@ -7,9 +7,8 @@ async fn an_admin_creates_an_organizer_and_agency_staff_who_then_log_in() {
     let app = spawn_app().await;
     let admin = app.staff_token("admin").await;
     let agency = app
-        .post(
-            "/api/v1/agencies",
-            Some(&admin),
+        .create_agency(
+            &admin,
             &json!({"name": "Phòng Tư pháp huyện Bến Lức", "kind": "government"}),
         )
         .await;
@@ -17,11 +16,7 @@ async fn an_admin_creates_an_organizer_and_agency_staff_who_then_log_in() {
     let agency_id = agency.body["id"].as_str().unwrap();
 
     let organizer = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({"email": "VanPhong@BenLuc.example.vn", "name": "Phạm Văn Phong", "role": "organizer", "password": "một-mật-khẩu-dài"}),
-        )
+        .create_user(&admin, &json!({"email": "VanPhong@BenLuc.example.vn", "name": "Phạm Văn Phong", "role": "organizer", "password": "một-mật-khẩu-dài"}))
         .await;
     assert_eq!(organizer.status, 201, "{}", organizer.text);
     assert_eq!(organizer.body["email"], "vanphong@benluc.example.vn");
@@ -29,11 +24,7 @@ async fn an_admin_creates_an_organizer_and_agency_staff_who_then_log_in() {
     assert!(organizer.body.get("password_hash").is_none());
 
     let staff = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({"email": "tuphap@benluc.example.vn", "name": "Võ Thị Lan", "role": "agency", "agency_id": agency_id, "password": "mật-khẩu-tư-pháp"}),
-        )
+        .create_user(&admin, &json!({"email": "tuphap@benluc.example.vn", "name": "Võ Thị Lan", "role": "agency", "agency_id": agency_id, "password": "mật-khẩu-tư-pháp"}))
         .await;
     assert_eq!(staff.status, 201, "{}", staff.text);
     assert_eq!(staff.body["agency_id"], agency_id);
@@ -43,9 +34,7 @@ async fn an_admin_creates_an_organizer_and_agency_staff_who_then_log_in() {
         .await;
     assert_eq!(login.status, 200);
     assert_eq!(login.body["user"]["role"], "organizer");
-    let me = app
-        .get("/api/v1/auth/me", login.body["token"].as_str())
-        .await;
+    let me = app.auth_me(login.body["token"].as_str()).await;
     assert_eq!(me.body["name"], "Phạm Văn Phong");
     let agency_login = app
         .login("tuphap@benluc.example.vn", "mật-khẩu-tư-pháp")
@@ -70,12 +59,12 @@ async fn wrong_credentials_are_401_and_say_nothing_about_which_part_was_wrong() 
 async fn logout_revokes_the_token() {
     let app = spawn_app().await;
     let token = app.staff_token("organizer").await;
-    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status, 200);
+    assert_eq!(app.auth_me(Some(&token)).await.status, 200);
     let out = app
         .post("/api/v1/auth/logout", Some(&token), &json!({}))
         .await;
     assert_eq!(out.status, 204);
-    let after = app.get("/api/v1/auth/me", Some(&token)).await;
+    let after = app.auth_me(Some(&token)).await;
     assert_eq!(after.status, 401);
 }
 
@@ -116,7 +105,7 @@ async fn tokens_are_stored_hashed_and_expire() {
         .unwrap()
         .unwrap();
     }
-    assert_eq!(app.get("/api/v1/auth/me", Some(&token)).await.status, 401);
+    assert_eq!(app.auth_me(Some(&token)).await.status, 401);
 }
 
 async fn spawn_app_short_sessions() -> crate::helpers::TestApp {
@@ -126,11 +115,8 @@ async fn spawn_app_short_sessions() -> crate::helpers::TestApp {
 #[tokio::test]
 async fn no_token_is_401_and_a_garbage_token_is_401() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/api/v1/auth/me", None).await.status, 401);
-    assert_eq!(
-        app.get("/api/v1/auth/me", Some("not-a-token")).await.status,
-        401
-    );
+    assert_eq!(app.auth_me(None).await.status, 401);
+    assert_eq!(app.auth_me(Some("not-a-token")).await.status, 401);
     let reply = app.post("/api/v1/users", None, &json!({})).await;
     assert_eq!(reply.status, 401);
     assert_eq!(reply.code(), "unauthorized");
@@ -142,9 +128,8 @@ async fn only_an_admin_creates_accounts() {
     for role in ["organizer", "agency"] {
         let token = app.staff_token(role).await;
         let reply = app
-            .post(
-                "/api/v1/users",
-                Some(&token),
+            .create_user(
+                &token,
                 &json!({"email": "x@benluc.example.vn", "name": "X", "role": "admin"}),
             )
             .await;
@@ -158,9 +143,8 @@ async fn account_input_is_checked_field_by_field_and_nothing_is_stored_on_failur
     let app = spawn_app().await;
     let admin = app.staff_token("admin").await;
     let reply = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
+        .create_user(
+            &admin,
             &json!({"email": "không-phải-email", "name": "", "role": "agency", "password": "ngắn"}),
         )
         .await;
@@ -179,11 +163,7 @@ async fn account_input_is_checked_field_by_field_and_nothing_is_stored_on_failur
     );
 
     let unknown_agency = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
-            &json!({"email": "a@benluc.example.vn", "name": "A", "role": "agency", "agency_id": uuid::Uuid::new_v4()}),
-        )
+        .create_user(&admin, &json!({"email": "a@benluc.example.vn", "name": "A", "role": "agency", "agency_id": uuid::Uuid::new_v4()}))
         .await;
     assert_eq!(unknown_agency.status, 422);
     assert_eq!(
@@ -203,13 +183,10 @@ async fn the_same_email_twice_is_a_conflict() {
     let app = spawn_app().await;
     let admin = app.staff_token("admin").await;
     let body = json!({"email": "trung@benluc.example.vn", "name": "Lý Văn Trung", "role": "organizer", "password": "mật-khẩu-đủ-dài"});
-    assert_eq!(
-        app.post("/api/v1/users", Some(&admin), &body).await.status,
-        201
-    );
+    assert_eq!(app.create_user(&admin, &body).await.status, 201);
     let mut again = body.clone();
     again["email"] = json!("TRUNG@benluc.example.vn");
-    let reply = app.post("/api/v1/users", Some(&admin), &again).await;
+    let reply = app.create_user(&admin, &again).await;
     assert_eq!(reply.status, 409);
     assert_eq!(reply.code(), "email_taken");
 }
@@ -219,9 +196,8 @@ async fn an_account_without_a_password_is_emailed_a_link_that_sets_one() {
     let app = spawn_app().await;
     let admin = app.staff_token("admin").await;
     let reply = app
-        .post(
-            "/api/v1/users",
-            Some(&admin),
+        .create_user(
+            &admin,
             &json!({"email": "moi@benluc.example.vn", "name": "Đỗ Thị Mới", "role": "organizer"}),
         )
         .await;
@@ -255,7 +231,7 @@ async fn an_account_without_a_password_is_emailed_a_link_that_sets_one() {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
     assert!(token.len() >= 40, "{token}");
-    let setup = crate::pages::BrowserSession::new(&app).await;
+    let setup = crate::helpers::BrowserSession::new(&app).await;
     let page = setup.get(&format!("/account/password?token={token}")).await;
     assert!(page.contains("name=\"password\""), "{page}");
     let done = setup
@@ -329,14 +305,10 @@ async fn an_admin_sends_a_new_password_link_and_only_the_newest_works() {
             None,
         )
         .await;
-    let path = format!("/api/v1/users/{user_id}/password-link");
-    assert_eq!(app.post(&path, Some(&admin), &json!({})).await.status, 202);
-    assert_eq!(app.post(&path, Some(&admin), &json!({})).await.status, 202);
+    assert_eq!(app.password_link(&admin, &user_id).await.status, 202);
+    assert_eq!(app.password_link(&admin, &user_id).await.status, 202);
     let organizer = app.staff_token("organizer").await;
-    assert_eq!(
-        app.post(&path, Some(&organizer), &json!({})).await.status,
-        403
-    );
+    assert_eq!(app.password_link(&organizer, &user_id).await.status, 403);
     assert_eq!(app.drain_outbox().await, 2);
     let links: Vec<String> = app
         .mail_texts()
@@ -349,7 +321,7 @@ async fn an_admin_sends_a_new_password_link_and_only_the_newest_works() {
                 .collect()
         })
         .collect();
-    let browser = crate::pages::BrowserSession::new(&app).await;
+    let browser = crate::helpers::BrowserSession::new(&app).await;
     browser.get("/login").await;
     let mut outcomes = Vec::new();
     for token in &links {

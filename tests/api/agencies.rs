@@ -7,11 +7,7 @@ async fn an_organizer_adds_an_agency_and_all_staff_can_list_it() {
     let app = spawn_app().await;
     let organizer = app.staff_token("organizer").await;
     let created = app
-        .post(
-            "/api/v1/agencies",
-            Some(&organizer),
-            &json!({"name": "Công ty TNHH Giày da Phú Thành", "short_name": "Phú Thành", "kind": "business", "email": "nhansu@phuthanh.example.vn"}),
-        )
+        .create_agency(&organizer, &json!({"name": "Công ty TNHH Giày da Phú Thành", "short_name": "Phú Thành", "kind": "business", "email": "nhansu@phuthanh.example.vn"}))
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!(created.body["name"], "Công ty TNHH Giày da Phú Thành");
@@ -39,14 +35,10 @@ async fn agency_staff_cannot_add_agencies_and_the_public_cannot_list_them() {
     let app = spawn_app().await;
     let agency_staff = app.staff_token("agency").await;
     let reply = app
-        .post(
-            "/api/v1/agencies",
-            Some(&agency_staff),
-            &json!({"name": "X", "kind": "government"}),
-        )
+        .create_agency(&agency_staff, &json!({"name": "X", "kind": "government"}))
         .await;
     assert_eq!(reply.status, 403);
-    assert_eq!(app.get("/api/v1/agencies", None).await.status, 401);
+    assert_eq!(app.list_agencies(None).await.status, 401);
 }
 
 #[tokio::test]
@@ -54,9 +46,8 @@ async fn a_bad_agency_is_refused_with_each_field_named() {
     let app = spawn_app().await;
     let organizer = app.staff_token("organizer").await;
     let reply = app
-        .post(
-            "/api/v1/agencies",
-            Some(&organizer),
+        .create_agency(
+            &organizer,
             &json!({"name": "  ", "kind": "army", "email": "@"}),
         )
         .await;
@@ -66,14 +57,10 @@ async fn a_bad_agency_is_refused_with_each_field_named() {
     assert_eq!(codes["kind"], "invalid_choice");
     assert_eq!(codes["email"], "invalid_email");
     let missing = app
-        .post(
-            "/api/v1/agencies",
-            Some(&organizer),
-            &json!({"name": "Phòng Nội vụ"}),
-        )
+        .create_agency(&organizer, &json!({"name": "Phòng Nội vụ"}))
         .await;
     assert_eq!(missing.status, 422);
     assert_eq!(missing.body["error"]["field_codes"]["kind"], "required");
-    let list = app.get("/api/v1/agencies", Some(&organizer)).await;
+    let list = app.list_agencies(Some(&organizer)).await;
     assert_eq!(list.body["total"], 0);
 }

@@ -236,9 +236,7 @@ async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
         .as_str()
         .unwrap()
         .to_string();
-    let stored = app
-        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
-        .await;
+    let stored = app.get_dialogue(Some(&token), &id).await;
     assert_eq!(stored.body["title"], title);
     assert_eq!(stored.body["starts_at"], "2026-11-30T14:00:00+07:00");
     assert_eq!(stored.body["capacity"], 80);
@@ -250,7 +248,7 @@ async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
 async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_in_a_real_browser()
 {
     let app = spawn_app().await;
-    let (token, id) = crate::invitations::open_dialogue(&app, json!({})).await;
+    let (token, id) = crate::helpers::open_dialogue(&app, json!({})).await;
     app.create_account("cua@benluc.example.vn", "Cán Bộ Cửa", "organizer", None)
         .await;
     let Some((_driver, client)) = browser().await else {
@@ -304,7 +302,7 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
     assert_eq!(app.drain_outbox().await, 1);
 
     // The invitee opens the personal link from the email on a phone-sized screen and accepts.
-    let link = crate::invitations::link_in(&app.mail_texts()[0]);
+    let link = crate::helpers::link_in(&app.mail_texts()[0]);
     client.goto(&app.url(&format!("/p/{link}"))).await.unwrap();
     let person = client.find(Locator::Css("h1.person")).await.unwrap();
     assert_eq!(person.text().await.unwrap(), "Nguyễn Văn Ánh");
@@ -369,8 +367,6 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
     assert!(result.text().await.unwrap().contains("Nguyễn Văn Ánh"));
     client.close().await.unwrap();
 
-    let attendance = app
-        .get(&format!("/api/v1/dialogues/{id}/attendance"), Some(&token))
-        .await;
+    let attendance = app.attendance(&token, &id).await;
     assert_eq!(attendance.body["checked_in"], 1);
 }

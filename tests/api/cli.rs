@@ -155,7 +155,7 @@ async fn the_demo_dialogue_is_public_and_its_organizer_can_sign_in() {
     let email = organizer_line.split_whitespace().nth(1).unwrap();
     let password = organizer_line.split("password: ").nth(1).unwrap().trim();
     assert_eq!(app.login(email, password).await.status, 200);
-    let list = app.get("/api/v1/dialogues", None).await;
+    let list = app.list_dialogues(None).await;
     assert_eq!(list.body["total"], 1);
     let dialogue = &list.body["items"][0];
     assert_eq!(dialogue["status"], "open");
@@ -168,9 +168,7 @@ async fn the_demo_dialogue_is_public_and_its_organizer_can_sign_in() {
         .unwrap()
         .to_string();
     let id = dialogue["id"].as_str().unwrap();
-    let attendance = app
-        .get(&format!("/api/v1/dialogues/{id}/attendance"), Some(&token))
-        .await;
+    let attendance = app.attendance(&token, id).await;
     assert_eq!(attendance.body["invited"], 80);
     assert_eq!(
         attendance.body["by_category"]["completed_sentence"]["invited"],

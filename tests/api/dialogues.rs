@@ -12,9 +12,7 @@ async fn an_organizer_creates_a_dialogue_whose_vietnamese_text_comes_back_byte_f
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!(created.body["status"], "draft");
     let id = created.body["id"].as_str().unwrap();
-    let fetched = app
-        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
-        .await;
+    let fetched = app.get_dialogue(Some(&token), id).await;
     for field in [
         "title",
         "description",
@@ -74,10 +72,7 @@ async fn a_dialogue_ending_before_it_starts_is_422_naming_the_field_and_nothing_
         "must_end_after_start"
     );
     assert!(reply.body["error"]["fields"]["ends_at"].is_string());
-    assert_eq!(
-        app.get("/api/v1/dialogues", Some(&token)).await.body["total"],
-        0
-    );
+    assert_eq!(app.list_dialogues(Some(&token)).await.body["total"], 0);
 }
 
 #[tokio::test]
@@ -141,10 +136,7 @@ async fn every_dialogue_rule_is_enforced() {
     missing.as_object_mut().unwrap().remove("venue");
     let reply = app.create_dialogue(&token, &missing).await;
     assert_eq!(reply.body["error"]["field_codes"]["venue"], "required");
-    assert_eq!(
-        app.get("/api/v1/dialogues", Some(&token)).await.body["total"],
-        0
-    );
+    assert_eq!(app.list_dialogues(Some(&token)).await.body["total"], 0);
 }
 
 #[tokio::test]
@@ -158,30 +150,24 @@ async fn the_status_machine_refuses_invalid_transitions_with_409() {
         .as_str()
         .unwrap()
         .to_string();
-    let status = |s: &str| json!({"status": s});
-    let path = format!("/api/v1/dialogues/{id}/status");
-    let skip = app.post(&path, Some(&token), &status("in_progress")).await;
+    let skip = app.change_status(&token, &id, "in_progress").await;
     assert_eq!(skip.status, 409);
     assert_eq!(skip.code(), "invalid_transition");
     for next in ["open", "in_progress", "concluded"] {
-        let reply = app.post(&path, Some(&token), &status(next)).await;
+        let reply = app.change_status(&token, &id, next).await;
         assert_eq!(reply.status, 200, "{next}: {}", reply.text);
         assert_eq!(reply.body["status"], next);
     }
-    let cancel = app.post(&path, Some(&token), &status("cancelled")).await;
+    let cancel = app.change_status(&token, &id, "cancelled").await;
     assert_eq!(cancel.status, 409);
-    let nonsense = app.post(&path, Some(&token), &status("finished")).await;
+    let nonsense = app.change_status(&token, &id, "finished").await;
     assert_eq!(nonsense.status, 422);
     assert_eq!(
         nonsense.body["error"]["field_codes"]["status"],
         "invalid_choice"
     );
     let edit = app
-        .patch(
-            &format!("/api/v1/dialogues/{id}"),
-            Some(&token),
-            &json!({"venue": "Nơi khác"}),
-        )
+        .edit_dialogue(&token, &id, &json!({"venue": "Nơi khác"}))
         .await;
     assert_eq!(edit.status, 409);
     assert_eq!(edit.code(), "dialogue_closed");
@@ -199,18 +185,12 @@ async fn any_dialogue_but_a_concluded_one_can_be_cancelled() {
             .as_str()
             .unwrap()
             .to_string();
-        let path = format!("/api/v1/dialogues/{id}/status");
         for step in steps {
-            app.post(&path, Some(&token), &json!({"status": step}))
-                .await;
+            app.change_status(&token, &id, step).await;
         }
-        let reply = app
-            .post(&path, Some(&token), &json!({"status": "cancelled"}))
-            .await;
+        let reply = app.change_status(&token, &id, "cancelled").await;
         assert_eq!(reply.status, 200, "{}", reply.text);
-        let again = app
-            .post(&path, Some(&token), &json!({"status": "cancelled"}))
-            .await;
+        let again = app.change_status(&token, &id, "cancelled").await;
         assert_eq!(again.status, 409);
     }
 }
@@ -226,11 +206,10 @@ async fn patch_changes_only_the_fields_sent_and_checks_the_result_as_a_whole() {
         .as_str()
         .unwrap()
         .to_string();
-    let path = format!("/api/v1/dialogues/{id}");
     let reply = app
-        .patch(
-            &path,
-            Some(&token),
+        .edit_dialogue(
+            &token,
+            &id,
             &json!({"capacity": 80, "venue": "Hội trường Huyện ủy Bến Lức"}),
         )
         .await;
@@ -241,9 +220,9 @@ async fn patch_changes_only_the_fields_sent_and_checks_the_result_as_a_whole() {
     assert_eq!(reply.body["officials"].as_array().unwrap().len(), 3);
     // An end before the existing start is refused, and nothing changes.
     let bad = app
-        .patch(
-            &path,
-            Some(&token),
+        .edit_dialogue(
+            &token,
+            &id,
             &json!({"ends_at": "2026-11-30T12:00:00+07:00", "capacity": 5}),
         )
         .await;
@@ -252,14 +231,14 @@ async fn patch_changes_only_the_fields_sent_and_checks_the_result_as_a_whole() {
         bad.body["error"]["field_codes"]["ends_at"],
         "must_end_after_start"
     );
-    let after = app.get(&path, Some(&token)).await;
+    let after = app.get_dialogue(Some(&token), &id).await;
     assert_eq!(after.body["capacity"], 80);
     let officials = app
-        .patch(&path, Some(&token), &json!({"officials": [{"name": "Lê Thành Út", "position": "Chủ tịch UBND huyện", "role": "chair"}]}))
+        .edit_dialogue(&token, &id, &json!({"officials": [{"name": "Lê Thành Út", "position": "Chủ tịch UBND huyện", "role": "chair"}]}))
         .await;
     assert_eq!(officials.body["officials"].as_array().unwrap().len(), 1);
     let no_chair = app
-        .patch(&path, Some(&token), &json!({"officials": []}))
+        .edit_dialogue(&token, &id, &json!({"officials": []}))
         .await;
     assert_eq!(
         no_chair.body["error"]["field_codes"]["officials"],
@@ -286,12 +265,7 @@ async fn drafts_are_visible_to_organizers_only() {
         .as_str()
         .unwrap()
         .to_string();
-    app.post(
-        &format!("/api/v1/dialogues/{open}/status"),
-        Some(&organizer),
-        &json!({"status": "open"}),
-    )
-    .await;
+    app.change_status(&organizer, &open, "open").await;
     let cancelled = app
         .create_dialogue(&organizer, &reference_dialogue())
         .await
@@ -299,46 +273,21 @@ async fn drafts_are_visible_to_organizers_only() {
         .as_str()
         .unwrap()
         .to_string();
-    app.post(
-        &format!("/api/v1/dialogues/{cancelled}/status"),
-        Some(&organizer),
-        &json!({"status": "cancelled"}),
-    )
-    .await;
+    app.change_status(&organizer, &cancelled, "cancelled").await;
 
-    assert_eq!(
-        app.get("/api/v1/dialogues", Some(&organizer)).await.body["total"],
-        3
-    );
+    assert_eq!(app.list_dialogues(Some(&organizer)).await.body["total"], 3);
     for token in [None, Some(agency.as_str())] {
-        let list = app.get("/api/v1/dialogues", token).await;
+        let list = app.list_dialogues(token).await;
         assert_eq!(list.body["total"], 1, "{}", list.text);
         assert_eq!(list.body["items"][0]["id"], open.as_str());
+        assert_eq!(app.get_dialogue(token, &draft).await.status, 404);
+        assert_eq!(app.get_dialogue(token, &open).await.status, 200);
         assert_eq!(
-            app.get(&format!("/api/v1/dialogues/{draft}"), token)
-                .await
-                .status,
-            404
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/dialogues/{open}"), token)
-                .await
-                .status,
-            200
-        );
-        assert_eq!(
-            app.get(&format!("/api/v1/dialogues/{cancelled}"), token)
-                .await
-                .body["status"],
+            app.get_dialogue(token, &cancelled).await.body["status"],
             "cancelled"
         );
     }
-    assert_eq!(
-        app.get(&format!("/api/v1/dialogues/{draft}"), Some(&organizer))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.get_dialogue(Some(&organizer), &draft).await.status, 200);
 }
 
 #[tokio::test]
@@ -366,25 +315,13 @@ async fn agency_staff_and_the_public_cannot_change_dialogues() {
         401
     );
     let patch = app
-        .patch(
-            &format!("/api/v1/dialogues/{id}"),
-            Some(&agency),
-            &json!({"capacity": 1}),
-        )
+        .edit_dialogue(&agency, &id, &json!({"capacity": 1}))
         .await;
     assert_eq!(patch.status, 403);
-    let status = app
-        .post(
-            &format!("/api/v1/dialogues/{id}/status"),
-            Some(&agency),
-            &json!({"status": "open"}),
-        )
-        .await;
+    let status = app.change_status(&agency, &id, "open").await;
     assert_eq!(status.status, 403);
     assert_eq!(
-        app.get(&format!("/api/v1/dialogues/{id}"), Some(&organizer))
-            .await
-            .body["capacity"],
+        app.get_dialogue(Some(&organizer), &id).await.body["capacity"],
         120
     );
 }

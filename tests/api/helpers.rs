@@ -272,8 +272,139 @@ impl TestApp {
         .expect("blocking task")
     }
 
+    /// GET /api/v1/auth/me: the signed-in staff member.
+    pub async fn auth_me(&self, token: Option<&str>) -> Reply {
+        self.get("/api/v1/auth/me", token).await
+    }
+
+    /// POST /api/v1/users
+    pub async fn create_user(&self, token: &str, body: &Value) -> Reply {
+        self.post("/api/v1/users", Some(token), body).await
+    }
+
+    /// POST /api/v1/users/{id}/password-link
+    pub async fn password_link(&self, token: &str, user_id: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/users/{user_id}/password-link"),
+            Some(token),
+            &json!({}),
+        )
+        .await
+    }
+
+    /// POST /api/v1/agencies
+    pub async fn create_agency(&self, token: &str, body: &Value) -> Reply {
+        self.post("/api/v1/agencies", Some(token), body).await
+    }
+
+    /// GET /api/v1/agencies
+    pub async fn list_agencies(&self, token: Option<&str>) -> Reply {
+        self.get("/api/v1/agencies", token).await
+    }
+
+    /// POST /api/v1/dialogues
     pub async fn create_dialogue(&self, token: &str, body: &Value) -> Reply {
         self.post("/api/v1/dialogues", Some(token), body).await
+    }
+
+    /// GET /api/v1/dialogues
+    pub async fn list_dialogues(&self, token: Option<&str>) -> Reply {
+        self.get("/api/v1/dialogues", token).await
+    }
+
+    /// GET /api/v1/dialogues/{id}
+    pub async fn get_dialogue(&self, token: Option<&str>, id: &str) -> Reply {
+        self.get(&format!("/api/v1/dialogues/{id}"), token).await
+    }
+
+    /// PATCH /api/v1/dialogues/{id}
+    pub async fn edit_dialogue(&self, token: &str, id: &str, body: &Value) -> Reply {
+        self.patch(&format!("/api/v1/dialogues/{id}"), Some(token), body)
+            .await
+    }
+
+    /// POST /api/v1/dialogues/{id}/status
+    pub async fn change_status(&self, token: &str, id: &str, status: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/dialogues/{id}/status"),
+            Some(token),
+            &json!({ "status": status }),
+        )
+        .await
+    }
+
+    /// POST /api/v1/dialogues/{id}/invitations: invitees as JSON.
+    pub async fn add_invitees(&self, token: &str, id: &str, people: &Value) -> Reply {
+        self.post(
+            &format!("/api/v1/dialogues/{id}/invitations"),
+            Some(token),
+            &json!({ "invitees": people }),
+        )
+        .await
+    }
+
+    /// POST /api/v1/dialogues/{id}/invitations/import: invitees as a CSV file.
+    pub async fn import_invitees(&self, token: &str, id: &str, csv: &str) -> Reply {
+        self.post_raw(
+            &format!("/api/v1/dialogues/{id}/invitations/import"),
+            Some(token),
+            "text/csv; charset=utf-8",
+            csv.as_bytes().to_vec(),
+        )
+        .await
+    }
+
+    /// POST /api/v1/dialogues/{id}/invitations/send
+    pub async fn send_invitations(&self, token: &str, id: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/dialogues/{id}/invitations/send"),
+            Some(token),
+            &json!({}),
+        )
+        .await
+    }
+
+    /// POST /api/v1/dialogues/{id}/registrations: self-registration, without a token.
+    pub async fn self_register(&self, id: &str, body: &Value) -> Reply {
+        self.post(&format!("/api/v1/dialogues/{id}/registrations"), None, body)
+            .await
+    }
+
+    /// POST /api/v1/dialogues/{id}/checkins
+    pub async fn check_in(&self, token: &str, id: &str, code: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/dialogues/{id}/checkins"),
+            Some(token),
+            &json!({ "code": code }),
+        )
+        .await
+    }
+
+    /// GET /api/v1/dialogues/{id}/attendance
+    pub async fn attendance(&self, token: &str, id: &str) -> Reply {
+        self.get(&format!("/api/v1/dialogues/{id}/attendance"), Some(token))
+            .await
+    }
+
+    /// GET /api/v1/me: the participant a personal link or code belongs to.
+    pub async fn me(&self, token: &str) -> Reply {
+        self.get("/api/v1/me", Some(token)).await
+    }
+
+    /// POST /api/v1/me/rsvp
+    pub async fn rsvp(&self, token: &str, response: &str) -> Reply {
+        self.post(
+            "/api/v1/me/rsvp",
+            Some(token),
+            &json!({ "response": response }),
+        )
+        .await
+    }
+
+    /// POST /api/v1/me/registration/cancel
+    pub async fn cancel_registration(&self, token: &str) -> Reply {
+        self.post("/api/v1/me/registration/cancel", Some(token), &json!({}))
+            .await
     }
 
     /// Sends every email that is due, as the worker would.
@@ -333,4 +464,160 @@ pub fn reference_dialogue() -> Value {
         ],
         "agenda": [{"title": "Khai mạc", "presenter": "Chủ tịch UBND huyện"}, {"title": "Đối thoại"}]
     })
+}
+
+/// An organizer's token and an open dialogue (the reference case, with `change` applied).
+pub async fn open_dialogue(app: &TestApp, change: Value) -> (String, String) {
+    let token = app.staff_token("organizer").await;
+    let mut body = reference_dialogue();
+    for (k, v) in change.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let created = app.create_dialogue(&token, &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let opened = app.change_status(&token, &id, "open").await;
+    assert_eq!(opened.status, 200);
+    (token, id)
+}
+
+/// Every invitation of a dialogue, as the organizer lists them.
+pub async fn invitations(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    let reply = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/invitations?per_page=200"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.body["items"].as_array().unwrap().clone()
+}
+
+/// The invitation of the person with this full name.
+pub fn by_name<'a>(list: &'a [Value], name: &str) -> &'a Value {
+    list.iter()
+        .find(|i| i["full_name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {list:?}"))
+}
+
+/// The personal link in an email's text.
+pub fn link_in(text: &str) -> String {
+    let start = text.find("/p/").expect("a personal link");
+    text[start + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The outbox rows of one kind of email.
+pub async fn outbox_rows(
+    app: &TestApp,
+    kind: &'static str,
+) -> Vec<doithoai::jobs::outbox::OutboxRow> {
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.read_now(|conn| Ok(doithoai::jobs::outbox::list_kind(conn, kind)?))
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+/// Queues the reminders that are due, as the scheduler would; returns how many.
+pub async fn queue_reminders(app: &TestApp) -> usize {
+    let state = app.state.clone();
+    tokio::task::spawn_blocking(move || {
+        state.db.write_now(|conn| {
+            doithoai::invitations::ops::queue_reminders(
+                conn,
+                doithoai::participants::notify::Mailing::of(&state),
+                chrono::Duration::hours(24),
+            )
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+/// The HTML pages, driven like a browser without JavaScript: cookies kept, forms posted
+/// with the CSRF token they carry.
+pub struct BrowserSession<'a> {
+    app: &'a TestApp,
+    pub client: reqwest::Client,
+    pub csrf: std::sync::Mutex<String>,
+}
+
+impl<'a> BrowserSession<'a> {
+    pub async fn new(app: &'a TestApp) -> BrowserSession<'a> {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let session = BrowserSession {
+            app,
+            client,
+            csrf: std::sync::Mutex::new(String::new()),
+        };
+        session.get("/").await;
+        session
+    }
+
+    pub async fn get_with_status(&self, path: &str) -> (u16, String) {
+        let res = self.client.get(self.app.url(path)).send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        if let Some(token) = csrf_in(&text) {
+            *self.csrf.lock().unwrap() = token;
+        }
+        (status, text)
+    }
+
+    pub async fn get(&self, path: &str) -> String {
+        self.get_with_status(path).await.1
+    }
+
+    /// Posts a form with this browser's CSRF token; returns status and Location or body.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let csrf = self.csrf.lock().unwrap().clone();
+        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let res = self
+            .client
+            .post(self.app.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let text = res.text().await.unwrap();
+        (status, location.unwrap_or(text))
+    }
+
+    pub async fn sign_in(&self, email: &str) {
+        self.get("/login").await;
+        let (status, location) = self
+            .post_form(
+                "/login",
+                &[("email", email), ("password", PASSWORD), ("next", "/staff")],
+            )
+            .await;
+        assert_eq!(status, 303, "{location}");
+        assert_eq!(location, "/staff");
+    }
+}
+
+fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")?;
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    Some(rest.split('"').next()?.to_string())
 }

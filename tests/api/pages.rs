@@ -1,87 +1,9 @@
-//! The HTML pages, driven like a browser without JavaScript: cookies kept, forms posted
-//! with the CSRF token they carry.
+//! The HTML pages staff and visitors use, driven like a browser without JavaScript (see
+//! `helpers::BrowserSession`). The pages a participant uses are in `participant_pages.rs`.
 
-use crate::helpers::{PASSWORD, TestApp, reference_dialogue, spawn_app};
+use serde_json::json;
 
-pub struct BrowserSession<'a> {
-    app: &'a TestApp,
-    client: reqwest::Client,
-    csrf: std::sync::Mutex<String>,
-}
-
-impl<'a> BrowserSession<'a> {
-    pub async fn new(app: &'a TestApp) -> BrowserSession<'a> {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let session = BrowserSession {
-            app,
-            client,
-            csrf: std::sync::Mutex::new(String::new()),
-        };
-        session.get("/").await;
-        session
-    }
-
-    pub async fn get_with_status(&self, path: &str) -> (u16, String) {
-        let res = self.client.get(self.app.url(path)).send().await.unwrap();
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        if let Some(token) = csrf_in(&text) {
-            *self.csrf.lock().unwrap() = token;
-        }
-        (status, text)
-    }
-
-    pub async fn get(&self, path: &str) -> String {
-        self.get_with_status(path).await.1
-    }
-
-    /// Posts a form with this browser's CSRF token; returns status and Location or body.
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let csrf = self.csrf.lock().unwrap().clone();
-        let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post_raw(path, &all).await
-    }
-
-    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let res = self
-            .client
-            .post(self.app.url(path))
-            .form(fields)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status().as_u16();
-        let location = res
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string());
-        let text = res.text().await.unwrap();
-        (status, location.unwrap_or(text))
-    }
-
-    pub async fn sign_in(&self, email: &str) {
-        self.get("/login").await;
-        let (status, location) = self
-            .post_form(
-                "/login",
-                &[("email", email), ("password", PASSWORD), ("next", "/staff")],
-            )
-            .await;
-        assert_eq!(status, 303, "{location}");
-        assert_eq!(location, "/staff");
-    }
-}
-
-fn csrf_in(html: &str) -> Option<String> {
-    let at = html.find("name=\"csrf\" value=\"")?;
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    Some(rest.split('"').next()?.to_string())
-}
+use crate::helpers::{BrowserSession, PASSWORD, open_dialogue, reference_dialogue, spawn_app};
 
 #[tokio::test]
 async fn the_home_page_is_vietnamese_by_default_and_english_on_request() {
@@ -236,9 +158,7 @@ async fn an_organizer_creates_and_edits_a_dialogue_through_the_pages() {
         .as_str()
         .unwrap()
         .to_string();
-    let stored = app
-        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
-        .await;
+    let stored = app.get_dialogue(Some(&token), &id).await;
     assert_eq!(stored.body["title"], title);
     assert_eq!(stored.body["starts_at"], "2026-12-05T08:00:00+07:00");
     assert_eq!(stored.body["officials"].as_array().unwrap().len(), 1);
@@ -253,9 +173,7 @@ async fn an_organizer_creates_and_edits_a_dialogue_through_the_pages() {
     assert_eq!(status, 422);
     assert!(page.contains("err-ends_at"), "{page}");
     assert!(page.contains("Thời gian kết thúc phải sau thời gian bắt đầu."));
-    let unchanged = app
-        .get(&format!("/api/v1/dialogues/{id}"), Some(&token))
-        .await;
+    let unchanged = app.get_dialogue(Some(&token), &id).await;
     assert_eq!(unchanged.body["ends_at"], "2026-12-05T11:00:00+07:00");
 
     let (status, _) = browser
@@ -265,7 +183,7 @@ async fn an_organizer_creates_and_edits_a_dialogue_through_the_pages() {
         )
         .await;
     assert_eq!(status, 303);
-    let public = app.get(&format!("/api/v1/dialogues/{id}"), None).await;
+    let public = app.get_dialogue(None, &id).await;
     assert_eq!(public.body["status"], "open");
     let page = browser.get(&format!("/d/{id}")).await;
     assert!(page.contains(title));
@@ -287,12 +205,7 @@ async fn drafts_are_not_shown_on_public_pages() {
     );
     let (status, _) = visitor.get_with_status(&format!("/d/{id}")).await;
     assert_eq!(status, 404);
-    app.post(
-        &format!("/api/v1/dialogues/{id}/status"),
-        Some(&token),
-        &serde_json::json!({"status": "open"}),
-    )
-    .await;
+    app.change_status(&token, id, "open").await;
     assert!(
         visitor
             .get("/")
@@ -408,290 +321,110 @@ async fn static_assets_are_served_by_the_service_itself() {
     );
 }
 
-mod participants {
-    use serde_json::json;
-
-    use super::BrowserSession;
-    use crate::helpers::spawn_app;
-    use crate::invitations::{invitations, invite, link_in, open_dialogue};
-
-    #[tokio::test]
-    async fn an_organizer_imports_a_csv_file_through_the_page_and_sends() {
-        let app = spawn_app().await;
-        let (_token, id) = open_dialogue(&app, json!({})).await;
-        app.create_account(
-            "bantochuc@benluc.example.vn",
-            "Ban Tổ Chức",
-            "organizer",
-            None,
-        )
+#[tokio::test]
+async fn an_organizer_imports_a_csv_file_through_the_page_and_sends() {
+    let app = spawn_app().await;
+    let (_token, id) = open_dialogue(&app, json!({})).await;
+    app.create_account(
+        "bantochuc@benluc.example.vn",
+        "Ban Tổ Chức",
+        "organizer",
+        None,
+    )
+    .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("bantochuc@benluc.example.vn").await;
+    let page = browser
+        .get(&format!("/staff/dialogues/{id}/invitations"))
         .await;
-        let browser = BrowserSession::new(&app).await;
-        browser.sign_in("bantochuc@benluc.example.vn").await;
-        let page = browser
-            .get(&format!("/staff/dialogues/{id}/invitations"))
-            .await;
-        assert!(page.contains("enctype=\"multipart/form-data\""));
-        let csrf = browser.csrf.lock().unwrap().clone();
-        let csv = "full_name,email,phone,category\nNguyễn Văn Ánh,anh@example.vn,,completed_sentence\nTrần Thị Bé,,0912345678,drug_rehabilitation\n";
-        let form = reqwest::multipart::Form::new()
-            .text("csrf", csrf.clone())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("danh-sach.csv"),
-            );
-        let res = browser
-            .client
-            .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 200);
-        let page = res.text().await.unwrap();
-        assert!(page.contains("Đã thêm 2"), "{page}");
-        assert!(
-            page.contains("Nguyễn Văn Ánh") && page.contains("Người chấp hành xong hình phạt tù")
-        );
-
-        // A bad file shows every bad line and stores nothing.
-        let bad = reqwest::multipart::Form::new()
-            .text("csrf", csrf.clone())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(b"full_name,category\nA,unknown\n".to_vec())
-                    .file_name("x.csv"),
-            );
-        let res = browser
-            .client
-            .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
-            .multipart(bad)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 422);
-        assert!(res.text().await.unwrap().contains("dòng 2"));
-
-        let (status, location) = browser
-            .post_form(&format!("/staff/dialogues/{id}/invitations/send"), &[])
-            .await;
-        assert_eq!(status, 303);
-        assert!(location.ends_with("?done=sent"));
-        assert_eq!(app.drain_outbox().await, 1);
-        let without_csrf = reqwest::multipart::Form::new().part(
+    assert!(page.contains("enctype=\"multipart/form-data\""));
+    let csrf = browser.csrf.lock().unwrap().clone();
+    let csv = "full_name,email,phone,category\nNguyễn Văn Ánh,anh@example.vn,,completed_sentence\nTrần Thị Bé,,0912345678,drug_rehabilitation\n";
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
             "file",
             reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("danh-sach.csv"),
         );
-        let res = browser
-            .client
-            .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
-            .multipart(without_csrf)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status().as_u16(), 403);
-    }
+    let res = browser
+        .client
+        .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Đã thêm 2"), "{page}");
+    assert!(page.contains("Nguyễn Văn Ánh") && page.contains("Người chấp hành xong hình phạt tù"));
 
-    #[tokio::test]
-    async fn a_participant_accepts_on_the_personal_page_sees_the_ticket_and_is_checked_in_at_the_door()
-     {
-        let app = spawn_app().await;
-        let (token, id) = open_dialogue(&app, json!({})).await;
-        invite(&app, &token, &id, json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "completed_sentence"}])).await;
-        app.post(
-            &format!("/api/v1/dialogues/{id}/invitations/send"),
-            Some(&token),
-            &json!({}),
-        )
+    // A bad file shows every bad line and stores nothing.
+    let bad = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"full_name,category\nA,unknown\n".to_vec())
+                .file_name("x.csv"),
+        );
+    let res = browser
+        .client
+        .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
+        .multipart(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(res.text().await.unwrap().contains("dòng 2"));
+
+    let (status, location) = browser
+        .post_form(&format!("/staff/dialogues/{id}/invitations/send"), &[])
         .await;
-        app.drain_outbox().await;
-        let link = link_in(&app.mail_texts()[0]);
-        let phone = BrowserSession::new(&app).await;
-        let page = phone.get(&format!("/p/{link}")).await;
-        assert!(page.contains("Nguyễn Văn Ánh"));
-        assert!(page.contains("Tôi sẽ tham dự"));
-        assert!(
-            !page.contains("Người chấp hành xong hình phạt tù"),
-            "the group is never shown on the phone"
-        );
-        let (status, location) = phone
-            .post_form(&format!("/p/{link}/rsvp"), &[("response", "accept")])
-            .await;
-        assert_eq!(status, 303);
-        let page = phone.get(&location).await;
-        assert!(page.contains("đã nhận lời."), "{page}");
-        assert!(page.contains("ticket.png"), "{page}");
-        let png = app
-            .client
-            .get(app.url(&format!("/p/{link}/ticket.png")))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(png.headers()["content-type"], "image/png");
+    assert_eq!(status, 303);
+    assert!(location.ends_with("?done=sent"));
+    assert_eq!(app.drain_outbox().await, 1);
+    let without_csrf = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("danh-sach.csv"),
+    );
+    let res = browser
+        .client
+        .post(app.url(&format!("/staff/dialogues/{id}/invitations/import")))
+        .multipart(without_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+}
 
-        // The code from the letter opens the same page.
-        let code = invitations(&app, &token, &id).await[0]["code"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let res = app
-            .client
-            .get(app.url(&format!("/p?code={}", code.to_lowercase())))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            res.headers()["location"].to_str().unwrap(),
-            format!("/p/{code}")
-        );
-        assert!(
-            phone
-                .get(&format!("/p/{code}"))
-                .await
-                .contains("Nguyễn Văn Ánh")
-        );
-        assert_eq!(phone.get_with_status("/p/ZZZ-ZZZ-ZZZ").await.0, 404);
-
-        app.create_account("cua@benluc.example.vn", "Cán Bộ Cửa", "organizer", None)
-            .await;
-        let door = BrowserSession::new(&app).await;
-        door.sign_in("cua@benluc.example.vn").await;
-        assert!(
-            door.get(&format!("/staff/dialogues/{id}/door"))
-                .await
-                .contains("door.js")
-        );
-        let (status, page) = door
-            .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", &code)])
-            .await;
-        assert_eq!(status, 200);
-        assert!(
-            page.contains("door-result ok") && page.contains("Nguyễn Văn Ánh"),
-            "{page}"
-        );
-        let (_, again) = door
-            .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", &code)])
-            .await;
-        assert!(again.contains("door-result again") && again.contains("ĐÃ ĐIỂM DANH TRƯỚC ĐÓ"));
-        let (_, unknown) = door
-            .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", "abc")])
-            .await;
-        assert!(unknown.contains("door-result bad"));
-        let attendance = door.get(&format!("/staff/dialogues/{id}/attendance")).await;
-        assert!(attendance.contains("Người chấp hành xong hình phạt tù"));
-        let phone_after = phone.get(&format!("/p/{code}")).await;
-        assert!(phone_after.contains("Đã điểm danh"));
-    }
-
-    #[tokio::test]
-    async fn someone_registers_on_the_public_form_with_consent() {
-        let app = spawn_app().await;
-        let (_token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
-        let visitor = BrowserSession::new(&app).await;
-        assert!(
-            visitor
-                .get(&format!("/d/{id}"))
-                .await
-                .contains(&format!("/d/{id}/register"))
-        );
-        let form = visitor.get(&format!("/d/{id}/register")).await;
-        assert!(form.contains("name=\"consent\""));
-        let fields = [
-            ("full_name", "Võ Văn Tự"),
-            ("phone", "0987 654 321"),
-            ("category", "completed_sentence"),
-        ];
-        let (status, page) = visitor
-            .post_form(&format!("/d/{id}/register"), &fields)
-            .await;
-        assert_eq!(status, 422);
-        assert!(page.contains("Cần đồng ý để đăng ký."));
-        let mut with_consent = fields.to_vec();
-        with_consent.push(("consent", "true"));
-        let (status, location) = visitor
-            .post_form(&format!("/d/{id}/register"), &with_consent)
-            .await;
-        assert_eq!(status, 303, "{location}");
-        let page = visitor.get(&location).await;
-        assert!(page.contains("Đăng ký thành công"));
-        assert!(page.contains("ticket.png"));
-    }
-
-    #[tokio::test]
-    async fn agency_staff_cannot_open_the_invitation_door_or_attendance_pages() {
-        let app = spawn_app().await;
-        let (token, id) = open_dialogue(&app, json!({})).await;
-        invite(&app, &token, &id, json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "completed_sentence"}])).await;
-        let agency = app
-            .post(
-                "/api/v1/agencies",
-                Some(&token),
-                &json!({"name": "Công an huyện", "kind": "government"}),
-            )
-            .await;
-        let agency_id = agency.body["id"].as_str().unwrap().to_string();
-        app.create_account(
-            "canbo@congan.example.vn",
-            "Cán Bộ Công An",
-            "agency",
-            Some(&agency_id),
-        )
-        .await;
-        let browser = BrowserSession::new(&app).await;
-        browser.sign_in("canbo@congan.example.vn").await;
-        for page in ["invitations", "registrations", "door", "attendance"] {
-            let (status, body) = browser
-                .get_with_status(&format!("/staff/dialogues/{id}/{page}"))
-                .await;
-            assert_eq!(status, 403, "{page}");
-            assert!(
-                !body.contains("Nguyễn Văn Ánh") && !body.contains("0901234567"),
-                "{page}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn a_refused_action_on_the_personal_page_shows_the_reason_and_changes_nothing() {
-        let app = spawn_app().await;
-        let (token, id) = open_dialogue(&app, json!({})).await;
-        invite(
-            &app,
+#[tokio::test]
+async fn agency_staff_cannot_open_the_invitation_door_or_attendance_pages() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    app.add_invitees(&token, &id, &json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "completed_sentence"}])).await;
+    let agency = app
+        .create_agency(
             &token,
-            &id,
-            json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "other"}]),
+            &json!({"name": "Công an huyện", "kind": "government"}),
         )
         .await;
-        let code = invitations(&app, &token, &id).await[0]["code"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        app.post(
-            "/api/v1/me/rsvp",
-            Some(&code),
-            &json!({"response": "accept"}),
-        )
-        .await;
-        for step in ["in_progress", "concluded"] {
-            app.post(
-                &format!("/api/v1/dialogues/{id}/status"),
-                Some(&token),
-                &json!({"status": step}),
-            )
+    let agency_id = agency.body["id"].as_str().unwrap().to_string();
+    app.create_account(
+        "canbo@congan.example.vn",
+        "Cán Bộ Công An",
+        "agency",
+        Some(&agency_id),
+    )
+    .await;
+    let browser = BrowserSession::new(&app).await;
+    browser.sign_in("canbo@congan.example.vn").await;
+    for page in ["invitations", "registrations", "door", "attendance"] {
+        let (status, body) = browser
+            .get_with_status(&format!("/staff/dialogues/{id}/{page}"))
             .await;
-        }
-        let phone = BrowserSession::new(&app).await;
-        // The page offers no button any more; a form kept open from earlier still posts.
-        phone.get("/login").await;
-        let (status, page) = phone.post_form(&format!("/p/{code}/cancel"), &[]).await;
-        assert_eq!(status, 200);
+        assert_eq!(status, 403, "{page}");
         assert!(
-            page.contains("Hội nghị chưa mở hoặc đã kết thúc."),
+            !body.contains("Nguyễn Văn Ánh") && !body.contains("0901234567"),
             "{page}"
-        );
-        assert_eq!(
-            app.get("/api/v1/me", Some(&code)).await.body["registration"]["status"],
-            "registered"
         );
     }
 }

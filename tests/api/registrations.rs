@@ -1,11 +1,10 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
-use crate::invitations::{invitations, invite, open_dialogue};
+use crate::helpers::{TestApp, invitations, open_dialogue, spawn_app};
 
 /// Invites people and returns their codes, in the order given.
 async fn invited_codes(app: &TestApp, token: &str, id: &str, people: Value) -> Vec<String> {
-    let reply = invite(app, token, id, people.clone()).await;
+    let reply = app.add_invitees(token, id, &people).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
     let list = invitations(app, token, id).await;
     people
@@ -34,15 +33,6 @@ fn people(names: &[(&str, &str)]) -> Value {
     )
 }
 
-async fn rsvp(app: &TestApp, code: &str, response: &str) -> crate::helpers::Reply {
-    app.post(
-        "/api/v1/me/rsvp",
-        Some(code),
-        &json!({ "response": response }),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn accepting_takes_a_seat_and_past_capacity_people_wait_in_order() {
     let app = spawn_app().await;
@@ -61,7 +51,7 @@ async fn accepting_takes_a_seat_and_past_capacity_people_wait_in_order() {
     .await;
     let mut statuses = Vec::new();
     for code in &codes {
-        let reply = rsvp(&app, code, "accept").await;
+        let reply = app.rsvp(code, "accept").await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_eq!(reply.body["invitation"]["status"], "accepted");
         statuses.push((
@@ -80,7 +70,7 @@ async fn accepting_takes_a_seat_and_past_capacity_people_wait_in_order() {
     );
     // Accepting twice changes nothing.
     assert_eq!(
-        rsvp(&app, &codes[0], "accept").await.body["registration"]["status"],
+        app.rsvp(&codes[0], "accept").await.body["registration"]["status"],
         "registered"
     );
     let waitlist = app
@@ -114,22 +104,16 @@ async fn cancelling_a_seat_promotes_the_first_waitlisted_person_and_tells_them()
     )
     .await;
     for code in &codes {
-        rsvp(&app, code, "accept").await;
+        app.rsvp(code, "accept").await;
     }
     app.drain_outbox().await;
     let before = app.mail_files().len();
-    let cancelled = app
-        .post(
-            "/api/v1/me/registration/cancel",
-            Some(&codes[0]),
-            &json!({}),
-        )
-        .await;
+    let cancelled = app.cancel_registration(&codes[0]).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
     assert_eq!(cancelled.body["registration"]["status"], "cancelled");
-    let second = app.get("/api/v1/me", Some(&codes[1])).await;
+    let second = app.me(&codes[1]).await;
     assert_eq!(second.body["registration"]["status"], "registered");
-    let third = app.get("/api/v1/me", Some(&codes[2])).await;
+    let third = app.me(&codes[2]).await;
     assert_eq!(third.body["registration"]["waitlist_position"], 1);
 
     app.drain_outbox().await;
@@ -184,16 +168,16 @@ async fn declining_after_accepting_gives_the_seat_back() {
         people(&[("Nguyễn Văn An", "other"), ("Trần Thị Bình", "other")]),
     )
     .await;
-    rsvp(&app, &codes[0], "accept").await;
-    rsvp(&app, &codes[1], "accept").await;
-    let declined = rsvp(&app, &codes[0], "decline").await;
+    app.rsvp(&codes[0], "accept").await;
+    app.rsvp(&codes[1], "accept").await;
+    let declined = app.rsvp(&codes[0], "decline").await;
     assert_eq!(declined.body["invitation"]["status"], "declined");
     assert_eq!(declined.body["registration"]["status"], "cancelled");
     assert_eq!(
-        app.get("/api/v1/me", Some(&codes[1])).await.body["registration"]["status"],
+        app.me(&codes[1]).await.body["registration"]["status"],
         "registered"
     );
-    let bad = rsvp(&app, &codes[0], "maybe").await;
+    let bad = app.rsvp(&codes[0], "maybe").await;
     assert_eq!(bad.status, 422);
 }
 
@@ -201,9 +185,8 @@ async fn declining_after_accepting_gives_the_seat_back() {
 async fn self_registration_needs_consent_and_records_it_with_its_purpose() {
     let app = spawn_app().await;
     let (_token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
-    let path = format!("/api/v1/dialogues/{id}/registrations");
     let body = json!({"full_name": "Võ Văn Tự", "phone": "0987 654 321", "category": "completed_sentence"});
-    let refused = app.post(&path, None, &body).await;
+    let refused = app.self_register(&id, &body).await;
     assert_eq!(refused.status, 422);
     assert_eq!(
         refused.body["error"]["field_codes"]["consent"],
@@ -211,14 +194,14 @@ async fn self_registration_needs_consent_and_records_it_with_its_purpose() {
     );
     let mut with_consent = body.clone();
     with_consent["consent"] = json!(true);
-    let created = app.post(&path, None, &with_consent).await;
+    let created = app.self_register(&id, &with_consent).await;
     assert_eq!(created.status, 201, "{}", created.text);
     assert_eq!(created.body["registration"]["status"], "registered");
     let token = created.body["token"].as_str().unwrap();
     let code = created.body["code"].as_str().unwrap();
-    let me = app.get("/api/v1/me", Some(token)).await;
+    let me = app.me(token).await;
     assert_eq!(me.body["participant"]["full_name"], "Võ Văn Tự");
-    assert_eq!(app.get("/api/v1/me", Some(code)).await.status, 200);
+    assert_eq!(app.me(code).await.status, 200);
     let participant_id = me.body["participant"]["id"].as_str().unwrap().to_string();
     let db = app.state.db.clone();
     let stored = tokio::task::spawn_blocking(move || {
@@ -232,7 +215,7 @@ async fn self_registration_needs_consent_and_records_it_with_its_purpose() {
     assert!(stored.consent_purpose.unwrap().contains("hội nghị"));
     assert_eq!(stored.source.as_str(), "self_registration");
     // The same person again is reported, not registered twice.
-    let again = app.post(&path, None, &with_consent).await;
+    let again = app.self_register(&id, &with_consent).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "already_registered");
 }
@@ -242,9 +225,8 @@ async fn self_registration_is_refused_where_the_dialogue_does_not_allow_it() {
     let app = spawn_app().await;
     let (_token, id) = open_dialogue(&app, json!({"self_registration": false})).await;
     let reply = app
-        .post(
-            &format!("/api/v1/dialogues/{id}/registrations"),
-            None,
+        .self_register(
+            &id,
             &json!({"full_name": "Võ Văn Tự", "phone": "0987654321", "category": "other", "consent": true}),
         )
         .await;
@@ -266,40 +248,27 @@ async fn a_code_checks_in_once_and_a_second_scan_says_when() {
         ]),
     )
     .await;
-    rsvp(&app, &codes[0], "accept").await;
-    let path = format!("/api/v1/dialogues/{id}/checkins");
+    app.rsvp(&codes[0], "accept").await;
     let typed = codes[0].to_lowercase().replace('-', " ");
-    let first = app.post(&path, Some(&token), &json!({"code": typed})).await;
+    let first = app.check_in(&token, &id, &typed).await;
     assert_eq!(first.status, 200, "{}", first.text);
     assert_eq!(first.body["already_checked_in"], false);
     assert_eq!(first.body["full_name"], "Nguyễn Văn An");
     assert_eq!(first.body["registration"]["status"], "checked_in");
-    let second = app
-        .post(&path, Some(&token), &json!({"code": codes[0]}))
-        .await;
+    let second = app.check_in(&token, &id, &codes[0]).await;
     assert_eq!(second.body["already_checked_in"], true);
     assert_eq!(
         second.body["registration"]["checked_in_at"],
         first.body["registration"]["checked_in_at"]
     );
     // Someone who never accepted, and a code that does not exist.
-    let not_registered = app
-        .post(&path, Some(&token), &json!({"code": codes[1]}))
-        .await;
+    let not_registered = app.check_in(&token, &id, &codes[1]).await;
     assert_eq!(not_registered.code(), "not_registered");
-    let unknown = app
-        .post(&path, Some(&token), &json!({"code": "ZZZ-ZZZ-ZZZ"}))
-        .await;
+    let unknown = app.check_in(&token, &id, "ZZZ-ZZZ-ZZZ").await;
     assert_eq!(unknown.status, 409);
     assert_eq!(unknown.code(), "unknown_code");
     // A checked-in participant cannot cancel any more.
-    let cancel = app
-        .post(
-            "/api/v1/me/registration/cancel",
-            Some(&codes[0]),
-            &json!({}),
-        )
-        .await;
+    let cancel = app.cancel_registration(&codes[0]).await;
     assert_eq!(cancel.code(), "already_checked_in");
 }
 
@@ -314,15 +283,9 @@ async fn the_waitlisted_cannot_be_checked_in_but_walk_ins_can() {
         people(&[("Nguyễn Văn An", "other"), ("Trần Thị Bình", "other")]),
     )
     .await;
-    rsvp(&app, &codes[0], "accept").await;
-    rsvp(&app, &codes[1], "accept").await;
-    let waiting = app
-        .post(
-            &format!("/api/v1/dialogues/{id}/checkins"),
-            Some(&token),
-            &json!({"code": codes[1]}),
-        )
-        .await;
+    app.rsvp(&codes[0], "accept").await;
+    app.rsvp(&codes[1], "accept").await;
+    let waiting = app.check_in(&token, &id, &codes[1]).await;
     assert_eq!(waiting.code(), "waitlisted");
     let walk_in = app
         .post(
@@ -361,20 +324,13 @@ async fn attendance_is_counted_per_group() {
     )
     .await;
     for code in &codes[..4] {
-        rsvp(&app, code, "accept").await;
+        app.rsvp(code, "accept").await;
     }
-    rsvp(&app, &codes[4], "decline").await;
+    app.rsvp(&codes[4], "decline").await;
     for code in [&codes[0], &codes[2]] {
-        app.post(
-            &format!("/api/v1/dialogues/{id}/checkins"),
-            Some(&token),
-            &json!({"code": code}),
-        )
-        .await;
+        app.check_in(&token, &id, code).await;
     }
-    let attendance = app
-        .get(&format!("/api/v1/dialogues/{id}/attendance"), Some(&token))
-        .await;
+    let attendance = app.attendance(&token, &id).await;
     assert_eq!(attendance.status, 200);
     let a = &attendance.body;
     assert_eq!(
@@ -416,7 +372,7 @@ async fn the_ticket_qr_code_encodes_the_check_in_code() {
     let app = spawn_app().await;
     let (token, id) = open_dialogue(&app, json!({})).await;
     let codes = invited_codes(&app, &token, &id, people(&[("Nguyễn Văn An", "other")])).await;
-    rsvp(&app, &codes[0], "accept").await;
+    app.rsvp(&codes[0], "accept").await;
     let png = app
         .client
         .get(app.url("/api/v1/me/ticket.png"))
@@ -444,24 +400,21 @@ async fn guessing_codes_is_slowed_down_and_a_blocked_client_is_refused_even_with
     let (token, id) = open_dialogue(&app, json!({})).await;
     let codes = invited_codes(&app, &token, &id, people(&[("Nguyễn Văn An", "other")])).await;
     assert_eq!(
-        app.get("/api/v1/me", Some(&codes[0])).await.status,
+        app.me(&codes[0]).await.status,
         200,
         "the rightful user is never slowed down"
     );
     let mut statuses = Vec::new();
     for i in 0..15 {
         statuses.push(
-            app.get(
-                "/api/v1/me",
-                Some(&format!("AAA-BBB-C{}", (b'2' + (i % 8) as u8) as char)),
-            )
-            .await
-            .status,
+            app.me(&format!("AAA-BBB-C{}", (b'2' + (i % 8) as u8) as char))
+                .await
+                .status,
         );
     }
     assert!(statuses.starts_with(&[401, 401, 401]));
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
-    let blocked = app.get("/api/v1/me", Some(&codes[0])).await;
+    let blocked = app.me(&codes[0]).await;
     assert_eq!(
         blocked.status, 429,
         "a blocked client cannot test a guess, right or wrong"
@@ -485,22 +438,18 @@ async fn raising_the_capacity_gives_the_new_seats_to_the_waitlist() {
     )
     .await;
     for code in &codes {
-        rsvp(&app, code, "accept").await;
+        app.rsvp(code, "accept").await;
     }
     let edited = app
-        .patch(
-            &format!("/api/v1/dialogues/{id}"),
-            Some(&token),
-            &json!({"capacity": 2}),
-        )
+        .edit_dialogue(&token, &id, &json!({"capacity": 2}))
         .await;
     assert_eq!(edited.status, 200);
     assert_eq!(
-        app.get("/api/v1/me", Some(&codes[1])).await.body["registration"]["status"],
+        app.me(&codes[1]).await.body["registration"]["status"],
         "registered"
     );
     assert_eq!(
-        app.get("/api/v1/me", Some(&codes[2])).await.body["registration"]["waitlist_position"],
+        app.me(&codes[2]).await.body["registration"]["waitlist_position"],
         1
     );
 }
@@ -516,8 +465,8 @@ async fn nobody_cancels_or_gets_a_ticket_without_a_seat_or_after_the_dialogue() 
         people(&[("Nguyễn Văn An", "other"), ("Trần Thị Bình", "other")]),
     )
     .await;
-    rsvp(&app, &codes[0], "accept").await;
-    rsvp(&app, &codes[1], "accept").await;
+    app.rsvp(&codes[0], "accept").await;
+    app.rsvp(&codes[1], "accept").await;
     let waiting_ticket = app
         .client
         .get(app.url("/api/v1/me/ticket.png"))
@@ -531,24 +480,13 @@ async fn nobody_cancels_or_gets_a_ticket_without_a_seat_or_after_the_dialogue() 
         "the waitlisted have no ticket yet"
     );
     for step in ["in_progress", "concluded"] {
-        app.post(
-            &format!("/api/v1/dialogues/{id}/status"),
-            Some(&token),
-            &json!({"status": step}),
-        )
-        .await;
+        app.change_status(&token, &id, step).await;
     }
-    let cancel = app
-        .post(
-            "/api/v1/me/registration/cancel",
-            Some(&codes[0]),
-            &json!({}),
-        )
-        .await;
+    let cancel = app.cancel_registration(&codes[0]).await;
     assert_eq!(cancel.status, 409);
     assert_eq!(cancel.code(), "dialogue_not_open");
     assert_eq!(
-        app.get("/api/v1/me", Some(&codes[1])).await.body["registration"]["status"],
+        app.me(&codes[1]).await.body["registration"]["status"],
         "waitlisted"
     );
 }

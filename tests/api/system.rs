@@ -72,14 +72,14 @@ async fn a_three_megabyte_body_is_413_and_nothing_is_stored() {
         .await;
     assert_eq!(reply.status, 413, "{}", reply.text);
     assert_eq!(reply.code(), "payload_too_large");
-    let list = app.get("/api/v1/dialogues", Some(&token)).await;
+    let list = app.list_dialogues(Some(&token)).await;
     assert_eq!(list.body["total"], 0);
 }
 
 #[tokio::test]
 async fn errors_speak_english_when_asked_and_vietnamese_by_default() {
     let app = spawn_app().await;
-    let vi = app.get("/api/v1/agencies", None).await;
+    let vi = app.list_agencies(None).await;
     assert_eq!(vi.status, 401);
     assert_eq!(vi.body["error"]["message"], "Cần đăng nhập.");
     let en = app
@@ -199,12 +199,10 @@ async fn the_openapi_document_describes_every_endpoint_with_schemas() {
 async fn a_bad_token_on_a_public_endpoint_is_401_but_a_stale_cookie_on_a_page_is_ignored() {
     let app = spawn_app().await;
     assert_eq!(
-        app.get("/api/v1/dialogues", Some("expired-or-wrong"))
-            .await
-            .status,
+        app.list_dialogues(Some("expired-or-wrong")).await.status,
         401
     );
-    assert_eq!(app.get("/api/v1/dialogues", None).await.status, 200);
+    assert_eq!(app.list_dialogues(None).await.status, 200);
     let page = app
         .client
         .get(app.url("/"))

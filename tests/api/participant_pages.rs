@@ -1,0 +1,159 @@
+//! The pages a participant uses, not staff: the personal page from the letter's link or
+//! code, the answer to the invitation, the ticket, and the public registration form.
+
+use serde_json::json;
+
+use crate::helpers::{BrowserSession, invitations, link_in, open_dialogue, spawn_app};
+
+#[tokio::test]
+async fn a_participant_accepts_on_the_personal_page_sees_the_ticket_and_is_checked_in_at_the_door()
+{
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    app.add_invitees(&token, &id, &json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "completed_sentence"}])).await;
+    app.send_invitations(&token, &id).await;
+    app.drain_outbox().await;
+    let link = link_in(&app.mail_texts()[0]);
+    let phone = BrowserSession::new(&app).await;
+    let page = phone.get(&format!("/p/{link}")).await;
+    assert!(page.contains("Nguyễn Văn Ánh"));
+    assert!(page.contains("Tôi sẽ tham dự"));
+    assert!(
+        !page.contains("Người chấp hành xong hình phạt tù"),
+        "the group is never shown on the phone"
+    );
+    let (status, location) = phone
+        .post_form(&format!("/p/{link}/rsvp"), &[("response", "accept")])
+        .await;
+    assert_eq!(status, 303);
+    let page = phone.get(&location).await;
+    assert!(page.contains("đã nhận lời."), "{page}");
+    assert!(page.contains("ticket.png"), "{page}");
+    let png = app
+        .client
+        .get(app.url(&format!("/p/{link}/ticket.png")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+
+    // The code from the letter opens the same page.
+    let code = invitations(&app, &token, &id).await[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .client
+        .get(app.url(&format!("/p?code={}", code.to_lowercase())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("/p/{code}")
+    );
+    assert!(
+        phone
+            .get(&format!("/p/{code}"))
+            .await
+            .contains("Nguyễn Văn Ánh")
+    );
+    assert_eq!(phone.get_with_status("/p/ZZZ-ZZZ-ZZZ").await.0, 404);
+
+    app.create_account("cua@benluc.example.vn", "Cán Bộ Cửa", "organizer", None)
+        .await;
+    let door = BrowserSession::new(&app).await;
+    door.sign_in("cua@benluc.example.vn").await;
+    assert!(
+        door.get(&format!("/staff/dialogues/{id}/door"))
+            .await
+            .contains("door.js")
+    );
+    let (status, page) = door
+        .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", &code)])
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("door-result ok") && page.contains("Nguyễn Văn Ánh"),
+        "{page}"
+    );
+    let (_, again) = door
+        .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", &code)])
+        .await;
+    assert!(again.contains("door-result again") && again.contains("ĐÃ ĐIỂM DANH TRƯỚC ĐÓ"));
+    let (_, unknown) = door
+        .post_form(&format!("/staff/dialogues/{id}/door"), &[("code", "abc")])
+        .await;
+    assert!(unknown.contains("door-result bad"));
+    let attendance = door.get(&format!("/staff/dialogues/{id}/attendance")).await;
+    assert!(attendance.contains("Người chấp hành xong hình phạt tù"));
+    let phone_after = phone.get(&format!("/p/{code}")).await;
+    assert!(phone_after.contains("Đã điểm danh"));
+}
+
+#[tokio::test]
+async fn someone_registers_on_the_public_form_with_consent() {
+    let app = spawn_app().await;
+    let (_token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+    let visitor = BrowserSession::new(&app).await;
+    assert!(
+        visitor
+            .get(&format!("/d/{id}"))
+            .await
+            .contains(&format!("/d/{id}/register"))
+    );
+    let form = visitor.get(&format!("/d/{id}/register")).await;
+    assert!(form.contains("name=\"consent\""));
+    let fields = [
+        ("full_name", "Võ Văn Tự"),
+        ("phone", "0987 654 321"),
+        ("category", "completed_sentence"),
+    ];
+    let (status, page) = visitor
+        .post_form(&format!("/d/{id}/register"), &fields)
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Cần đồng ý để đăng ký."));
+    let mut with_consent = fields.to_vec();
+    with_consent.push(("consent", "true"));
+    let (status, location) = visitor
+        .post_form(&format!("/d/{id}/register"), &with_consent)
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let page = visitor.get(&location).await;
+    assert!(page.contains("Đăng ký thành công"));
+    assert!(page.contains("ticket.png"));
+}
+
+#[tokio::test]
+async fn a_refused_action_on_the_personal_page_shows_the_reason_and_changes_nothing() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "other"}]),
+    )
+    .await;
+    let code = invitations(&app, &token, &id).await[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.rsvp(&code, "accept").await;
+    for step in ["in_progress", "concluded"] {
+        app.change_status(&token, &id, step).await;
+    }
+    let phone = BrowserSession::new(&app).await;
+    // The page offers no button any more; a form kept open from earlier still posts.
+    phone.get("/login").await;
+    let (status, page) = phone.post_form(&format!("/p/{code}/cancel"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Hội nghị chưa mở hoặc đã kết thúc."),
+        "{page}"
+    );
+    assert_eq!(
+        app.me(&code).await.body["registration"]["status"],
+        "registered"
+    );
+}
