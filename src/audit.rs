@@ -1,5 +1,5 @@
 //! The audit log: who did what to which record, and every view or export of sensitive
-//! personal data (PRODUCT.md, "Privacy and dignity").
+//! personal data (docs/PRIVACY.md).
 
 use diesel::prelude::*;
 
@@ -36,7 +36,64 @@ pub struct Entry<'a> {
     pub detail: Option<String>,
 }
 
-pub fn record(conn: &mut DbConnection, entry: Entry<'_>) -> QueryResult<()> {
+/// Starts an entry: `audit::entry(&actor, "dialogue.edit").about("dialogue", id)
+/// .in_dialogue(id).record(conn)?`.
+pub fn entry<'a>(actor: &'a Actor, action: &'a str) -> Entry<'a> {
+    Entry {
+        actor,
+        action,
+        subject_kind: "",
+        subject_id: None,
+        dialogue_id: None,
+        detail: None,
+    }
+}
+
+impl<'a> Entry<'a> {
+    /// The record acted on.
+    pub fn about(self, kind: &'a str, id: &'a str) -> Entry<'a> {
+        Entry {
+            subject_kind: kind,
+            subject_id: Some(id),
+            ..self
+        }
+    }
+
+    /// The dialogue the record belongs to, so a dialogue's history can be read in one query.
+    pub fn in_dialogue(self, dialogue_id: &'a str) -> Entry<'a> {
+        Entry {
+            dialogue_id: Some(dialogue_id),
+            ..self
+        }
+    }
+
+    pub fn detail(self, detail: impl Into<String>) -> Entry<'a> {
+        Entry {
+            detail: Some(detail.into()),
+            ..self
+        }
+    }
+
+    /// Writes the entry in the caller's transaction.
+    pub fn record(self, conn: &mut DbConnection) -> QueryResult<()> {
+        record(conn, self)
+    }
+}
+
+/// Records that a staff member viewed a dialogue's list of people (personal data).
+pub fn view(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    user_id: &str,
+    what: &str,
+) -> QueryResult<()> {
+    entry(&Actor::User(user_id.to_string()), what)
+        .about("dialogue", dialogue_id)
+        .in_dialogue(dialogue_id)
+        .record(conn)
+}
+
+fn record(conn: &mut DbConnection, entry: Entry<'_>) -> QueryResult<()> {
     let (actor_kind, actor_id) = entry.actor.parts();
     diesel::insert_into(audit_log::table)
         .values((

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::agencies;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor};
 use crate::auth::model::{NewUser, TokenPurpose};
 use crate::auth::{Role, User, secrets, store};
 use crate::config::Settings;
@@ -150,17 +150,10 @@ pub fn create(
             queue_password_setup(conn, &user_id, account, templates, settings)?;
         }
     }
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "user.create",
-            subject_kind: "user",
-            subject_id: Some(&user_id),
-            dialogue_id: None,
-            detail: Some(account.role.as_str().to_string()),
-        },
-    )?;
+    audit::entry(actor, "user.create")
+        .about("user", &user_id)
+        .detail(account.role.as_str().to_string())
+        .record(conn)?;
     store::find_user(conn, &user_id)?.ok_or(AppError::NotFound)
 }
 
@@ -183,17 +176,9 @@ pub fn send_password_link(
         language: Lang::parse(&user.language).unwrap_or_default(),
     };
     queue_password_setup(conn, &user.id, &account, templates, settings)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "user.password_link",
-            subject_kind: "user",
-            subject_id: Some(&user.id),
-            dialogue_id: None,
-            detail: None,
-        },
-    )?;
+    audit::entry(actor, "user.password_link")
+        .about("user", &user.id)
+        .record(conn)?;
     Ok(())
 }
 
@@ -272,17 +257,9 @@ pub fn start_session(
         &secrets::hash_token(&token),
         lifetime,
     )?;
-    audit::record(
-        conn,
-        Entry {
-            actor: &Actor::User(user.id.clone()),
-            action: "user.login",
-            subject_kind: "user",
-            subject_id: Some(&user.id),
-            dialogue_id: None,
-            detail: None,
-        },
-    )?;
+    audit::entry(&Actor::User(user.id.clone()), "user.login")
+        .about("user", &user.id)
+        .record(conn)?;
     Ok(token)
 }
 

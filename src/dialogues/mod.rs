@@ -6,3 +6,4 @@ pub mod model;
 pub mod ops;
 pub mod pages;
 pub mod store;
+pub mod view;

@@ -2,7 +2,7 @@
 
 use super::model::{DialogueInput, DialogueStatus, FullDialogue};
 use super::store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor};
 use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::events::{self, Event};
@@ -15,17 +15,10 @@ pub fn create(
 ) -> Result<FullDialogue, AppError> {
     let valid = input.validate()?;
     let id = store::insert(conn, &valid, user_id)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "dialogue.create",
-            subject_kind: "dialogue",
-            subject_id: Some(&id),
-            dialogue_id: Some(&id),
-            detail: None,
-        },
-    )?;
+    audit::entry(actor, "dialogue.create")
+        .about("dialogue", &id)
+        .in_dialogue(&id)
+        .record(conn)?;
     store::find_full(conn, &id)?.ok_or(AppError::NotFound)
 }
 
@@ -42,17 +35,10 @@ pub fn edit(
     }
     let valid = patch.over(&current).validate()?;
     store::update(conn, id, &valid)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "dialogue.edit",
-            subject_kind: "dialogue",
-            subject_id: Some(id),
-            dialogue_id: Some(id),
-            detail: None,
-        },
-    )?;
+    audit::entry(actor, "dialogue.edit")
+        .about("dialogue", id)
+        .in_dialogue(id)
+        .record(conn)?;
     changed(id);
     store::find_full(conn, id)?.ok_or(AppError::NotFound)
 }
@@ -68,17 +54,11 @@ pub fn change_status(
         return Err(AppError::Conflict("invalid_transition"));
     }
     store::set_status(conn, id, next)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "dialogue.status",
-            subject_kind: "dialogue",
-            subject_id: Some(id),
-            dialogue_id: Some(id),
-            detail: Some(format!("{} -> {}", current.status, next.as_str())),
-        },
-    )?;
+    audit::entry(actor, "dialogue.status")
+        .about("dialogue", id)
+        .in_dialogue(id)
+        .detail(format!("{} -> {}", current.status, next.as_str()))
+        .record(conn)?;
     changed(id);
     store::find_full(conn, id)?.ok_or(AppError::NotFound)
 }

@@ -2,14 +2,14 @@
 //! dashboard, the create/edit form and status buttons.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
+use chrono::{NaiveDateTime, TimeZone};
 use minijinja::{Value, context};
 use serde::Serialize;
 
 use super::model::{
-    AgendaInput, DEFAULT_TIME_ZONE, Dialogue, DialogueInput, DialogueStatus, FullDialogue,
-    OfficialInput,
+    AgendaInput, DEFAULT_TIME_ZONE, DialogueInput, DialogueStatus, FullDialogue, OfficialInput,
 };
+use super::view::card;
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -18,75 +18,6 @@ use crate::error::{AppError, FieldError, FieldErrors};
 use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
 use crate::state::AppState;
-
-/// "14:00–17:00, Thứ Hai, 30/11/2026" in the dialogue's zone.
-pub fn when(d: &Dialogue, lang: Lang) -> String {
-    let start = d.local(d.starts_at);
-    let end = d.local(d.ends_at);
-    let day = |t: &chrono::DateTime<chrono::FixedOffset>| {
-        let weekday = lang.text(&format!(
-            "date.weekday_{}",
-            t.weekday().num_days_from_monday()
-        ));
-        format!("{weekday}, {:02}/{:02}/{}", t.day(), t.month(), t.year())
-    };
-    if start.date_naive() == end.date_naive() {
-        format!(
-            "{:02}:{:02}–{:02}:{:02}, {}",
-            start.hour(),
-            start.minute(),
-            end.hour(),
-            end.minute(),
-            day(&start)
-        )
-    } else {
-        format!(
-            "{:02}:{:02}, {} – {:02}:{:02}, {}",
-            start.hour(),
-            start.minute(),
-            day(&start),
-            end.hour(),
-            end.minute(),
-            day(&end)
-        )
-    }
-}
-
-fn moment(d: &Dialogue, at: NaiveDateTime, lang: Lang) -> String {
-    let t = d.local(at);
-    let weekday = lang.text(&format!(
-        "date.weekday_{}",
-        t.weekday().num_days_from_monday()
-    ));
-    format!(
-        "{:02}:{:02}, {weekday}, {:02}/{:02}/{}",
-        t.hour(),
-        t.minute(),
-        t.day(),
-        t.month(),
-        t.year()
-    )
-}
-
-/// A dialogue's facts for templates, with times written for people.
-pub fn card(full: &FullDialogue, lang: Lang) -> Value {
-    let d = &full.dialogue;
-    context! {
-        id => &d.id,
-        title => &d.title,
-        description => &d.description,
-        host_unit => &d.host_unit,
-        parent_unit => &d.parent_unit,
-        venue => &d.venue,
-        status => &d.status,
-        self_registration => d.self_registration,
-        when => when(d, lang),
-        deadline => d.question_deadline.map(|t| moment(d, t, lang)),
-        next_steps => d.status().next_steps().into_iter().map(DialogueStatus::as_str).collect::<Vec<_>>(),
-        officials => full.officials.iter().map(|o| context! { name => &o.name, position => &o.position, role => &o.role }).collect::<Vec<_>>(),
-        agenda => full.agenda.iter().map(|a| context! { title => &a.title, presenter => &a.presenter }).collect::<Vec<_>>(),
-    }
-}
 
 fn notice(req: &HttpRequest, lang: Lang) -> Option<String> {
     let done =

@@ -178,7 +178,7 @@ pub async fn list(
         .db
         .write(move |conn| {
             dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            ops::audit_view(conn, &id, &user_id, "invitations.view")?;
+            crate::audit::view(conn, &id, &user_id, "invitations.view")?;
             Ok(store::list(
                 conn,
                 &id,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::ics::{IcsFacts, invitation_event};
 use super::model::{Invitation, InvitationStatus, NewInvitation};
 use super::store;
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor};
 use crate::db::{DbConnection, InvitationId, new_id, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
@@ -93,21 +93,15 @@ pub fn add_people(
     }
     participants::insert_many(conn, &new_people)?;
     store::insert_many(conn, &new_invitations)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "invitations.add",
-            subject_kind: "dialogue",
-            subject_id: Some(&dialogue.id),
-            dialogue_id: Some(&dialogue.id),
-            detail: Some(format!(
-                "{} added, {} duplicates",
-                new_people.len(),
-                duplicates.len()
-            )),
-        },
-    )?;
+    audit::entry(actor, "invitations.add")
+        .about("dialogue", &dialogue.id)
+        .in_dialogue(&dialogue.id)
+        .detail(format!(
+            "{} added, {} duplicates",
+            new_people.len(),
+            duplicates.len()
+        ))
+        .record(conn)?;
     Ok(AddResult {
         created: new_people.len(),
         duplicates,
@@ -200,17 +194,11 @@ pub fn send_all(
             queued += 1;
         }
     }
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "invitations.send",
-            subject_kind: "dialogue",
-            subject_id: Some(&dialogue.id),
-            dialogue_id: Some(&dialogue.id),
-            detail: Some(format!("{queued} queued")),
-        },
-    )?;
+    audit::entry(actor, "invitations.send")
+        .about("dialogue", &dialogue.id)
+        .in_dialogue(&dialogue.id)
+        .detail(format!("{queued} queued"))
+        .record(conn)?;
     Ok(queued)
 }
 
@@ -235,17 +223,10 @@ pub fn resend(
     }
     let key = format!("invitation:{}:again:{}", invitation.id, new_id());
     queue_invitation(conn, mailing, &dialogue, &invitation, &person, key)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "invitation.resend",
-            subject_kind: "invitation",
-            subject_id: Some(&invitation.id),
-            dialogue_id: Some(&dialogue.id),
-            detail: None,
-        },
-    )?;
+    audit::entry(actor, "invitation.resend")
+        .about("invitation", &invitation.id)
+        .in_dialogue(&dialogue.id)
+        .record(conn)?;
     Ok(store::find(conn, invitation_id)?
         .ok_or(AppError::NotFound)?
         .0)
@@ -259,17 +240,10 @@ pub fn reissue(
 ) -> Result<(Participant, String), AppError> {
     let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
     let (token, _code) = participants::reissue(conn, &person.id)?;
-    audit::record(
-        conn,
-        Entry {
-            actor,
-            action: "participant.reissue",
-            subject_kind: "participant",
-            subject_id: Some(&person.id),
-            dialogue_id: Some(&invitation.dialogue_id),
-            detail: None,
-        },
-    )?;
+    audit::entry(actor, "participant.reissue")
+        .about("participant", &person.id)
+        .in_dialogue(&invitation.dialogue_id)
+        .record(conn)?;
     let person = participants::find(conn, &person.id)?.ok_or(AppError::NotFound)?;
     Ok((person, token))
 }
@@ -368,25 +342,4 @@ pub fn on_email_failed(
     reason: &str,
 ) -> Result<(), AppError> {
     Ok(store::mark_failed(conn, invitation_id, reason)?)
-}
-
-/// Writes the audit entry for a view of invitees' personal data.
-pub fn audit_view(
-    conn: &mut DbConnection,
-    dialogue_id: &str,
-    user_id: &str,
-    what: &str,
-) -> Result<(), AppError> {
-    audit::record(
-        conn,
-        Entry {
-            actor: &Actor::User(user_id.to_string()),
-            action: what,
-            subject_kind: "dialogue",
-            subject_id: Some(dialogue_id),
-            dialogue_id: Some(dialogue_id),
-            detail: None,
-        },
-    )?;
-    Ok(())
 }

@@ -14,8 +14,8 @@ use crate::audit::Actor;
 use crate::auth::secrets::csrf_for;
 use crate::auth::{Organizer, Staff};
 use crate::db::{DialogueId, InvitationId};
-use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
+use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{BROWSER_COOKIE, PageForm, render, see_other};
 use crate::i18n::Lang;
@@ -50,7 +50,7 @@ async fn list_page(
         .db
         .write(move |conn| {
             let full = dialogues::find_full(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            ops::audit_view(conn, &dialogue_id, &user_id, "invitations.view")?;
+            crate::audit::view(conn, &dialogue_id, &user_id, "invitations.view")?;
             let (rows, shown) =
                 store::list(conn, &dialogue_id, status, (page - 1) * PER_PAGE, PER_PAGE)?;
             let (_, total) = store::list(conn, &dialogue_id, None, 0, 1)?;

@@ -2,13 +2,13 @@
 //! link and code), rendered in the participant's language and queued in the caller's
 //! transaction.
 
-use chrono::{Datelike, Timelike};
 use minijinja::{Value, context};
 
 use super::model::Participant;
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::dialogues::model::Dialogue;
+use crate::dialogues::view::moment;
 use crate::error::AppError;
 use crate::html::Templates;
 use crate::jobs::outbox::{self, NewEmail};
@@ -32,27 +32,6 @@ impl<'a> Mailing<'a> {
     }
 }
 
-/// "14:00, Thứ Hai, 30/11/2026" in the dialogue's zone and the reader's language.
-pub fn local_time(
-    dialogue: &Dialogue,
-    at: chrono::NaiveDateTime,
-    lang: crate::i18n::Lang,
-) -> String {
-    let t = dialogue.local(at);
-    let weekday = lang.text(&format!(
-        "date.weekday_{}",
-        t.weekday().num_days_from_monday()
-    ));
-    format!(
-        "{:02}:{:02}, {weekday}, {:02}/{:02}/{}",
-        t.hour(),
-        t.minute(),
-        t.day(),
-        t.month(),
-        t.year()
-    )
-}
-
 /// The context every participant email shares. `link` is the personal page's address.
 pub fn context_for(
     mailing: Mailing<'_>,
@@ -67,9 +46,9 @@ pub fn context_for(
         title => &dialogue.title,
         host_unit => &dialogue.host_unit,
         venue => &dialogue.venue,
-        starts => local_time(dialogue, dialogue.starts_at, lang),
-        ends => local_time(dialogue, dialogue.ends_at, lang),
-        deadline => dialogue.question_deadline.map(|t| local_time(dialogue, t, lang)),
+        starts => moment(dialogue, dialogue.starts_at, lang),
+        ends => moment(dialogue, dialogue.ends_at, lang),
+        deadline => dialogue.question_deadline.map(|t| moment(dialogue, t, lang)),
         link => link,
         code => &participant.code,
         code_page => mailing.settings.link("/p"),

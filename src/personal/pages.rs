@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use super::api::{MeView, cancel_own, ensure_seat, me_view, respond};
 use crate::auth::{MaybeStaff, Staff};
-use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
+use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
@@ -85,7 +85,7 @@ fn personal_page(
         });
     let mut d = card(full, lang);
     if let Some(deadline) = full.dialogue.question_deadline {
-        d = context! { ..context! { deadline => crate::participants::notify::local_time(&full.dialogue, deadline, lang) }, ..d };
+        d = context! { ..context! { deadline => crate::dialogues::view::moment(&full.dialogue, deadline, lang) }, ..d };
     }
     let page = render(
         state,

@@ -184,7 +184,7 @@ pub async fn list(
         .db
         .write(move |conn| {
             dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
-            crate::invitations::ops::audit_view(conn, &id, &user_id, "registrations.view")?;
+            crate::audit::view(conn, &id, &user_id, "registrations.view")?;
             Ok(store::list(
                 conn,
                 &id,

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::model::{NewRegistration, Registration, RegistrationStatus};
 use super::{store, ticket};
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor};
 use crate::db::{DbConnection, RegistrationId, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
@@ -240,17 +240,10 @@ pub fn check_in(
         }),
         RegistrationStatus::Registered => {
             store::check_in(conn, &registration.id, Some(staff_id))?;
-            audit::record(
-                conn,
-                Entry {
-                    actor: &Actor::User(staff_id.to_string()),
-                    action: "registration.check_in",
-                    subject_kind: "registration",
-                    subject_id: Some(&registration.id),
-                    dialogue_id: Some(&dialogue.id),
-                    detail: None,
-                },
-            )?;
+            audit::entry(&Actor::User(staff_id.to_string()), "registration.check_in")
+                .about("registration", &registration.id)
+                .in_dialogue(&dialogue.id)
+                .record(conn)?;
             Ok(CheckIn {
                 registration: store::find(conn, &registration.id)?.ok_or(AppError::NotFound)?,
                 participant,
@@ -281,17 +274,10 @@ pub fn walk_in(
         Some((now(), WALK_IN_PURPOSE)),
     );
     participants::insert(conn, &row)?;
-    audit::record(
-        conn,
-        Entry {
-            actor: &Actor::User(staff_id.to_string()),
-            action: "registration.walk_in",
-            subject_kind: "participant",
-            subject_id: Some(&row.id),
-            dialogue_id: Some(&dialogue.id),
-            detail: None,
-        },
-    )?;
+    audit::entry(&Actor::User(staff_id.to_string()), "registration.walk_in")
+        .about("participant", &row.id)
+        .in_dialogue(&dialogue.id)
+        .record(conn)?;
     let at = now();
     let registration = NewRegistration {
         id: RegistrationId::new(),

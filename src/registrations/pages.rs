@@ -14,8 +14,8 @@ use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;
 use crate::dialogues::model::FullDialogue;
-use crate::dialogues::pages::card;
 use crate::dialogues::store as dialogues;
+use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
@@ -131,7 +131,7 @@ pub async fn registrations_page(
         .db
         .write(move |conn| {
             let full = dialogues::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            crate::invitations::ops::audit_view(conn, &id, &user_id, "registrations.view")?;
+            crate::audit::view(conn, &id, &user_id, "registrations.view")?;
             let (rows, _) = store::list(conn, &id, None, 0, 100_000)?;
             Ok((full, rows))
         })
@@ -219,9 +219,7 @@ pub async fn door_check_in(
             let at = done
                 .registration
                 .checked_in_at
-                .map(|t| {
-                    crate::participants::notify::local_time(&full.dialogue, t.naive_utc(), lang)
-                })
+                .map(|t| crate::dialogues::view::moment(&full.dialogue, t.naive_utc(), lang))
                 .unwrap_or_default();
             context! { kind => "again", headline => lang.text("door.already"), name => done.full_name, detail => format!("{} {at}", lang.text("door.at")) }
         }
