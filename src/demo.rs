@@ -339,7 +339,7 @@ fn fill_people(
         };
         let Some(accept) = answer else { continue };
         db.write_now(|conn| {
-            crate::invitations::ops::respond(conn, mailing, person, accept).map(|_| ())
+            crate::personal::ops::answer(conn, mailing, person, accept).map(|_| ())
         })?;
         if accept {
             accepted += 1;

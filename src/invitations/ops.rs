@@ -18,8 +18,6 @@ use crate::mail::Attachment;
 use crate::participants::model::{Participant, Person, Source};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::participants::store as participants;
-use crate::registrations::model::Registration;
-use crate::registrations::ops as registrations;
 
 /// Someone in a batch who is already in the dialogue (or twice in the batch): reported, not added.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -246,46 +244,6 @@ pub fn reissue(
         .record(conn)?;
     let person = participants::find(conn, &person.id)?.ok_or(AppError::NotFound)?;
     Ok((person, token))
-}
-
-/// The participant's answer. Accepting takes a seat (or a waitlist place); declining gives
-/// back a seat already held.
-pub fn respond(
-    conn: &mut DbConnection,
-    mailing: Mailing<'_>,
-    participant: &Participant,
-    accept: bool,
-) -> Result<(Invitation, Option<Registration>), AppError> {
-    let invitation = store::find_by_participant(conn, &participant.id)?
-        .ok_or(AppError::Conflict("no_invitation"))?;
-    let dialogue = dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-    registrations::ensure_accepting(&dialogue)?;
-    let registration = if accept {
-        store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
-        participants::record_consent(conn, &participant.id, registrations::ACCEPT_PURPOSE)?;
-        Some(registrations::register(
-            conn,
-            mailing,
-            &dialogue,
-            participant,
-        )?)
-    } else {
-        store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
-        match crate::registrations::store::find_by_participant(conn, &participant.id)? {
-            Some(r) if r.status() != crate::registrations::model::RegistrationStatus::Cancelled => {
-                Some(registrations::cancel(
-                    conn,
-                    mailing,
-                    &dialogue,
-                    participant,
-                )?)
-            }
-            other => other,
-        }
-    };
-    let invitation =
-        store::find_by_participant(conn, &participant.id)?.ok_or(AppError::NotFound)?;
-    Ok((invitation, registration))
 }
 
 /// Queues reminders to accepted invitees of dialogues starting within `lead`. Each is

@@ -1,82 +1,15 @@
 //! `/api/v1/me…`: the participant's own view, answer, ticket and cancellation.
 
 use actix_web::{HttpResponse, get, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::dialogues::model::DialogueView;
-use crate::dialogues::store as dialogues;
+use super::ops::{self, MeView};
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::invitations::model::InvitationStatus;
-use crate::invitations::{ops as invitations, store as invitation_store};
 use crate::json::ApiJson;
 use crate::participants::auth::ParticipantAuth;
-use crate::participants::model::Participant;
-use crate::participants::notify::Mailing;
-use crate::registrations::model::RegistrationView;
-use crate::registrations::{ops as registrations, store as registration_store, ticket};
+use crate::registrations::ticket;
 use crate::state::AppState;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeParticipant {
-    pub id: String,
-    pub full_name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub code: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeInvitation {
-    pub id: String,
-    pub status: InvitationStatus,
-    pub responded_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// What a participant sees of themself. Their group is not shown, even to them: it is
-/// sensitive and a phone screen is easily read by others.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MeView {
-    pub participant: MeParticipant,
-    pub dialogue: DialogueView,
-    pub invitation: Option<MeInvitation>,
-    pub registration: Option<RegistrationView>,
-    /// The participant's questions with their answers (questions arrive in a later version).
-    pub questions: Vec<serde_json::Value>,
-}
-
-pub fn me_view(
-    conn: &mut crate::db::DbConnection,
-    participant: &Participant,
-) -> Result<MeView, AppError> {
-    let dialogue =
-        dialogues::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-    let invitation = invitation_store::find_by_participant(conn, &participant.id)?;
-    let registration = match registration_store::find_by_participant(conn, &participant.id)? {
-        Some(r) => {
-            let position = registration_store::waitlist_position(conn, &r)?;
-            Some(RegistrationView::of(&r, position))
-        }
-        None => None,
-    };
-    Ok(MeView {
-        participant: MeParticipant {
-            id: participant.id.to_string(),
-            full_name: participant.full_name.clone(),
-            email: participant.email.clone(),
-            phone: participant.phone.clone(),
-            code: participant.code.clone(),
-        },
-        dialogue: DialogueView::from(&dialogue),
-        invitation: invitation.map(|i| MeInvitation {
-            id: i.id.to_string(),
-            status: i.status(),
-            responded_at: i.responded_at.map(|t| t.and_utc()),
-        }),
-        registration,
-        questions: Vec::new(),
-    })
-}
 
 /// The signed-in participant (link token or short code as the bearer credential).
 #[utoipa::path(
@@ -91,7 +24,7 @@ pub async fn me(
 ) -> Result<HttpResponse, AppError> {
     let view = state
         .db
-        .read(move |conn| me_view(conn, &participant))
+        .read(move |conn| ops::me_view(conn, &participant))
         .await?;
     Ok(HttpResponse::Ok().json(view))
 }
@@ -129,24 +62,8 @@ pub async fn rsvp(
             ));
         }
     };
-    let view = respond(&state, participant, accept).await?;
+    let view = ops::respond(&state, participant, accept).await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-pub async fn respond(
-    state: &AppState,
-    participant: Participant,
-    accept: bool,
-) -> Result<MeView, AppError> {
-    let st = state.clone();
-    let view = state
-        .db
-        .write(move |conn| {
-            invitations::respond(conn, Mailing::of(&st), &participant, accept)?;
-            me_view(conn, &participant)
-        })
-        .await?;
-    Ok(view)
 }
 
 /// The ticket: a QR code of the check-in code, as PNG.
@@ -160,28 +77,11 @@ pub async fn ticket_png(
     state: web::Data<AppState>,
     ParticipantAuth(participant): ParticipantAuth,
 ) -> Result<HttpResponse, AppError> {
-    ensure_seat(&state, &participant).await?;
+    ops::ensure_seat(&state, &participant).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header(("Cache-Control", "private, no-store"))
         .body(ticket::qr_png(&participant.code)?))
-}
-
-/// A ticket exists only for someone holding a seat (registered or checked in).
-pub async fn ensure_seat(state: &AppState, participant: &Participant) -> Result<(), AppError> {
-    let id = participant.id.clone();
-    let seated = state
-        .db
-        .read(move |conn| {
-            Ok(registration_store::find_by_participant(conn, &id)?
-                .is_some_and(|r| r.status().holds_seat()))
-        })
-        .await?;
-    if seated {
-        Ok(())
-    } else {
-        Err(AppError::Conflict("not_registered"))
-    }
 }
 
 /// Gives back the participant's seat; the first waitlisted person is promoted and told.
@@ -195,19 +95,6 @@ pub async fn cancel(
     state: web::Data<AppState>,
     ParticipantAuth(participant): ParticipantAuth,
 ) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(cancel_own(&state, participant).await?))
+    Ok(HttpResponse::Ok().json(ops::cancel_own(&state, participant).await?))
 }
 
-pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<MeView, AppError> {
-    let st = state.clone();
-    let view = state
-        .db
-        .write(move |conn| {
-            let dialogue =
-                dialogues::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-            registrations::cancel(conn, Mailing::of(&st), &dialogue, &participant)?;
-            me_view(conn, &participant)
-        })
-        .await?;
-    Ok(view)
-}

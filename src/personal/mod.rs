@@ -3,4 +3,5 @@
 //! and registrations (the seat and the ticket).
 
 pub mod api;
+pub mod ops;
 pub mod pages;

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::api::{MeView, cancel_own, ensure_seat, me_view, respond};
+use super::ops::{MeView, cancel_own, ensure_seat, me_view, respond};
 use crate::auth::{MaybeStaff, Staff};
 use crate::dialogues::store as dialogues;
 use crate::dialogues::view::card;

@@ -1,0 +1,166 @@
+//! The participant's own use cases: what they see, their answer to the invitation, their
+//! ticket and cancelling their seat. Above invitations and registrations, so those two
+//! never need each other.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::dialogues::model::DialogueView;
+use crate::dialogues::store as dialogue_store;
+use crate::db::DbConnection;
+use crate::error::AppError;
+use crate::invitations::model::{Invitation, InvitationStatus};
+use crate::invitations::store as invitation_store;
+use crate::participants::model::Participant;
+use crate::participants::notify::Mailing;
+use crate::participants::store as participant_store;
+use crate::registrations::model::{Registration, RegistrationStatus, RegistrationView};
+use crate::registrations::{ops as registration_ops, store as registration_store};
+use crate::state::AppState;
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeParticipant {
+    pub id: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeInvitation {
+    pub id: String,
+    pub status: InvitationStatus,
+    pub responded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What a participant sees of themself. Their group is not shown, even to them: it is
+/// sensitive and a phone screen is easily read by others.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    pub participant: MeParticipant,
+    pub dialogue: DialogueView,
+    pub invitation: Option<MeInvitation>,
+    pub registration: Option<RegistrationView>,
+    /// The participant's questions with their answers (questions arrive in a later version).
+    pub questions: Vec<serde_json::Value>,
+}
+
+pub fn me_view(
+    conn: &mut DbConnection,
+    participant: &Participant,
+) -> Result<MeView, AppError> {
+    let dialogue =
+        dialogue_store::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    let invitation = invitation_store::find_by_participant(conn, &participant.id)?;
+    let registration = match registration_store::find_by_participant(conn, &participant.id)? {
+        Some(r) => {
+            let position = registration_store::waitlist_position(conn, &r)?;
+            Some(RegistrationView::of(&r, position))
+        }
+        None => None,
+    };
+    Ok(MeView {
+        participant: MeParticipant {
+            id: participant.id.to_string(),
+            full_name: participant.full_name.clone(),
+            email: participant.email.clone(),
+            phone: participant.phone.clone(),
+            code: participant.code.clone(),
+        },
+        dialogue: DialogueView::from(&dialogue),
+        invitation: invitation.map(|i| MeInvitation {
+            id: i.id.to_string(),
+            status: i.status(),
+            responded_at: i.responded_at.map(|t| t.and_utc()),
+        }),
+        registration,
+        questions: Vec::new(),
+    })
+}
+
+pub async fn respond(
+    state: &AppState,
+    participant: Participant,
+    accept: bool,
+) -> Result<MeView, AppError> {
+    let st = state.clone();
+    let view = state
+        .db
+        .write(move |conn| {
+            answer(conn, Mailing::of(&st), &participant, accept)?;
+            me_view(conn, &participant)
+        })
+        .await?;
+    Ok(view)
+}
+
+/// A ticket exists only for someone holding a seat (registered or checked in).
+pub async fn ensure_seat(state: &AppState, participant: &Participant) -> Result<(), AppError> {
+    let id = participant.id.clone();
+    let seated = state
+        .db
+        .read(move |conn| {
+            Ok(registration_store::find_by_participant(conn, &id)?
+                .is_some_and(|r| r.status().holds_seat()))
+        })
+        .await?;
+    if seated {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("not_registered"))
+    }
+}
+
+pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<MeView, AppError> {
+    let st = state.clone();
+    let view = state
+        .db
+        .write(move |conn| {
+            let dialogue =
+                dialogue_store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+            registration_ops::cancel(conn, Mailing::of(&st), &dialogue, &participant)?;
+            me_view(conn, &participant)
+        })
+        .await?;
+    Ok(view)
+}
+
+/// The participant's answer to the invitation, inside the caller's transaction. Accepting takes a seat (or a waitlist place); declining gives
+/// back a seat already held.
+pub fn answer(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    participant: &Participant,
+    accept: bool,
+) -> Result<(Invitation, Option<Registration>), AppError> {
+    let invitation = invitation_store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::Conflict("no_invitation"))?;
+    let dialogue = dialogue_store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    registration_ops::ensure_accepting(&dialogue)?;
+    let registration = if accept {
+        invitation_store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
+        participant_store::record_consent(conn, &participant.id, registration_ops::ACCEPT_PURPOSE)?;
+        Some(registration_ops::register(
+            conn,
+            mailing,
+            &dialogue,
+            participant,
+        )?)
+    } else {
+        invitation_store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
+        match registration_store::find_by_participant(conn, &participant.id)? {
+            Some(r) if r.status() != RegistrationStatus::Cancelled => {
+                Some(registration_ops::cancel(
+                    conn,
+                    mailing,
+                    &dialogue,
+                    participant,
+                )?)
+            }
+            other => other,
+        }
+    };
+    let invitation = invitation_store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::NotFound)?;
+    Ok((invitation, registration))
+}
