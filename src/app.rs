@@ -27,7 +27,9 @@ use crate::participants::auth::CodeLimiter;
 use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
-use crate::{accounts, agencies, dialogues, html, invitations, personal, registrations};
+use crate::{
+    accounts, agencies, attendance, dialogues, html, invitations, personal, registrations,
+};
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
 /// document is generated from these same handlers and cannot drift.
@@ -59,7 +61,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(personal::api::cancel)
         .service(registrations::api::check_in)
         .service(registrations::api::walk_in)
-        .service(registrations::api::attendance);
+        .service(attendance::api::attendance);
 }
 
 /// Every HTML page.
@@ -100,7 +102,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(registrations::pages::door_page)
         .service(registrations::pages::door_check_in)
         .service(registrations::pages::walk_in_page)
-        .service(registrations::pages::attendance_page);
+        .service(attendance::pages::attendance_page);
 }
 
 /// What a capability does when an email about one of its rows is delivered or fails.

@@ -24,6 +24,7 @@ pub mod text;
 
 pub mod accounts;
 pub mod agencies;
+pub mod attendance;
 pub mod dialogues;
 pub mod invitations;
 pub mod participants;

@@ -97,4 +97,3 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(ops::cancel_own(&state, participant).await?))
 }
-

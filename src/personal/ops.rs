@@ -5,9 +5,9 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::DbConnection;
 use crate::dialogues::model::DialogueView;
 use crate::dialogues::store as dialogue_store;
-use crate::db::DbConnection;
 use crate::error::AppError;
 use crate::invitations::model::{Invitation, InvitationStatus};
 use crate::invitations::store as invitation_store;
@@ -45,10 +45,7 @@ pub struct MeView {
     pub questions: Vec<serde_json::Value>,
 }
 
-pub fn me_view(
-    conn: &mut DbConnection,
-    participant: &Participant,
-) -> Result<MeView, AppError> {
+pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeView, AppError> {
     let dialogue =
         dialogue_store::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
     let invitation = invitation_store::find_by_participant(conn, &participant.id)?;
@@ -135,7 +132,8 @@ pub fn answer(
 ) -> Result<(Invitation, Option<Registration>), AppError> {
     let invitation = invitation_store::find_by_participant(conn, &participant.id)?
         .ok_or(AppError::Conflict("no_invitation"))?;
-    let dialogue = dialogue_store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    let dialogue =
+        dialogue_store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
     registration_ops::ensure_accepting(&dialogue)?;
     let registration = if accept {
         invitation_store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
@@ -149,18 +147,13 @@ pub fn answer(
     } else {
         invitation_store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
         match registration_store::find_by_participant(conn, &participant.id)? {
-            Some(r) if r.status() != RegistrationStatus::Cancelled => {
-                Some(registration_ops::cancel(
-                    conn,
-                    mailing,
-                    &dialogue,
-                    participant,
-                )?)
-            }
+            Some(r) if r.status() != RegistrationStatus::Cancelled => Some(
+                registration_ops::cancel(conn, mailing, &dialogue, participant)?,
+            ),
             other => other,
         }
     };
-    let invitation = invitation_store::find_by_participant(conn, &participant.id)?
-        .ok_or(AppError::NotFound)?;
+    let invitation =
+        invitation_store::find_by_participant(conn, &participant.id)?.ok_or(AppError::NotFound)?;
     Ok((invitation, registration))
 }

@@ -7,37 +7,19 @@ use utoipa::ToSchema;
 
 use super::model::{RegistrationStatus, RegistrationView};
 use super::ops::RegistrationLimiter;
-use super::{ops, store};
+use super::ops::{
+    CheckInOutput, SelfRegistrationInput, WalkInInput, WalkInOutput, check_in_code, register_self,
+    register_walk_in,
+};
+use super::store;
 use crate::auth::Organizer;
 use crate::db::DialogueId;
 use crate::dialogues::store as dialogues;
-use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
-use crate::invitations::store as invitations;
+use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, PageOf, Paging, status_filter};
-use crate::participants::model::{Category, PersonInput, Source};
-use crate::participants::notify::Mailing;
-use crate::participants::store as participants;
+use crate::participants::model::Category;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
-
-/// What a person agrees to when registering; stored with the time of consent.
-pub const CONSENT_PURPOSE: &str =
-    "Đăng ký tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct SelfRegistrationInput {
-    pub full_name: String,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    pub category: String,
-    #[serde(default)]
-    pub language: Option<String>,
-    /// Must be `true`: the person agrees that their details are used to organise this dialogue.
-    #[serde(default)]
-    pub consent: bool,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SelfRegistrationOutput {
@@ -79,71 +61,6 @@ pub async fn self_register(
         token,
         code,
     }))
-}
-
-/// Checks the form, records consent, creates the participant and their registration.
-pub async fn register_self(
-    state: &AppState,
-    dialogue_id: &str,
-    input: SelfRegistrationInput,
-) -> Result<(RegistrationView, String, String), AppError> {
-    let mut errors = FieldErrors::new();
-    let person = PersonInput {
-        full_name: input.full_name,
-        email: input.email,
-        phone: input.phone,
-        category: input.category,
-        address: None,
-        language: input.language,
-    }
-    .parse("", &mut errors);
-    if !input.consent {
-        errors.add("consent", FieldError::new("consent_required"));
-    }
-    if let Some(person) = &person {
-        if person.email.is_none() && person.phone.is_none() {
-            errors.add("phone", FieldError::new("email_or_phone"));
-        }
-    }
-    errors.into_result()?;
-    let Some(person) = person else {
-        return Err(AppError::unexpected("person parsed without values"));
-    };
-    let st = state.clone();
-    let dialogue_id = dialogue_id.to_string();
-    let result = state
-        .db
-        .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            if !crate::dialogues::model::DialogueStatus::listed_publicly(dialogue.status()) {
-                return Err(AppError::NotFound);
-            }
-            if !dialogue.self_registration {
-                return Err(AppError::ForbiddenBecause("self_registration_closed"));
-            }
-            ops::ensure_accepting(&dialogue)?;
-            let known = participants::identity_keys(conn, &dialogue.id)?;
-            if person.identity_keys().iter().any(|k| known.contains(k)) {
-                return Err(AppError::Conflict("already_registered"));
-            }
-            let (row, token) = participants::prepare(
-                &dialogue.id,
-                &person,
-                Source::SelfRegistration,
-                Some((crate::db::now(), CONSENT_PURPOSE)),
-            );
-            participants::insert(conn, &row)?;
-            let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
-            let registration = ops::register(conn, Mailing::of(&st), &dialogue, &participant)?;
-            let position = store::waitlist_position(conn, &registration)?;
-            Ok((
-                RegistrationView::of(&registration, position),
-                token,
-                participant.code,
-            ))
-        })
-        .await?;
-    Ok(result)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -222,13 +139,6 @@ pub struct CheckInInput {
     pub code: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CheckInOutput {
-    pub registration: RegistrationView,
-    pub full_name: String,
-    pub already_checked_in: bool,
-}
-
 /// Checks a ticket holder in. Idempotent: a second scan says `already_checked_in` with the time.
 #[utoipa::path(
     tag = "registrations",
@@ -251,46 +161,6 @@ pub async fn check_in(
     Ok(HttpResponse::Ok().json(check_in_code(&state, &id, body.0.code, staff.user.id).await?))
 }
 
-pub async fn check_in_code(
-    state: &AppState,
-    dialogue_id: &str,
-    code: String,
-    staff_id: String,
-) -> Result<CheckInOutput, AppError> {
-    let dialogue_id = dialogue_id.to_string();
-    state
-        .db
-        .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            let done = ops::check_in(conn, &dialogue, &code, &staff_id)?;
-            Ok(CheckInOutput {
-                registration: RegistrationView::of(&done.registration, None),
-                full_name: done.participant.full_name,
-                already_checked_in: done.already_checked_in,
-            })
-        })
-        .await
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct WalkInInput {
-    pub full_name: String,
-    pub category: String,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    /// Must be `true`: the person agreed at the door.
-    #[serde(default)]
-    pub consent: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WalkInOutput {
-    pub registration: RegistrationView,
-    pub code: String,
-}
-
 /// Registers and checks in someone who came without registering.
 #[utoipa::path(
     tag = "registrations",
@@ -308,80 +178,4 @@ pub async fn walk_in(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     Ok(HttpResponse::Created().json(register_walk_in(&state, &id, body.0, staff.user.id).await?))
-}
-
-pub async fn register_walk_in(
-    state: &AppState,
-    dialogue_id: &str,
-    input: WalkInInput,
-    staff_id: String,
-) -> Result<WalkInOutput, AppError> {
-    let mut errors = FieldErrors::new();
-    let person = PersonInput {
-        full_name: input.full_name,
-        email: input.email,
-        phone: input.phone,
-        category: input.category,
-        address: None,
-        language: None,
-    }
-    .parse("", &mut errors);
-    if !input.consent {
-        errors.add("consent", FieldError::new("consent_required"));
-    }
-    errors.into_result()?;
-    let Some(person) = person else {
-        return Err(AppError::unexpected("person parsed without values"));
-    };
-    let dialogue_id = dialogue_id.to_string();
-    state
-        .db
-        .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            let (registration, participant) = ops::walk_in(conn, &dialogue, &person, &staff_id)?;
-            Ok(WalkInOutput {
-                registration: RegistrationView::of(&registration, None),
-                code: participant.code,
-            })
-        })
-        .await
-}
-
-/// Counts of invitations, registrations and check-ins, in total and per participant group.
-#[utoipa::path(
-    tag = "registrations",
-    params(("id" = String, Path)),
-    responses((status = 200, body = ops::Attendance), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
-    security(("bearer" = []))
-)]
-#[get("/dialogues/{id}/attendance")]
-pub async fn attendance(
-    state: web::Data<AppState>,
-    _organizer: Organizer,
-    id: web::Path<DialogueId>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    Ok(HttpResponse::Ok().json(attendance_of(&state, &id).await?))
-}
-
-pub async fn attendance_of(
-    state: &AppState,
-    dialogue_id: &str,
-) -> Result<ops::Attendance, AppError> {
-    let dialogue_id = dialogue_id.to_string();
-    state
-        .db
-        .read(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            let (by_status, by_category) = invitations::counts(conn, &dialogue.id)?;
-            let get = |s: &str| by_status.get(s).copied().unwrap_or(0);
-            ops::attendance(
-                conn,
-                &dialogue,
-                &by_category,
-                get("accepted"),
-                get("declined"),
-            )
-        })
-        .await
 }

@@ -5,22 +5,23 @@
 use std::collections::BTreeMap;
 
 use minijinja::context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{NewRegistration, Registration, RegistrationStatus};
+use super::model::{NewRegistration, Registration, RegistrationStatus, RegistrationView};
 use super::{store, ticket};
 use crate::audit::{self, Actor};
 use crate::db::{DbConnection, RegistrationId, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError, FieldErrors};
 use crate::events::Event;
 use crate::mail::Attachment;
-use crate::participants::model::{Category, Participant, normalize_code};
+use crate::participants::model::{Category, Participant, PersonInput, Source, normalize_code};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::participants::store as participants;
 use crate::ratelimit::LoginLimiter;
+use crate::state::AppState;
 
 /// What a person at the door agrees to (recorded with the time).
 pub const WALK_IN_PURPOSE: &str =
@@ -270,7 +271,7 @@ pub fn walk_in(
     let (row, _token) = participants::prepare(
         &dialogue.id,
         person,
-        crate::participants::model::Source::WalkIn,
+        Source::WalkIn,
         Some((now(), WALK_IN_PURPOSE)),
     );
     participants::insert(conn, &row)?;
@@ -352,4 +353,184 @@ pub fn attendance(
         result.by_category.insert(code, entry);
     }
     Ok(result)
+}
+
+/// What a person agrees to when registering; stored with the time of consent.
+pub const CONSENT_PURPOSE: &str =
+    "Đăng ký tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SelfRegistrationInput {
+    pub full_name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub category: String,
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Must be `true`: the person agrees that their details are used to organise this dialogue.
+    #[serde(default)]
+    pub consent: bool,
+}
+
+/// Checks the form, records consent, creates the participant and their registration.
+pub async fn register_self(
+    state: &AppState,
+    dialogue_id: &str,
+    input: SelfRegistrationInput,
+) -> Result<(RegistrationView, String, String), AppError> {
+    let mut errors = FieldErrors::new();
+    let person = PersonInput {
+        full_name: input.full_name,
+        email: input.email,
+        phone: input.phone,
+        category: input.category,
+        address: None,
+        language: input.language,
+    }
+    .parse("", &mut errors);
+    if !input.consent {
+        errors.add("consent", FieldError::new("consent_required"));
+    }
+    if let Some(person) = &person {
+        if person.email.is_none() && person.phone.is_none() {
+            errors.add("phone", FieldError::new("email_or_phone"));
+        }
+    }
+    errors.into_result()?;
+    let Some(person) = person else {
+        return Err(AppError::unexpected("person parsed without values"));
+    };
+    let st = state.clone();
+    let dialogue_id = dialogue_id.to_string();
+    let result = state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            if !crate::dialogues::model::DialogueStatus::listed_publicly(dialogue.status()) {
+                return Err(AppError::NotFound);
+            }
+            if !dialogue.self_registration {
+                return Err(AppError::ForbiddenBecause("self_registration_closed"));
+            }
+            ensure_accepting(&dialogue)?;
+            let known = participants::identity_keys(conn, &dialogue.id)?;
+            if person.identity_keys().iter().any(|k| known.contains(k)) {
+                return Err(AppError::Conflict("already_registered"));
+            }
+            let (row, token) = participants::prepare(
+                &dialogue.id,
+                &person,
+                Source::SelfRegistration,
+                Some((crate::db::now(), CONSENT_PURPOSE)),
+            );
+            participants::insert(conn, &row)?;
+            let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
+            let registration = register(conn, Mailing::of(&st), &dialogue, &participant)?;
+            let position = store::waitlist_position(conn, &registration)?;
+            Ok((
+                RegistrationView::of(&registration, position),
+                token,
+                participant.code,
+            ))
+        })
+        .await?;
+    Ok(result)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckInOutput {
+    pub registration: RegistrationView,
+    pub full_name: String,
+    pub already_checked_in: bool,
+}
+
+pub async fn check_in_code(
+    state: &AppState,
+    dialogue_id: &str,
+    code: String,
+    staff_id: String,
+) -> Result<CheckInOutput, AppError> {
+    let dialogue_id = dialogue_id.to_string();
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let done = check_in(conn, &dialogue, &code, &staff_id)?;
+            Ok(CheckInOutput {
+                registration: RegistrationView::of(&done.registration, None),
+                full_name: done.participant.full_name,
+                already_checked_in: done.already_checked_in,
+            })
+        })
+        .await
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct WalkInInput {
+    pub full_name: String,
+    pub category: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Must be `true`: the person agreed at the door.
+    #[serde(default)]
+    pub consent: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalkInOutput {
+    pub registration: RegistrationView,
+    pub code: String,
+}
+
+pub async fn register_walk_in(
+    state: &AppState,
+    dialogue_id: &str,
+    input: WalkInInput,
+    staff_id: String,
+) -> Result<WalkInOutput, AppError> {
+    let mut errors = FieldErrors::new();
+    let person = PersonInput {
+        full_name: input.full_name,
+        email: input.email,
+        phone: input.phone,
+        category: input.category,
+        address: None,
+        language: None,
+    }
+    .parse("", &mut errors);
+    if !input.consent {
+        errors.add("consent", FieldError::new("consent_required"));
+    }
+    errors.into_result()?;
+    let Some(person) = person else {
+        return Err(AppError::unexpected("person parsed without values"));
+    };
+    let dialogue_id = dialogue_id.to_string();
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let (registration, participant) = walk_in(conn, &dialogue, &person, &staff_id)?;
+            Ok(WalkInOutput {
+                registration: RegistrationView::of(&registration, None),
+                code: participant.code,
+            })
+        })
+        .await
+}
+
+/// Seats held and people checked in, for the door page.
+pub async fn seat_counts(state: &AppState, dialogue_id: &str) -> Result<Attendance, AppError> {
+    let dialogue_id = dialogue_id.to_string();
+    state
+        .db
+        .read(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            attendance(conn, &dialogue, &BTreeMap::new(), 0, 0)
+        })
+        .await
 }

@@ -4,12 +4,11 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::{Value, context};
 
-use super::api::{
-    SelfRegistrationInput, WalkInInput, attendance_of, check_in_code, register_self,
-    register_walk_in,
-};
 use super::model::RegistrationStatus;
 use super::ops::RegistrationLimiter;
+use super::ops::{
+    SelfRegistrationInput, WalkInInput, check_in_code, register_self, register_walk_in,
+};
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;
@@ -171,7 +170,7 @@ async fn door(
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
     let full = dialogue(state, id).await?;
-    let counts = attendance_of(state, id).await?;
+    let counts = super::ops::seat_counts(state, id).await?;
     render(
         state,
         req,
@@ -263,24 +262,4 @@ pub async fn walk_in_page(
         Err(other) => return Err(other),
     };
     door(&state, &req, &staff, &id, Some(result)).await
-}
-
-#[get("/staff/dialogues/{id}/attendance")]
-pub async fn attendance_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    Organizer(staff): Organizer,
-    id: web::Path<DialogueId>,
-) -> Result<HttpResponse, AppError> {
-    let id = id.into_inner();
-    let lang = Lang::of_request(&req);
-    let full = dialogue(&state, &id).await?;
-    let counts = attendance_of(&state, &id).await?;
-    render(
-        &state,
-        &req,
-        Some(&staff),
-        "staff/attendance.html",
-        context! { d => card(&full, lang), a => Value::from_serialize(&counts) },
-    )
 }

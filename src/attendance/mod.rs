@@ -1,0 +1,5 @@
+//! Attendance counts for organizers: invitations and registrations in one report.
+
+pub mod api;
+pub mod ops;
+pub mod pages;
