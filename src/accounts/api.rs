@@ -5,8 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::ops::{self, AccountInput, UserView};
-use crate::audit::Actor;
-use crate::auth::{Admin, Staff, secrets, store};
+use crate::auth::{Admin, Staff, store};
 use crate::db::UserId;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, PageOf, Paging};
@@ -46,32 +45,12 @@ pub async fn login(
         &req,
         state.settings.trusted_proxy,
     ))?;
-    let (token, user) = log_in(&state, body.0.email, body.0.password).await?;
+    let (token, user) = ops::log_in(&state, body.0.email, body.0.password).await?;
     Ok(HttpResponse::Ok().json(LoginOutput {
         token,
         expires_at: chrono::Utc::now() + state.settings.session_lifetime,
         user: UserView::from(&user),
     }))
-}
-
-/// Checks the password on a reader (argon2 takes a while) and only then takes the writer.
-pub async fn log_in(
-    state: &AppState,
-    email: String,
-    password: String,
-) -> Result<(String, crate::auth::User), AppError> {
-    let user = state
-        .db
-        .read(move |conn| ops::check_credentials(conn, &email, &password))
-        .await?
-        .ok_or(AppError::InvalidCredentials)?;
-    let lifetime = state.settings.session_lifetime;
-    let session_user = user.clone();
-    let token = state
-        .db
-        .write(move |conn| ops::start_session(conn, &session_user, lifetime))
-        .await?;
-    Ok((token, user))
 }
 
 /// Revokes the token this request carries.
@@ -110,33 +89,8 @@ pub async fn create_user(
     Admin(admin): Admin,
     body: ApiJson<AccountInput>,
 ) -> Result<HttpResponse, AppError> {
-    let user = create_account(&state, body.0, &admin).await?;
+    let user = ops::create_account(&state, body.0, &admin).await?;
     Ok(HttpResponse::Created().json(UserView::from(&user)))
-}
-
-/// Validates, hashes the password off the async workers, stores, and wakes the mailer.
-pub async fn create_account(
-    state: &AppState,
-    input: AccountInput,
-    admin: &Staff,
-) -> Result<crate::auth::User, AppError> {
-    let account = input.validate()?;
-    let hash = match account.password.clone() {
-        Some(password) => Some(
-            web::block(move || secrets::hash_password(&password))
-                .await
-                .map_err(|e| AppError::unexpected(e.to_string()))??,
-        ),
-        None => None,
-    };
-    let actor = Actor::User(admin.user.id.clone());
-    let templates = state.templates.clone();
-    let settings = state.settings.clone();
-    let user = state
-        .db
-        .write(move |conn| ops::create(conn, &account, hash, &actor, Some((&templates, &settings))))
-        .await?;
-    Ok(user)
 }
 
 /// Lists staff accounts (admin only).
@@ -175,20 +129,6 @@ pub async fn password_link(
     id: web::Path<UserId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    send_link(&state, &id, &admin).await?;
+    ops::send_link(&state, &id, &admin).await?;
     Ok(HttpResponse::Accepted().finish())
-}
-
-pub async fn send_link(state: &AppState, user_id: &str, admin: &Staff) -> Result<(), AppError> {
-    let st = state.clone();
-    let user_id = user_id.to_string();
-    let actor = Actor::User(admin.user.id.clone());
-    state
-        .db
-        .write(move |conn| {
-            let user = store::find_user(conn, &user_id)?.ok_or(AppError::NotFound)?;
-            ops::send_password_link(conn, &user, &actor, &st.templates, &st.settings)
-        })
-        .await?;
-    Ok(())
 }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::agencies;
 use crate::audit::{self, Actor};
+use crate::auth::Staff;
 use crate::auth::model::{NewUser, TokenPurpose};
 use crate::auth::{Role, User, secrets, store};
 use crate::config::Settings;
@@ -14,6 +15,7 @@ use crate::error::{AppError, FieldError, FieldErrors};
 use crate::html::Templates;
 use crate::i18n::Lang;
 use crate::jobs::{NewEmail, outbox};
+use crate::state::AppState;
 use crate::text;
 
 /// How long the emailed link to set a first password works.
@@ -296,4 +298,63 @@ impl From<&User> for UserView {
             agency_id: u.agency_id.clone(),
         }
     }
+}
+
+/// Checks the password on a reader (argon2 takes a while) and only then takes the writer.
+pub async fn log_in(
+    state: &AppState,
+    email: String,
+    password: String,
+) -> Result<(String, User), AppError> {
+    let user = state
+        .db
+        .read(move |conn| check_credentials(conn, &email, &password))
+        .await?
+        .ok_or(AppError::InvalidCredentials)?;
+    let lifetime = state.settings.session_lifetime;
+    let session_user = user.clone();
+    let token = state
+        .db
+        .write(move |conn| start_session(conn, &session_user, lifetime))
+        .await?;
+    Ok((token, user))
+}
+
+/// Validates, hashes the password off the async workers, stores, and wakes the mailer.
+pub async fn create_account(
+    state: &AppState,
+    input: AccountInput,
+    admin: &Staff,
+) -> Result<User, AppError> {
+    let account = input.validate()?;
+    let hash = match account.password.clone() {
+        Some(password) => Some(
+            actix_web::web::block(move || secrets::hash_password(&password))
+                .await
+                .map_err(|e| AppError::unexpected(e.to_string()))??,
+        ),
+        None => None,
+    };
+    let actor = Actor::User(admin.user.id.clone());
+    let templates = state.templates.clone();
+    let settings = state.settings.clone();
+    let user = state
+        .db
+        .write(move |conn| create(conn, &account, hash, &actor, Some((&templates, &settings))))
+        .await?;
+    Ok(user)
+}
+
+pub async fn send_link(state: &AppState, user_id: &str, admin: &Staff) -> Result<(), AppError> {
+    let st = state.clone();
+    let user_id = user_id.to_string();
+    let actor = Actor::User(admin.user.id.clone());
+    state
+        .db
+        .write(move |conn| {
+            let user = store::find_user(conn, &user_id)?.ok_or(AppError::NotFound)?;
+            send_password_link(conn, &user, &actor, &st.templates, &st.settings)
+        })
+        .await?;
+    Ok(())
 }

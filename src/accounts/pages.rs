@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::api::{create_account, log_in, send_link};
 use super::ops::{self, AccountInput, UserView};
+use super::ops::{create_account, log_in, send_link};
 use crate::agencies;
 use crate::auth::{Admin, SESSION_COOKIE, Staff, secrets, store};
 use crate::db::UserId;

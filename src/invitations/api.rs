@@ -99,55 +99,9 @@ pub async fn import(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let bytes = read_body(payload, CSV_LIMIT).await?;
-    let result = import_csv(&state, &id, &bytes, Lang::of_request(&req), staff.user.id).await?;
+    let result =
+        ops::import_csv(&state, &id, &bytes, Lang::of_request(&req), staff.user.id).await?;
     Ok(HttpResponse::Created().json(result))
-}
-
-/// Parses, checks every row, then stores all of them or none. Shared with the pages.
-pub async fn import_csv(
-    state: &AppState,
-    dialogue_id: &str,
-    bytes: &[u8],
-    lang: Lang,
-    user_id: String,
-) -> Result<ops::AddResult, AppError> {
-    let rows = csv_import::parse(bytes, lang)?;
-    let mut problems = Vec::new();
-    let mut people = Vec::with_capacity(rows.len());
-    for (line, input) in rows {
-        let mut errors = FieldErrors::new();
-        match input.parse("", &mut errors) {
-            Some(person) if errors.is_empty() => people.push((line, person)),
-            _ => {
-                let envelope = AppError::Validation(errors.clone())
-                    .envelope(lang, None)
-                    .error;
-                for (field, e) in errors.0 {
-                    problems.push(crate::error::RowError {
-                        line,
-                        message: envelope.fields.get(&field).cloned().unwrap_or_default(),
-                        field,
-                        code: e.code.to_string(),
-                    });
-                }
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(AppError::InvalidRows {
-            code: "invalid_csv",
-            rows: problems,
-        });
-    }
-    let dialogue_id = dialogue_id.to_string();
-    let actor = Actor::User(user_id);
-    state
-        .db
-        .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            ops::add_people(conn, &dialogue, people, &actor)
-        })
-        .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,30 +166,8 @@ pub async fn send(
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let queued = send_invitations(&state, &id, staff.user.id).await?;
+    let queued = ops::send_invitations(&state, &id, staff.user.id).await?;
     Ok(HttpResponse::Ok().json(Queued { queued }))
-}
-
-pub async fn send_invitations(
-    state: &AppState,
-    dialogue_id: &str,
-    user_id: String,
-) -> Result<usize, AppError> {
-    let worker_state = state.clone();
-    let dialogue_id = dialogue_id.to_string();
-    let queued = state
-        .db
-        .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            ops::send_all(
-                conn,
-                Mailing::of(&worker_state),
-                &dialogue,
-                &Actor::User(user_id),
-            )
-        })
-        .await?;
-    Ok(queued)
 }
 
 /// Sends one invitation again, with a new link (the code stays).

@@ -6,6 +6,7 @@ use minijinja::context;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::csv_import;
 use super::ics::{IcsFacts, invitation_event};
 use super::model::{Invitation, InvitationStatus, NewInvitation};
 use super::store;
@@ -13,11 +14,13 @@ use crate::audit::{self, Actor};
 use crate::db::{DbConnection, InvitationId, new_id, now};
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::dialogues::store as dialogues;
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors, RowError};
+use crate::i18n::Lang;
 use crate::mail::Attachment;
 use crate::participants::model::{Participant, Person, Source};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::participants::store as participants;
+use crate::state::AppState;
 
 /// Someone in a batch who is already in the dialogue (or twice in the batch): reported, not added.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -300,4 +303,73 @@ pub fn on_email_failed(
     reason: &str,
 ) -> Result<(), AppError> {
     Ok(store::mark_failed(conn, invitation_id, reason)?)
+}
+
+/// Parses, checks every row, then stores all of them or none. Shared with the pages.
+pub async fn import_csv(
+    state: &AppState,
+    dialogue_id: &str,
+    bytes: &[u8],
+    lang: Lang,
+    user_id: String,
+) -> Result<AddResult, AppError> {
+    let rows = csv_import::parse(bytes, lang)?;
+    let mut problems = Vec::new();
+    let mut people = Vec::with_capacity(rows.len());
+    for (line, input) in rows {
+        let mut errors = FieldErrors::new();
+        match input.parse("", &mut errors) {
+            Some(person) if errors.is_empty() => people.push((line, person)),
+            _ => {
+                let envelope = AppError::Validation(errors.clone())
+                    .envelope(lang, None)
+                    .error;
+                for (field, e) in errors.0 {
+                    problems.push(RowError {
+                        line,
+                        message: envelope.fields.get(&field).cloned().unwrap_or_default(),
+                        field,
+                        code: e.code.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::InvalidRows {
+            code: "invalid_csv",
+            rows: problems,
+        });
+    }
+    let dialogue_id = dialogue_id.to_string();
+    let actor = Actor::User(user_id);
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            add_people(conn, &dialogue, people, &actor)
+        })
+        .await
+}
+
+pub async fn send_invitations(
+    state: &AppState,
+    dialogue_id: &str,
+    user_id: String,
+) -> Result<usize, AppError> {
+    let worker_state = state.clone();
+    let dialogue_id = dialogue_id.to_string();
+    let queued = state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            send_all(
+                conn,
+                Mailing::of(&worker_state),
+                &dialogue,
+                &Actor::User(user_id),
+            )
+        })
+        .await?;
+    Ok(queued)
 }

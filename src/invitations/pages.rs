@@ -7,8 +7,8 @@ use futures_util::StreamExt;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::api::{import_csv, send_invitations};
 use super::model::{InvitationStatus, InvitationView};
+use super::ops::{import_csv, send_invitations};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::secrets::csrf_for;
