@@ -9,6 +9,7 @@ mod smtp;
 
 mod accounts;
 mod agencies;
+mod architecture;
 mod browser;
 mod cli;
 mod dialogues;
