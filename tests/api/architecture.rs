@@ -40,10 +40,10 @@ const COMPOSITION: &[&str] = &["app", "cli", "demo", "lib", "main"];
 /// Planned, to be added by those who build them: `questions` in a layer above
 /// `participants`, `assignments` above `questions`, `live` and `minutes` above those.
 const LAYERS: &[&[&str]] = &[
-    &["accounts", "agencies", "dialogues"],
-    &["participants"],
+    &["agencies", "dialogues"],
+    &["accounts", "participants"],
     &["invitations", "registrations"],
-    &["personal"],
+    &["attendance", "personal"],
 ];
 
 /// A capability's handler modules, which no other capability uses.
