@@ -6,16 +6,17 @@ use std::fmt;
 use chrono::{Datelike, Duration, TimeZone};
 use diesel::prelude::*;
 
-use crate::accounts::ops::{self as accounts, AccountInput};
+use crate::accounts;
+use crate::accounts::ops::AccountInput;
+use crate::agencies;
 use crate::agencies::model::AgencyInput;
-use crate::agencies::store as agencies;
 use crate::audit::Actor;
 use crate::auth::secrets;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::db::schema::dialogues as dialogues_table;
+use crate::dialogues;
 use crate::dialogues::model::{AgendaInput, DialogueInput, DialogueStatus, OfficialInput};
-use crate::dialogues::ops as dialogues;
 use crate::error::AppError;
 
 pub struct DemoReport {
@@ -177,7 +178,7 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
             email: None,
         }
         .parse()?;
-        db.write_now(|conn| agencies::insert(conn, &new))?;
+        db.write_now(|conn| agencies::store::insert(conn, &new))?;
         agency_ids.push(new.id);
     }
     let people = [
@@ -213,8 +214,9 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
         }
         .validate()?;
         let hash = secrets::hash_password(&password)?;
-        let user = db
-            .write_now(|conn| accounts::create(conn, &account, Some(hash), &Actor::System, None))?;
+        let user = db.write_now(|conn| {
+            accounts::ops::create(conn, &account, Some(hash), &Actor::System, None)
+        })?;
         if role == "organizer" {
             organizer_id = user.id;
         }
@@ -222,8 +224,8 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
     }
     let input = reference_dialogue();
     let full = db.write_now(|conn| {
-        let full = dialogues::create(conn, &input, &Actor::System, None)?;
-        dialogues::change_status(
+        let full = dialogues::ops::create(conn, &input, &Actor::System, None)?;
+        dialogues::ops::change_status(
             conn,
             &full.dialogue.id,
             DialogueStatus::Open,

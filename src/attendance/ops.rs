@@ -2,10 +2,10 @@
 //! per participant group (counts only). A report over invitations and registrations, so it
 //! sits above both and neither needs the other.
 
-use crate::dialogues::store as dialogue_store;
+use crate::dialogues;
 use crate::error::AppError;
-use crate::invitations::store as invitation_store;
-use crate::registrations::ops as registration_ops;
+use crate::invitations;
+use crate::registrations;
 use crate::state::AppState;
 
 pub use crate::registrations::ops::{Attendance, CategoryCounts};
@@ -15,10 +15,10 @@ pub async fn attendance_of(state: &AppState, dialogue_id: &str) -> Result<Attend
     state
         .db
         .read(move |conn| {
-            let dialogue = dialogue_store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            let (by_status, by_category) = invitation_store::counts(conn, &dialogue.id)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let (by_status, by_category) = invitations::store::counts(conn, &dialogue.id)?;
             let get = |s: &str| by_status.get(s).copied().unwrap_or(0);
-            registration_ops::attendance(
+            registrations::ops::attendance(
                 conn,
                 &dialogue,
                 &by_category,

@@ -6,7 +6,7 @@ use minijinja::{Value, context};
 use super::ops::attendance_of;
 use crate::auth::Organizer;
 use crate::db::DialogueId;
-use crate::dialogues::store as dialogue_store;
+use crate::dialogues;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::render;
@@ -25,7 +25,7 @@ pub async fn attendance_page(
     let target = id.clone();
     let full = state
         .db
-        .read(move |conn| dialogue_store::find_full(conn, &target)?.ok_or(AppError::NotFound))
+        .read(move |conn| dialogues::store::find_full(conn, &target)?.ok_or(AppError::NotFound))
         .await?;
     let counts = attendance_of(&state, &id).await?;
     render(

@@ -9,7 +9,7 @@ use super::{csv_import, ops, store};
 use crate::audit::Actor;
 use crate::auth::Organizer;
 use crate::db::{DialogueId, InvitationId};
-use crate::dialogues::store as dialogues;
+use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::json::{ApiJson, PageOf, Paging, read_body, status_filter};
@@ -68,7 +68,7 @@ pub async fn add(
     let result = state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             ops::add_people(conn, &dialogue, people, &actor)
         })
         .await?;
@@ -131,7 +131,7 @@ pub async fn list(
     let (rows, total) = state
         .db
         .write(move |conn| {
-            dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            dialogues::store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             crate::audit::view(conn, &id, &user_id, "invitations.view")?;
             Ok(store::list(
                 conn,

@@ -12,14 +12,14 @@ use super::model::{Invitation, InvitationStatus, NewInvitation};
 use super::store;
 use crate::audit::{self, Actor};
 use crate::db::{DbConnection, InvitationId, new_id, now};
+use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
-use crate::dialogues::store as dialogues;
 use crate::error::{AppError, FieldErrors, RowError};
 use crate::i18n::Lang;
 use crate::mail::Attachment;
+use crate::participants;
 use crate::participants::model::{Participant, Person, Source};
 use crate::participants::notify::{self, Mailing, Notice};
-use crate::participants::store as participants;
 use crate::state::AppState;
 
 /// Someone in a batch who is already in the dialogue (or twice in the batch): reported, not added.
@@ -55,7 +55,7 @@ pub fn add_people(
     actor: &Actor,
 ) -> Result<AddResult, AppError> {
     ensure_editable(dialogue)?;
-    let existing = participants::identity_keys(conn, &dialogue.id)?;
+    let existing = participants::store::identity_keys(conn, &dialogue.id)?;
     let mut in_batch: HashMap<String, usize> = HashMap::new();
     let mut duplicates = Vec::new();
     let mut new_people = Vec::new();
@@ -81,7 +81,8 @@ pub fn add_people(
         for key in keys {
             in_batch.insert(key, line);
         }
-        let (row, _token) = participants::prepare(&dialogue.id, &person, Source::Invitation, None);
+        let (row, _token) =
+            participants::store::prepare(&dialogue.id, &person, Source::Invitation, None);
         new_invitations.push(NewInvitation {
             id: InvitationId::new(),
             dialogue_id: dialogue.id.clone(),
@@ -92,7 +93,7 @@ pub fn add_people(
         });
         new_people.push(row);
     }
-    participants::insert_many(conn, &new_people)?;
+    participants::store::insert_many(conn, &new_people)?;
     store::insert_many(conn, &new_invitations)?;
     audit::entry(actor, "invitations.add")
         .about("dialogue", &dialogue.id)
@@ -122,7 +123,7 @@ fn queue_invitation(
     let Some(email) = person.email.clone() else {
         return Ok(false);
     };
-    let token = participants::rotate_token(conn, &person.id)?;
+    let token = participants::store::rotate_token(conn, &person.id)?;
     let link = mailing.settings.link(&format!("/p/{token}"));
     let lang = person.lang();
     let base = notify::context_for(mailing, dialogue, person, &link);
@@ -212,7 +213,8 @@ pub fn resend(
     actor: &Actor,
 ) -> Result<Invitation, AppError> {
     let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
-    let dialogue = dialogues::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
+    let dialogue =
+        dialogues::store::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
     if !matches!(
         dialogue.status(),
         DialogueStatus::Open | DialogueStatus::InProgress
@@ -240,12 +242,12 @@ pub fn reissue(
     actor: &Actor,
 ) -> Result<(Participant, String), AppError> {
     let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
-    let (token, _code) = participants::reissue(conn, &person.id)?;
+    let (token, _code) = participants::store::reissue(conn, &person.id)?;
     audit::entry(actor, "participant.reissue")
         .about("participant", &person.id)
         .in_dialogue(&invitation.dialogue_id)
         .record(conn)?;
-    let person = participants::find(conn, &person.id)?.ok_or(AppError::NotFound)?;
+    let person = participants::store::find(conn, &person.id)?.ok_or(AppError::NotFound)?;
     Ok((person, token))
 }
 
@@ -256,7 +258,7 @@ pub fn queue_reminders(
     mailing: Mailing<'_>,
     lead: chrono::Duration,
 ) -> Result<usize, AppError> {
-    let soon = dialogues::starting_between(conn, now(), now() + lead)?;
+    let soon = dialogues::store::starting_between(conn, now(), now() + lead)?;
     if soon.is_empty() {
         return Ok(0);
     }
@@ -346,7 +348,7 @@ pub async fn import_csv(
     state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             add_people(conn, &dialogue, people, &actor)
         })
         .await
@@ -362,7 +364,7 @@ pub async fn send_invitations(
     let queued = state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             send_all(
                 conn,
                 Mailing::of(&worker_state),

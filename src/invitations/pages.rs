@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::auth::secrets::csrf_for;
 use crate::auth::{Organizer, Staff};
 use crate::db::{DialogueId, InvitationId};
-use crate::dialogues::store as dialogues;
+use crate::dialogues;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{BROWSER_COOKIE, PageForm, render, see_other};
@@ -49,7 +49,8 @@ async fn list_page(
     let (full, rows, shown, total, unsent) = state
         .db
         .write(move |conn| {
-            let full = dialogues::find_full(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let full =
+                dialogues::store::find_full(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             crate::audit::view(conn, &dialogue_id, &user_id, "invitations.view")?;
             let (rows, shown) =
                 store::list(conn, &dialogue_id, status, (page - 1) * PER_PAGE, PER_PAGE)?;

@@ -6,16 +6,16 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
+use crate::dialogues;
 use crate::dialogues::model::DialogueView;
-use crate::dialogues::store as dialogue_store;
 use crate::error::AppError;
+use crate::invitations;
 use crate::invitations::model::{Invitation, InvitationStatus};
-use crate::invitations::store as invitation_store;
+use crate::participants;
 use crate::participants::model::Participant;
 use crate::participants::notify::Mailing;
-use crate::participants::store as participant_store;
+use crate::registrations;
 use crate::registrations::model::{Registration, RegistrationStatus, RegistrationView};
-use crate::registrations::{ops as registration_ops, store as registration_store};
 use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MeParticipant {
@@ -47,11 +47,11 @@ pub struct MeView {
 
 pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeView, AppError> {
     let dialogue =
-        dialogue_store::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-    let invitation = invitation_store::find_by_participant(conn, &participant.id)?;
-    let registration = match registration_store::find_by_participant(conn, &participant.id)? {
+        dialogues::store::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    let invitation = invitations::store::find_by_participant(conn, &participant.id)?;
+    let registration = match registrations::store::find_by_participant(conn, &participant.id)? {
         Some(r) => {
-            let position = registration_store::waitlist_position(conn, &r)?;
+            let position = registrations::store::waitlist_position(conn, &r)?;
             Some(RegistrationView::of(&r, position))
         }
         None => None,
@@ -97,7 +97,7 @@ pub async fn ensure_seat(state: &AppState, participant: &Participant) -> Result<
     let seated = state
         .db
         .read(move |conn| {
-            Ok(registration_store::find_by_participant(conn, &id)?
+            Ok(registrations::store::find_by_participant(conn, &id)?
                 .is_some_and(|r| r.status().holds_seat()))
         })
         .await?;
@@ -113,9 +113,9 @@ pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<Me
     let view = state
         .db
         .write(move |conn| {
-            let dialogue =
-                dialogue_store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-            registration_ops::cancel(conn, Mailing::of(&st), &dialogue, &participant)?;
+            let dialogue = dialogues::store::find(conn, &participant.dialogue_id)?
+                .ok_or(AppError::NotFound)?;
+            registrations::ops::cancel(conn, Mailing::of(&st), &dialogue, &participant)?;
             me_view(conn, &participant)
         })
         .await?;
@@ -130,30 +130,34 @@ pub fn answer(
     participant: &Participant,
     accept: bool,
 ) -> Result<(Invitation, Option<Registration>), AppError> {
-    let invitation = invitation_store::find_by_participant(conn, &participant.id)?
+    let invitation = invitations::store::find_by_participant(conn, &participant.id)?
         .ok_or(AppError::Conflict("no_invitation"))?;
     let dialogue =
-        dialogue_store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
-    registration_ops::ensure_accepting(&dialogue)?;
+        dialogues::store::find(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+    registrations::ops::ensure_accepting(&dialogue)?;
     let registration = if accept {
-        invitation_store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
-        participant_store::record_consent(conn, &participant.id, registration_ops::ACCEPT_PURPOSE)?;
-        Some(registration_ops::register(
+        invitations::store::set_status(conn, &invitation.id, InvitationStatus::Accepted)?;
+        participants::store::record_consent(
+            conn,
+            &participant.id,
+            registrations::ops::ACCEPT_PURPOSE,
+        )?;
+        Some(registrations::ops::register(
             conn,
             mailing,
             &dialogue,
             participant,
         )?)
     } else {
-        invitation_store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
-        match registration_store::find_by_participant(conn, &participant.id)? {
+        invitations::store::set_status(conn, &invitation.id, InvitationStatus::Declined)?;
+        match registrations::store::find_by_participant(conn, &participant.id)? {
             Some(r) if r.status() != RegistrationStatus::Cancelled => Some(
-                registration_ops::cancel(conn, mailing, &dialogue, participant)?,
+                registrations::ops::cancel(conn, mailing, &dialogue, participant)?,
             ),
             other => other,
         }
     };
-    let invitation =
-        invitation_store::find_by_participant(conn, &participant.id)?.ok_or(AppError::NotFound)?;
+    let invitation = invitations::store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::NotFound)?;
     Ok((invitation, registration))
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::ops::{MeView, cancel_own, ensure_seat, me_view, respond};
 use crate::auth::{MaybeStaff, Staff};
-use crate::dialogues::store as dialogues;
+use crate::dialogues;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
@@ -119,8 +119,8 @@ async fn show(
         .db
         .read(move |conn| {
             let view = me_view(conn, &participant)?;
-            let full =
-                dialogues::find_full(conn, &participant.dialogue_id)?.ok_or(AppError::NotFound)?;
+            let full = dialogues::store::find_full(conn, &participant.dialogue_id)?
+                .ok_or(AppError::NotFound)?;
             Ok((view, full))
         })
         .await?;

@@ -14,7 +14,7 @@ use super::ops::{
 use super::store;
 use crate::auth::Organizer;
 use crate::db::DialogueId;
-use crate::dialogues::store as dialogues;
+use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, PageOf, Paging, status_filter};
 use crate::participants::model::Category;
@@ -100,7 +100,7 @@ pub async fn list(
     let (rows, total) = state
         .db
         .write(move |conn| {
-            dialogues::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            dialogues::store::find(conn, &id)?.ok_or(AppError::NotFound)?;
             crate::audit::view(conn, &id, &user_id, "registrations.view")?;
             Ok(store::list(
                 conn,

@@ -12,14 +12,14 @@ use super::model::{NewRegistration, Registration, RegistrationStatus, Registrati
 use super::{store, ticket};
 use crate::audit::{self, Actor};
 use crate::db::{DbConnection, RegistrationId, now};
+use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
-use crate::dialogues::store as dialogues;
 use crate::error::{AppError, FieldError, FieldErrors};
 use crate::events::Event;
 use crate::mail::Attachment;
+use crate::participants;
 use crate::participants::model::{Category, Participant, PersonInput, Source, normalize_code};
 use crate::participants::notify::{self, Mailing, Notice};
-use crate::participants::store as participants;
 use crate::ratelimit::LoginLimiter;
 use crate::state::AppState;
 
@@ -58,7 +58,7 @@ pub fn register(
     participant: &Participant,
 ) -> Result<Registration, AppError> {
     ensure_accepting(dialogue)?;
-    dialogues::lock(conn, &dialogue.id)?;
+    dialogues::store::lock(conn, &dialogue.id)?;
     let existing = store::find_by_participant(conn, &participant.id)?;
     if let Some(current) = &existing {
         if current.status() != RegistrationStatus::Cancelled {
@@ -111,7 +111,7 @@ pub fn cancel(
     participant: &Participant,
 ) -> Result<Registration, AppError> {
     ensure_accepting(dialogue)?;
-    dialogues::lock(conn, &dialogue.id)?;
+    dialogues::store::lock(conn, &dialogue.id)?;
     let registration = store::find_by_participant(conn, &participant.id)?
         .ok_or(AppError::Conflict("not_registered"))?;
     match registration.status() {
@@ -138,7 +138,7 @@ pub fn fill_free_seats(
     let mut promoted = 0;
     for registration in waiting.into_iter().take(usize::try_from(free).unwrap_or(0)) {
         store::promote(conn, &registration.id)?;
-        if let Some(person) = participants::find(conn, &registration.participant_id)? {
+        if let Some(person) = participants::store::find(conn, &registration.participant_id)? {
             tell(conn, mailing, dialogue, &person, &registration, "promoted")?;
         }
         promoted += 1;
@@ -156,7 +156,7 @@ pub fn on_event(
     let Event::DialogueChanged { dialogue_id } = event else {
         return Ok(());
     };
-    let dialogue = dialogues::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
+    let dialogue = dialogues::store::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
     if ensure_accepting(&dialogue).is_ok() {
         fill_free_seats(conn, mailing, &dialogue)?;
     }
@@ -228,7 +228,7 @@ pub fn check_in(
 ) -> Result<CheckIn, AppError> {
     ensure_accepting(dialogue)?;
     let code = normalize_code(code).ok_or(AppError::Conflict("unknown_code"))?;
-    let participant = participants::find_by_code(conn, &code)?
+    let participant = participants::store::find_by_code(conn, &code)?
         .filter(|p| p.dialogue_id == dialogue.id)
         .ok_or(AppError::Conflict("unknown_code"))?;
     let registration = store::find_by_participant(conn, &participant.id)?
@@ -264,17 +264,17 @@ pub fn walk_in(
     staff_id: &str,
 ) -> Result<(Registration, Participant), AppError> {
     ensure_accepting(dialogue)?;
-    let keys = participants::identity_keys(conn, &dialogue.id)?;
+    let keys = participants::store::identity_keys(conn, &dialogue.id)?;
     if person.identity_keys().iter().any(|k| keys.contains(k)) {
         return Err(AppError::Conflict("already_registered"));
     }
-    let (row, _token) = participants::prepare(
+    let (row, _token) = participants::store::prepare(
         &dialogue.id,
         person,
         Source::WalkIn,
         Some((now(), WALK_IN_PURPOSE)),
     );
-    participants::insert(conn, &row)?;
+    participants::store::insert(conn, &row)?;
     audit::entry(&Actor::User(staff_id.to_string()), "registration.walk_in")
         .about("participant", &row.id)
         .in_dialogue(&dialogue.id)
@@ -292,7 +292,7 @@ pub fn walk_in(
         updated_at: at,
     };
     store::insert(conn, &registration)?;
-    let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
+    let participant = participants::store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
     let registration = store::find(conn, &registration.id)?.ok_or(AppError::NotFound)?;
     Ok((registration, participant))
 }
@@ -407,7 +407,7 @@ pub async fn register_self(
     let result = state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             if !crate::dialogues::model::DialogueStatus::listed_publicly(dialogue.status()) {
                 return Err(AppError::NotFound);
             }
@@ -415,18 +415,19 @@ pub async fn register_self(
                 return Err(AppError::ForbiddenBecause("self_registration_closed"));
             }
             ensure_accepting(&dialogue)?;
-            let known = participants::identity_keys(conn, &dialogue.id)?;
+            let known = participants::store::identity_keys(conn, &dialogue.id)?;
             if person.identity_keys().iter().any(|k| known.contains(k)) {
                 return Err(AppError::Conflict("already_registered"));
             }
-            let (row, token) = participants::prepare(
+            let (row, token) = participants::store::prepare(
                 &dialogue.id,
                 &person,
                 Source::SelfRegistration,
                 Some((crate::db::now(), CONSENT_PURPOSE)),
             );
-            participants::insert(conn, &row)?;
-            let participant = participants::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
+            participants::store::insert(conn, &row)?;
+            let participant =
+                participants::store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
             let registration = register(conn, Mailing::of(&st), &dialogue, &participant)?;
             let position = store::waitlist_position(conn, &registration)?;
             Ok((
@@ -456,7 +457,7 @@ pub async fn check_in_code(
     state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             let done = check_in(conn, &dialogue, &code, &staff_id)?;
             Ok(CheckInOutput {
                 registration: RegistrationView::of(&done.registration, None),
@@ -513,7 +514,7 @@ pub async fn register_walk_in(
     state
         .db
         .write(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             let (registration, participant) = walk_in(conn, &dialogue, &person, &staff_id)?;
             Ok(WalkInOutput {
                 registration: RegistrationView::of(&registration, None),
@@ -529,7 +530,7 @@ pub async fn seat_counts(state: &AppState, dialogue_id: &str) -> Result<Attendan
     state
         .db
         .read(move |conn| {
-            let dialogue = dialogues::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             attendance(conn, &dialogue, &BTreeMap::new(), 0, 0)
         })
         .await

@@ -12,8 +12,8 @@ use super::ops::{
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;
+use crate::dialogues;
 use crate::dialogues::model::FullDialogue;
-use crate::dialogues::store as dialogues;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
@@ -33,7 +33,7 @@ async fn dialogue(state: &AppState, id: &str) -> Result<FullDialogue, AppError> 
     let id = id.to_string();
     state
         .db
-        .read(move |conn| dialogues::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .read(move |conn| dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound))
         .await
 }
 
@@ -129,7 +129,7 @@ pub async fn registrations_page(
     let (full, rows) = state
         .db
         .write(move |conn| {
-            let full = dialogues::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
             crate::audit::view(conn, &id, &user_id, "registrations.view")?;
             let (rows, _) = store::list(conn, &id, None, 0, 100_000)?;
             Ok((full, rows))
