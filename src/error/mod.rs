@@ -106,6 +106,9 @@ pub enum AppError {
     ForbiddenBecause(&'static str),
     #[error("not found")]
     NotFound,
+    /// Not there, for a reason a client should tell apart (e.g. `unknown_code` at the door).
+    #[error("not found: {0}")]
+    NotFoundBecause(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     #[error("payload too large")]
@@ -174,6 +177,7 @@ impl AppError {
             AppError::Forbidden => "forbidden",
             AppError::ForbiddenBecause(code) => code,
             AppError::NotFound => "not_found",
+            AppError::NotFoundBecause(code) => code,
             AppError::Conflict(code) => code,
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
@@ -245,7 +249,7 @@ impl ResponseError for AppError {
             AppError::Csrf | AppError::ForbiddenBecause(_) => StatusCode::FORBIDDEN,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotFoundBecause(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

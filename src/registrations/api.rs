@@ -146,7 +146,8 @@ pub struct CheckInInput {
     request_body = CheckInInput,
     responses(
         (status = 200, body = CheckInOutput),
-        (status = 409, description = "`unknown_code`, `not_registered`, `waitlisted`, `registration_cancelled`, `dialogue_not_open`", body = ErrorEnvelope),
+        (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`not_registered`, `waitlisted`, `registration_cancelled`, `dialogue_not_open`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]

@@ -227,10 +227,10 @@ pub fn check_in(
     staff_id: &str,
 ) -> Result<CheckIn, AppError> {
     ensure_accepting(dialogue)?;
-    let code = normalize_code(code).ok_or(AppError::Conflict("unknown_code"))?;
+    let code = normalize_code(code).ok_or(AppError::NotFoundBecause("unknown_code"))?;
     let participant = participants::store::find_by_code(conn, &code)?
         .filter(|p| p.dialogue_id == dialogue.id)
-        .ok_or(AppError::Conflict("unknown_code"))?;
+        .ok_or(AppError::NotFoundBecause("unknown_code"))?;
     let registration = store::find_by_participant(conn, &participant.id)?
         .ok_or(AppError::Conflict("not_registered"))?;
     match registration.status() {

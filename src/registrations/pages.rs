@@ -225,7 +225,7 @@ pub async fn door_check_in(
         Ok(done) => {
             context! { kind => "ok", headline => lang.text("door.welcome"), name => done.full_name }
         }
-        Err(AppError::Conflict(code)) => {
+        Err(AppError::Conflict(code) | AppError::NotFoundBecause(code)) => {
             context! { kind => "bad", headline => lang.text(&format!("error.{code}")) }
         }
         Err(other) => return Err(other),

@@ -345,3 +345,49 @@ async fn lists_page_through_dialogues() {
         .await;
     assert_eq!(last.body["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_stored_status_no_variant_names_is_an_opaque_500_never_another_status() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    let created = app.create_dialogue(&token, &reference_dialogue()).await;
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let db = app.state.db.clone();
+    let target = id.clone();
+    tokio::task::spawn_blocking(move || {
+        db.write_now(|conn| {
+            use diesel::RunQueryDsl;
+            diesel::sql_query("UPDATE dialogues SET status = 'archived' WHERE id = $1")
+                .bind::<diesel::sql_types::Text, _>(&target)
+                .execute(conn)?;
+            Ok(())
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let read = app.get_dialogue(Some(&token), &id).await;
+    assert_eq!(read.status, 500, "{}", read.text);
+    assert_eq!(read.code(), "internal_error");
+    assert!(read.body["error"]["request_id"].is_string());
+    assert!(!read.text.contains("archived"), "{}", read.text);
+}
+
+#[tokio::test]
+async fn a_malformed_id_in_the_path_is_404_before_any_query() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    for id in ["not-a-uuid", "..%2F..%2Fetc", "0193a1b2-c3d4-7e5f-8a9b"] {
+        let read = app.get_dialogue(Some(&token), id).await;
+        assert_eq!(read.status, 404, "{id}: {}", read.text);
+        assert_eq!(read.code(), "not_found");
+    }
+    let page = app
+        .client
+        .get(format!("{}/staff/dialogues/nonsense/edit", app.address))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 404);
+}

@@ -265,7 +265,7 @@ async fn a_code_checks_in_once_and_a_second_scan_says_when() {
     let not_registered = app.check_in(&token, &id, &codes[1]).await;
     assert_eq!(not_registered.code(), "not_registered");
     let unknown = app.check_in(&token, &id, "ZZZ-ZZZ-ZZZ").await;
-    assert_eq!(unknown.status, 409);
+    assert_eq!(unknown.status, 404);
     assert_eq!(unknown.code(), "unknown_code");
     // A checked-in participant cannot cancel any more.
     let cancel = app.cancel_registration(&codes[0]).await;
