@@ -187,7 +187,7 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     info(
         title = "doithoai",
         description = "Planning and running public dialogue conferences (hội nghị đối thoại). \
-            Contract: API.md; departures are listed in docs/API_NOTES.md.",
+            Departures from the published API contract are listed in docs/API_NOTES.md.",
         license(name = "MIT")
     ),
     tags(

@@ -16,7 +16,8 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::db::schema::dialogues as dialogues_table;
 use crate::dialogues;
-use crate::dialogues::model::{AgendaInput, DialogueInput, DialogueStatus, OfficialInput};
+use crate::dialogues::input::{AgendaInput, DialogueInput, OfficialInput};
+use crate::dialogues::model::DialogueStatus;
 use crate::error::AppError;
 
 pub struct DemoReport {

@@ -1,4 +1,4 @@
-//! Shared pieces of the JSON API: a JSON body extractor with API.md's errors, paging,
+//! Shared pieces of the JSON API: a JSON body extractor with the API's error envelope, paging,
 //! and path ids that are never a 5xx.
 
 use std::future::Future;
@@ -181,7 +181,7 @@ impl FromRequest for Paging {
     }
 }
 
-/// A page of a list, as API.md's "Lists" convention says.
+/// A page of a list: `items`, `total`, `page`, `per_page` (docs/API_NOTES.md).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageOf<T> {
     pub items: Vec<T>,

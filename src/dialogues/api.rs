@@ -5,7 +5,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::cache::DialogueCache;
-use super::model::{DialogueInput, DialogueStatus, DialogueView};
+use super::input::DialogueInput;
+use super::model::DialogueStatus;
+use super::view::DialogueView;
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer};

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod input;
 pub mod model;
 pub mod ops;
 pub mod pages;

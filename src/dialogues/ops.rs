@@ -1,6 +1,7 @@
 //! The operations on dialogues that the API, the pages and the CLI share.
 
-use super::model::{DialogueInput, DialogueStatus, FullDialogue};
+use super::input::DialogueInput;
+use super::model::{DialogueStatus, FullDialogue};
 use super::store;
 use crate::audit::{self, Actor};
 use crate::db::DbConnection;

@@ -6,9 +6,8 @@ use chrono::{NaiveDateTime, TimeZone};
 use minijinja::{Value, context};
 use serde::Serialize;
 
-use super::model::{
-    AgendaInput, DEFAULT_TIME_ZONE, DialogueInput, DialogueStatus, FullDialogue, OfficialInput,
-};
+use super::input::{AgendaInput, DialogueInput, OfficialInput};
+use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
 use super::view::card;
 use super::{ops, store};
 use crate::audit::Actor;

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use super::input::ValidDialogue;
 use super::model::{
     AgendaItem, Dialogue, DialogueStatus, FullDialogue, NewAgendaItem, NewOfficial, Official,
-    ValidDialogue,
 };
 use crate::db::schema::{agenda_items, dialogues, officials};
 use crate::db::{DbConnection, DialogueId, new_id, now};

@@ -2,10 +2,12 @@
 //! language, and its facts for templates. Shared by the pages of every capability and by
 //! the emails, so a time is written the same way everywhere.
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
 use minijinja::{Value, context};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::model::{Dialogue, DialogueStatus, FullDialogue};
+use super::model::{Dialogue, DialogueStatus, FullDialogue, OfficialRole};
 use crate::i18n::Lang;
 
 /// "14:00–17:00, Thứ Hai, 30/11/2026" in the dialogue's zone.
@@ -75,5 +77,84 @@ pub fn card(full: &FullDialogue, lang: Lang) -> Value {
         next_steps => d.status().next_steps().into_iter().map(DialogueStatus::as_str).collect::<Vec<_>>(),
         officials => full.officials.iter().map(|o| context! { name => &o.name, position => &o.position, role => &o.role }).collect::<Vec<_>>(),
         agenda => full.agenda.iter().map(|a| context! { title => &a.title, presenter => &a.presenter }).collect::<Vec<_>>(),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfficialView {
+    pub name: String,
+    pub position: String,
+    pub role: OfficialRole,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgendaView {
+    pub title: String,
+    pub presenter: Option<String>,
+}
+
+/// A dialogue as the API returns it; times in the dialogue's zone.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DialogueView {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub host_unit: String,
+    pub parent_unit: String,
+    pub locality: String,
+    pub venue: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub question_deadline: Option<DateTime<FixedOffset>>,
+    pub time_zone: String,
+    pub capacity: i32,
+    pub self_registration: bool,
+    pub anonymous_questions: bool,
+    pub status: DialogueStatus,
+    pub officials: Vec<OfficialView>,
+    pub agenda: Vec<AgendaView>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl From<&FullDialogue> for DialogueView {
+    fn from(full: &FullDialogue) -> DialogueView {
+        let d = &full.dialogue;
+        DialogueView {
+            id: d.id.to_string(),
+            title: d.title.clone(),
+            description: d.description.clone(),
+            host_unit: d.host_unit.clone(),
+            parent_unit: d.parent_unit.clone(),
+            locality: d.locality.clone(),
+            venue: d.venue.clone(),
+            starts_at: d.local(d.starts_at),
+            ends_at: d.local(d.ends_at),
+            question_deadline: d.question_deadline.map(|t| d.local(t)),
+            time_zone: d.time_zone.clone(),
+            capacity: d.capacity,
+            self_registration: d.self_registration,
+            anonymous_questions: d.anonymous_questions,
+            status: d.status(),
+            officials: full
+                .officials
+                .iter()
+                .map(|o| OfficialView {
+                    name: o.name.clone(),
+                    position: o.position.clone(),
+                    role: o.role,
+                })
+                .collect(),
+            agenda: full
+                .agenda
+                .iter()
+                .map(|a| AgendaView {
+                    title: a.title.clone(),
+                    presenter: a.presenter.clone(),
+                })
+                .collect(),
+            created_at: d.local(d.created_at),
+            updated_at: d.local(d.updated_at),
+        }
     }
 }

@@ -124,7 +124,7 @@ pub enum AppError {
     Unexpected(String),
 }
 
-/// The JSON envelope of every error, as API.md describes it.
+/// The JSON envelope of every error: `{"error": {"code", "message", …}}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorEnvelope {
     pub error: ErrorBody,

@@ -13,7 +13,7 @@ use crate::html;
 use crate::i18n::Lang;
 use crate::state::AppState;
 
-/// Turns every error into API.md's envelope (under /api) or an HTML page (elsewhere), in
+/// Turns every error into the JSON envelope (under /api) or an HTML page (elsewhere), in
 /// the reader's language; logs server errors with the request id and sends only the id.
 pub async fn render_errors(
     req: ServiceRequest,

@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::text;
 
 crate::text_enum! {
-    /// The participant groups of API.md. Sensitive: shown to organizers only.
+    /// The participant groups (docs/PRIVACY.md). Sensitive: shown to organizers only.
     pub enum Category {
         CompletedSentence = "completed_sentence",
         CommunitySentence = "community_sentence",

@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConnection;
 use crate::dialogues;
-use crate::dialogues::model::DialogueView;
+use crate::dialogues::view::DialogueView;
 use crate::error::AppError;
 use crate::invitations;
 use crate::invitations::model::{Invitation, InvitationStatus};

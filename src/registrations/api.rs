@@ -1,5 +1,6 @@
-//! `/api/v1/dialogues/{id}/registrations`, `…/checkins`, `…/walk-ins`, `…/attendance`,
-//! and `/api/v1/me/registration/cancel`.
+//! `/api/v1/dialogues/{id}/registrations`, `…/checkins` and `…/walk-ins`: thin adapters
+//! over `ops`. (The participant's own cancellation is in personal/, the attendance counts in
+//! attendance/.)
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};

@@ -304,7 +304,7 @@ pub struct CategoryCounts {
     pub checked_in: i64,
 }
 
-/// Attendance as API.md describes it. `registered` counts everyone holding a seat
+/// Attendance as the API reports it. `registered` counts everyone holding a seat
 /// (checked in or not); `checked_in` those who came.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Attendance {

@@ -442,7 +442,7 @@ impl TestApp {
     }
 }
 
-/// The reference dialogue of API.md.
+/// The reference dialogue: Bến Lức, 80 invitees in the three reference groups.
 pub fn reference_dialogue() -> Value {
     json!({
         "title": "Hội nghị đối thoại với người chấp hành xong hình phạt tù, người thi hành án hình sự tại cộng đồng, người nghiện ma túy",
