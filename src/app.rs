@@ -1,8 +1,10 @@
-//! Builds the application: every route registered here, in one place; the outbox worker
-//! beside the HTTP server; errors rendered once for the API (JSON) and the pages (HTML).
+//! Builds the application: every route registered here, in one place; the job worker
+//! beside the HTTP server, with its handlers, hooks and periodic tasks; errors rendered
+//! once for the API (JSON) and the pages (HTML).
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -20,7 +22,7 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::events::Event;
-use crate::jobs::{OutboxHooks, OutboxWorker};
+use crate::jobs::{JobHooks, JobWorker, PeriodicTask, email};
 use crate::json::JSON_LIMIT;
 use crate::mail::Mailer;
 use crate::participants::auth::CodeLimiter;
@@ -105,11 +107,11 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(attendance::pages::attendance_page);
 }
 
-/// What a capability does when an email about one of its rows is delivered or fails.
-fn outbox_hooks() -> OutboxHooks {
-    let mut hooks = OutboxHooks::default();
+/// What a capability does when a job about one of its rows is done or fails for good.
+fn job_hooks() -> JobHooks {
+    let mut hooks = JobHooks::default();
     hooks
-        .sent
+        .done
         .insert("invitation", invitations::ops::on_email_sent);
     hooks
         .failed
@@ -136,11 +138,29 @@ fn subscribe(state: &AppState, dialogue_cache: web::Data<dialogues::cache::Dialo
     });
 }
 
-/// Reminders to accepted invitees before their dialogue starts.
-fn reminders(state: AppState) -> crate::jobs::outbox::Periodic {
-    Arc::new(move |conn| {
-        invitations::ops::queue_reminders(conn, Mailing::of(&state), state.settings.reminder_lead)
-    })
+/// The work the job worker does on a timer. Each task runs in one write transaction when
+/// the worker starts, then every `every`; it returns how many things it did, for the log.
+///
+/// Add new timed work here, as one more named task with its own interval — for example
+/// due-date reminders for agency assignments, marking overdue assignments, and purging
+/// personal data past its retention period.
+fn periodic_tasks(state: &AppState) -> Vec<PeriodicTask> {
+    let reminders = {
+        let state = state.clone();
+        PeriodicTask::new(
+            "invitation_reminders",
+            Duration::from_secs(60),
+            move |conn| {
+                // Reminders to accepted invitees before their dialogue starts.
+                invitations::ops::queue_reminders(
+                    conn,
+                    Mailing::of(&state),
+                    state.settings.reminder_lead,
+                )
+            },
+        )
+    };
+    vec![reminders]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -248,12 +268,12 @@ async fn no_route() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
 
-/// The running application: HTTP server and outbox worker.
+/// The running application: HTTP server and job worker.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
-    worker: OutboxWorker,
+    worker: JobWorker,
     run_worker: bool,
 }
 
@@ -263,7 +283,7 @@ impl Application {
         let db = Db::open(&settings.database_url, settings.db_pool_size)?;
         let mailer = Mailer::from_settings(&settings)?;
         tracing::info!("{}", mailer.describe());
-        let run_worker = settings.run_outbox_worker;
+        let run_worker = settings.run_job_worker;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             format!(
                 "invalid setting DOITHOAI_BIND: cannot listen on {}: {e}",
@@ -282,20 +302,18 @@ impl Application {
         subscribe(&state, dialogue_cache.clone());
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::default());
-        let worker = OutboxWorker::new(
-            db,
-            Arc::new(mailer),
-            settings.mail_from.clone(),
-            settings
-                .base_url
-                .host_str()
-                .unwrap_or("localhost")
-                .to_string(),
-            settings.outbox_lease,
-            settings.outbox_retry,
-            outbox_hooks(),
-        )
-        .with_periodic(reminders(state.clone()));
+        let mail_domain = settings
+            .base_url
+            .host_str()
+            .unwrap_or("localhost")
+            .to_string();
+        let worker = JobWorker::new(db, settings.outbox_lease, settings.outbox_retry)
+            .handle(
+                email::KIND,
+                email::handler(Arc::new(mailer), settings.mail_from.clone(), mail_domain),
+            )
+            .with_hooks(job_hooks())
+            .with_periodic(periodic_tasks(&state));
         let doc = serde_json::to_string(&openapi()).map_err(|e| e.to_string())?;
         let doc = web::Data::new(OpenApiJson(Arc::new(doc)));
         let data = web::Data::new(state.clone());
@@ -346,12 +364,12 @@ impl Application {
         self.server.handle()
     }
 
-    /// The outbox worker, for tests that drain it by hand.
-    pub fn outbox_worker(&self) -> OutboxWorker {
+    /// The job worker, for tests that drain it by hand.
+    pub fn job_worker(&self) -> JobWorker {
         self.worker.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets the worker finish the email in hand.
+    /// Serves until SIGINT/SIGTERM, then lets the worker finish the job in hand.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if self.run_worker {

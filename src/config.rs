@@ -30,9 +30,9 @@ pub struct RawSettings {
     pub log: String,
     /// Hours a staff login stays valid.
     pub session_hours: i64,
-    /// Seconds an outbox worker holds a claimed email before another may take it.
+    /// Seconds a job worker holds a claimed job (an email) before another may take it.
     pub outbox_lease_seconds: i64,
-    /// Seconds before the first retry of an email that could not be sent (doubling after).
+    /// Seconds before the first retry of a job (an email) that failed for now (doubling after).
     pub outbox_retry_seconds: i64,
     /// Hours before a dialogue starts when reminders go to those who accepted.
     pub reminder_hours: i64,
@@ -88,8 +88,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub workers: usize,
     pub trusted_proxy: Option<std::net::IpAddr>,
-    /// Whether the outbox worker runs inside `serve` (tests turn it off to drain by hand).
-    pub run_outbox_worker: bool,
+    /// Whether the job worker runs inside `serve` (tests turn it off to drain by hand).
+    pub run_job_worker: bool,
 }
 
 /// A setting that could not be used; its `Display` is the one line printed at start-up.
@@ -227,7 +227,7 @@ impl RawSettings {
             db_pool_size: self.db_pool_size,
             workers: self.workers,
             trusted_proxy,
-            run_outbox_worker: true,
+            run_job_worker: true,
         })
     }
 }

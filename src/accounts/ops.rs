@@ -14,7 +14,7 @@ use crate::db::{DbConnection, new_id, now};
 use crate::error::{AppError, FieldError, FieldErrors};
 use crate::html::Templates;
 use crate::i18n::Lang;
-use crate::jobs::{NewEmail, outbox};
+use crate::jobs::{NewEmail, enqueue_email};
 use crate::state::AppState;
 use crate::text;
 
@@ -204,7 +204,7 @@ fn queue_password_setup(
         "password_setup",
         context! { lang => account.language.code(), name => &account.name, link => link, hours => PASSWORD_SETUP_HOURS },
     )?;
-    outbox::enqueue(
+    enqueue_email(
         conn,
         NewEmail {
             kind: "password_setup",

@@ -244,14 +244,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    jobs (id) {
         id -> Text,
         kind -> Text,
-        recipient -> Text,
-        subject -> Text,
-        body_text -> Text,
-        body_html -> Text,
-        attachments -> Text,
+        payload -> Text,
         dedupe_key -> Nullable<Text>,
         subject_kind -> Nullable<Text>,
         subject_id -> Nullable<Text>,
@@ -262,14 +258,14 @@ diesel::table! {
         locked_until -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
-        sent_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::table! {
-    outbox_attempts (id) {
+    job_attempts (id) {
         id -> Text,
-        outbox_id -> Text,
+        job_id -> Text,
         attempted_at -> Timestamp,
         outcome -> Text,
         detail -> Nullable<Text>,
@@ -318,7 +314,7 @@ diesel::joinable!(commitments -> dialogues (dialogue_id));
 
 diesel::joinable!(minutes -> dialogues (dialogue_id));
 
-diesel::joinable!(outbox_attempts -> outbox (outbox_id));
+diesel::joinable!(job_attempts -> jobs (job_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
@@ -337,8 +333,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     live_answers,
     commitments,
     minutes,
-    outbox,
-    outbox_attempts,
+    jobs,
+    job_attempts,
     audit_log,
 );
 

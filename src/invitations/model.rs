@@ -13,7 +13,7 @@ crate::text_enum! {
     pub enum InvitationStatus {
         /// Added; no email sent (none yet, or the invitee has no address).
         Pending = "pending",
-        /// Email waiting in the outbox.
+        /// Email queued as a job, not sent yet.
         Queued = "queued",
         Sent = "sent",
         /// The email could not be delivered; `failure_reason` says why.

@@ -289,7 +289,7 @@ pub fn queue_reminders(
     Ok(queued)
 }
 
-/// Outbox hook: the invitation email was delivered.
+/// Job hook: the invitation email was delivered.
 pub fn on_email_sent(
     conn: &mut DbConnection,
     invitation_id: &str,
@@ -298,7 +298,7 @@ pub fn on_email_sent(
     Ok(store::mark_sent(conn, invitation_id)?)
 }
 
-/// Outbox hook: the invitation email cannot be delivered.
+/// Job hook: the invitation email cannot be delivered.
 pub fn on_email_failed(
     conn: &mut DbConnection,
     invitation_id: &str,

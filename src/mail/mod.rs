@@ -1,6 +1,6 @@
 //! Email as a swappable backend: SMTP in production, a folder of `.eml` files as the
 //! zero-setup default, memory for unit tests. Also builds the MIME message from what the
-//! outbox stored.
+//! email job stored.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -40,7 +40,7 @@ impl Attachment {
     }
 }
 
-/// One email ready to be turned into MIME: what the outbox stores.
+/// One email ready to be turned into MIME: what an email job stores.
 #[derive(Debug, Clone)]
 pub struct Envelope {
     pub id: String,
@@ -160,7 +160,7 @@ impl Mailer {
                     })
             }
             Mailer::Folder(dir) => {
-                // Named after the outbox row, so a repeated attempt rewrites the same file.
+                // Named after the job row, so a repeated attempt rewrites the same file.
                 let path = dir.join(format!("{envelope_id}.eml"));
                 let bytes = message.formatted();
                 tokio::task::spawn_blocking(move || std::fs::write(&path, bytes))
@@ -184,7 +184,7 @@ impl Mailer {
     }
 }
 
-/// Builds the MIME message. The Message-ID and Date come from the outbox row, so a
+/// Builds the MIME message. The Message-ID and Date come from the job row, so a
 /// repeated attempt produces the same message and mail clients merge the copies.
 pub fn build_message(
     from: &Mailbox,
@@ -248,9 +248,9 @@ fn mime_attachment(attachment: &Attachment) -> Result<lettre::message::SinglePar
     Ok(part.body(bytes, content_type))
 }
 
-/// `<outbox-id@domain>`: stable for the row, unique across rows.
-pub fn message_id(outbox_id: &str, domain: &str) -> String {
-    format!("<{outbox_id}@{domain}>")
+/// `<job-id@domain>`: stable for the row, unique across rows.
+pub fn message_id(job_id: &str, domain: &str) -> String {
+    format!("<{job_id}@{domain}>")
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::dialogues::model::Dialogue;
 use crate::dialogues::view::moment;
 use crate::error::AppError;
 use crate::html::Templates;
-use crate::jobs::outbox::{self, NewEmail};
+use crate::jobs::{NewEmail, enqueue_email};
 use crate::mail::Attachment;
 use crate::state::AppState;
 
@@ -81,7 +81,7 @@ pub fn queue(
         return Ok(false);
     };
     let email = mailing.templates.email(notice.template, notice.context)?;
-    let queued = outbox::enqueue(
+    let queued = enqueue_email(
         conn,
         NewEmail {
             kind: notice.kind,

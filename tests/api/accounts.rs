@@ -208,7 +208,7 @@ async fn an_account_without_a_password_is_emailed_a_link_that_sets_one() {
             .status,
         401
     );
-    assert_eq!(app.drain_outbox().await, 1);
+    assert_eq!(app.drain_jobs().await, 1);
     let mails = app.mail_files();
     assert_eq!(mails.len(), 1);
     assert!(
@@ -309,7 +309,7 @@ async fn an_admin_sends_a_new_password_link_and_only_the_newest_works() {
     assert_eq!(app.password_link(&admin, &user_id).await.status, 202);
     let organizer = app.staff_token("organizer").await;
     assert_eq!(app.password_link(&organizer, &user_id).await.status, 403);
-    assert_eq!(app.drain_outbox().await, 2);
+    assert_eq!(app.drain_jobs().await, 2);
     let links: Vec<String> = app
         .mail_texts()
         .iter()

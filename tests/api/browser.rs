@@ -299,7 +299,7 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
     // The import's notice is already on the page: wait for the redirect of the send itself.
     wait_for_url(&client, "done=sent").await;
     keep_screenshot(&client, "2-invitations").await;
-    assert_eq!(app.drain_outbox().await, 1);
+    assert_eq!(app.drain_jobs().await, 1);
 
     // The invitee opens the personal link from the email on a phone-sized screen and accepts.
     let link = crate::helpers::link_in(&app.mail_texts()[0]);

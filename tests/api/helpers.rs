@@ -8,7 +8,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 use doithoai::accounts::ops::{self, AccountInput};
 use doithoai::audit::Actor;
 use doithoai::auth::secrets;
-use doithoai::jobs::OutboxWorker;
+use doithoai::jobs::JobWorker;
 use doithoai::state::AppState;
 use doithoai::{Application, Settings};
 use serde_json::{Value, json};
@@ -76,7 +76,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub state: AppState,
-    pub worker: OutboxWorker,
+    pub worker: JobWorker,
     pub mail_dir: PathBuf,
     pub db: TestDb,
     server: actix_web::dev::ServerHandle,
@@ -117,13 +117,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.mail_dir = mail.path().to_path_buf();
     settings.workers = 1;
     settings.db_pool_size = 4;
-    // Tests drain the outbox themselves, so they can look between steps.
-    settings.run_outbox_worker = false;
+    // Tests drain the jobs themselves, so they can look between steps.
+    settings.run_job_worker = false;
     adjust(&mut settings);
     let app = Application::build(settings).expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state().clone();
-    let worker = app.outbox_worker();
+    let worker = app.job_worker();
     let server = app.server_handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -407,9 +407,9 @@ impl TestApp {
             .await
     }
 
-    /// Sends every email that is due, as the worker would.
-    pub async fn drain_outbox(&self) -> usize {
-        self.worker.drain().await.expect("outbox drained")
+    /// Runs every job that is due (sends the emails), as the worker would.
+    pub async fn drain_jobs(&self) -> usize {
+        self.worker.drain().await.expect("jobs drained")
     }
 
     /// The plain-text part of each `.eml` file the default mailer wrote, decoded.
@@ -509,14 +509,11 @@ pub fn link_in(text: &str) -> String {
         .collect()
 }
 
-/// The outbox rows of one kind of email.
-pub async fn outbox_rows(
-    app: &TestApp,
-    kind: &'static str,
-) -> Vec<doithoai::jobs::outbox::OutboxRow> {
+/// The queued emails of one kind (`invitation`, `reminder`, …), newest first.
+pub async fn queued_emails(app: &TestApp, kind: &'static str) -> Vec<doithoai::jobs::QueuedEmail> {
     let db = app.state.db.clone();
     tokio::task::spawn_blocking(move || {
-        db.read_now(|conn| Ok(doithoai::jobs::outbox::list_kind(conn, kind)?))
+        db.read_now(|conn| doithoai::jobs::email::list_kind(conn, kind))
     })
     .await
     .unwrap()

@@ -1,8 +1,8 @@
 use serde_json::json;
 
 use crate::helpers::{
-    by_name, invitations, link_in, open_dialogue, outbox_rows, queue_reminders, reference_dialogue,
-    spawn_app,
+    by_name, invitations, link_in, open_dialogue, queue_reminders, queued_emails,
+    reference_dialogue, spawn_app,
 };
 
 const CSV: &str = "\u{FEFF}full_name;email;phone;category;address\r\n\
@@ -154,7 +154,7 @@ async fn a_resent_invitation_carries_a_new_link_and_reissuing_stops_the_old_code
     )
     .await;
     app.send_invitations(&token, &id).await;
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let first_link = link_in(&app.mail_texts()[0]);
     let invitation = invitations(&app, &token, &id).await[0].clone();
     let invitation_id = invitation["id"].as_str().unwrap();
@@ -168,7 +168,7 @@ async fn a_resent_invitation_carries_a_new_link_and_reissuing_stops_the_old_code
         )
         .await;
     assert_eq!(resent.status, 200, "{}", resent.text);
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let texts = app.mail_texts();
     assert_eq!(texts.len(), 2);
     let links: Vec<String> = texts.iter().map(|t| link_in(t)).collect();
@@ -192,7 +192,7 @@ async fn a_resent_invitation_carries_a_new_link_and_reissuing_stops_the_old_code
         "accepted"
     );
     let second_link = {
-        app.drain_outbox().await;
+        app.drain_jobs().await;
         let texts = app.mail_texts();
         let known = [first_link.clone(), second_link.clone()];
         texts
@@ -292,8 +292,8 @@ async fn reminders_go_once_to_those_who_accepted() {
     assert_eq!(reply.body["registration"]["status"], "waitlisted");
     assert_eq!(queue_reminders(&app).await, 1);
     assert_eq!(queue_reminders(&app).await, 0, "each is reminded once");
-    app.drain_outbox().await;
-    let reminders = outbox_rows(&app, "reminder").await;
+    app.drain_jobs().await;
+    let reminders = queued_emails(&app, "reminder").await;
     assert_eq!(reminders.len(), 1);
     assert!(reminders[0].recipient.contains("dongy@example.vn"));
     assert!(reminders[0].subject.starts_with("Nhắc lịch: "));

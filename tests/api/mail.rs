@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::helpers::{
-    TestApp, by_name, invitations, link_in, open_dialogue, outbox_rows, reference_dialogue,
+    TestApp, by_name, invitations, link_in, open_dialogue, queued_emails, reference_dialogue,
     spawn_app_with,
 };
 use crate::smtp::{SmtpServer, free_port};
@@ -40,7 +40,7 @@ async fn invitations_arrive_over_smtp_with_text_html_a_valid_calendar_event_and_
         by_name(&invitations(&app, &token, &id).await, "Nguyễn Văn Ánh")["status"],
         "queued"
     );
-    assert_eq!(app.drain_outbox().await, 2);
+    assert_eq!(app.drain_jobs().await, 2);
     let mails = smtp.received();
     assert_eq!(mails.len(), 2);
     let anh = mails
@@ -155,7 +155,7 @@ async fn invitations_arrive_over_smtp_with_text_html_a_valid_calendar_event_and_
     // Sending again sends nothing twice.
     let again = app.send_invitations(&token, &id).await;
     assert_eq!(again.body, json!({"queued": 0}));
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     assert_eq!(smtp.received().len(), 2);
 }
 
@@ -171,12 +171,8 @@ async fn when_the_smtp_server_is_down_the_email_is_retried_later_and_delivered()
     )
     .await;
     app.send_invitations(&token, &id).await;
-    assert_eq!(
-        app.drain_outbox().await,
-        1,
-        "one attempt, refused connection"
-    );
-    let rows = outbox_rows(&app, "invitation").await;
+    assert_eq!(app.drain_jobs().await, 1, "one attempt, refused connection");
+    let rows = queued_emails(&app, "invitation").await;
     assert_eq!(rows[0].status, "pending");
     assert_eq!(rows[0].attempts, 1);
     assert!(rows[0].last_error.is_some());
@@ -187,10 +183,10 @@ async fn when_the_smtp_server_is_down_the_email_is_retried_later_and_delivered()
 
     let smtp = SmtpServer::start_on(port);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(app.drain_outbox().await, 1);
+    assert_eq!(app.drain_jobs().await, 1);
     assert_eq!(smtp.received().len(), 1);
-    let rows = outbox_rows(&app, "invitation").await;
-    assert_eq!(rows[0].status, "sent");
+    let rows = queued_emails(&app, "invitation").await;
+    assert_eq!(rows[0].status, "done");
     assert_eq!(rows[0].attempts, 2);
     assert_eq!(
         by_name(&invitations(&app, &token, &id).await, "Nguyễn Văn Ánh")["status"],
@@ -214,7 +210,7 @@ async fn a_rejected_address_marks_the_invitation_failed_with_the_reason() {
     )
     .await;
     app.send_invitations(&token, &id).await;
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let list = invitations(&app, &token, &id).await;
     let failed = by_name(&list, "Người Không Tồn Tại");
     assert_eq!(failed["status"], "failed");
@@ -231,7 +227,7 @@ async fn a_rejected_address_marks_the_invitation_failed_with_the_reason() {
         .await;
     assert_eq!(only_failed.body["total"], 1);
     // Nothing more is tried for a permanent failure.
-    assert_eq!(app.drain_outbox().await, 0);
+    assert_eq!(app.drain_jobs().await, 0);
 }
 
 /// A private CA and a certificate for `localhost` it signed, as PEM files in `dir`.
@@ -274,12 +270,12 @@ async fn invitations_go_over_starttls_to_a_server_whose_private_ca_is_configured
     )
     .await;
     app.send_invitations(&token, &id).await;
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     assert_eq!(
         smtp.received().len(),
         1,
         "{:?}",
-        outbox_rows(&app, "invitation").await[0].last_error
+        queued_emails(&app, "invitation").await[0].last_error
     );
     assert!(smtp.received()[0].text().contains("Nguyễn Văn Ánh"));
 }
@@ -299,12 +295,12 @@ async fn tls_to_a_server_with_an_unknown_certificate_is_refused_and_retried_late
     )
     .await;
     app.send_invitations(&token, &id).await;
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     assert!(
         smtp.received().is_empty(),
         "nothing goes to a server that could not be verified"
     );
-    let rows = outbox_rows(&app, "invitation").await;
+    let rows = queued_emails(&app, "invitation").await;
     assert_eq!(rows[0].status, "pending");
     assert!(
         rows[0]

@@ -80,7 +80,7 @@ fn start_service(url: &str, smtp_url: &str) -> Child {
 
 fn pending(db: &Db) -> i64 {
     let counts = db
-        .read_now(|conn| Ok(doithoai::jobs::outbox::counts(conn)?))
+        .read_now(|conn| Ok(doithoai::jobs::counts(conn)?))
         .unwrap();
     counts.get("pending").copied().unwrap_or(0)
 }

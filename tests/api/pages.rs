@@ -381,7 +381,7 @@ async fn an_organizer_imports_a_csv_file_through_the_page_and_sends() {
         .await;
     assert_eq!(status, 303);
     assert!(location.ends_with("?done=sent"));
-    assert_eq!(app.drain_outbox().await, 1);
+    assert_eq!(app.drain_jobs().await, 1);
     let without_csrf = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("danh-sach.csv"),

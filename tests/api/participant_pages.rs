@@ -12,7 +12,7 @@ async fn a_participant_accepts_on_the_personal_page_sees_the_ticket_and_is_check
     let (token, id) = open_dialogue(&app, json!({})).await;
     app.add_invitees(&token, &id, &json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "completed_sentence"}])).await;
     app.send_invitations(&token, &id).await;
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let link = link_in(&app.mail_texts()[0]);
     let phone = BrowserSession::new(&app).await;
     let page = phone.get(&format!("/p/{link}")).await;

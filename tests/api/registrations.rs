@@ -106,7 +106,7 @@ async fn cancelling_a_seat_promotes_the_first_waitlisted_person_and_tells_them()
     for code in &codes {
         app.rsvp(code, "accept").await;
     }
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let before = app.mail_files().len();
     let cancelled = app.cancel_registration(&codes[0]).await;
     assert_eq!(cancelled.status, 200, "{}", cancelled.text);
@@ -116,7 +116,7 @@ async fn cancelling_a_seat_promotes_the_first_waitlisted_person_and_tells_them()
     let third = app.me(&codes[2]).await;
     assert_eq!(third.body["registration"]["waitlist_position"], 1);
 
-    app.drain_outbox().await;
+    app.drain_jobs().await;
     let mails = app.mail_files();
     assert_eq!(mails.len(), before + 1, "one email: the promotion");
     let promoted = mails
