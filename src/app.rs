@@ -100,6 +100,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(personal::pages::ticket_page)
         .service(registrations::pages::register_form)
         .service(registrations::pages::register_submit)
+        .service(registrations::pages::register_sent)
         .service(registrations::pages::registrations_page)
         .service(registrations::pages::door_page)
         .service(registrations::pages::door_check_in)
@@ -301,7 +302,7 @@ impl Application {
         let dialogue_cache = web::Data::new(dialogues::cache::DialogueCache::default());
         subscribe(&state, dialogue_cache.clone());
         let code_limiter = web::Data::new(CodeLimiter::default());
-        let registration_limiter = web::Data::new(RegistrationLimiter::default());
+        let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
         let mail_domain = settings
             .base_url
             .host_str()

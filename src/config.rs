@@ -42,6 +42,14 @@ pub struct RawSettings {
     pub workers: usize,
     /// The reverse proxy's address, whose X-Forwarded-For is trusted for rate limits.
     pub trusted_proxy: Option<String>,
+    /// Self-registrations a minute from one address (a district hall is often one address).
+    pub registrations_per_address_per_minute: u32,
+    /// Self-registrations a minute for one dialogue, from all addresses together.
+    pub registrations_per_dialogue_per_minute: u32,
+    /// Self-registrations a minute for the whole service.
+    pub registrations_per_minute: u32,
+    /// The longest waitlist a dialogue keeps; past it, registering is refused.
+    pub waitlist_limit: i64,
 }
 
 impl Default for RawSettings {
@@ -62,6 +70,10 @@ impl Default for RawSettings {
             db_pool_size: 8,
             workers: 0,
             trusted_proxy: None,
+            registrations_per_address_per_minute: 20,
+            registrations_per_dialogue_per_minute: 120,
+            registrations_per_minute: 600,
+            waitlist_limit: 200,
         }
     }
 }
@@ -88,6 +100,10 @@ pub struct Settings {
     pub db_pool_size: u32,
     pub workers: usize,
     pub trusted_proxy: Option<std::net::IpAddr>,
+    pub registrations_per_address_per_minute: u32,
+    pub registrations_per_dialogue_per_minute: u32,
+    pub registrations_per_minute: u32,
+    pub waitlist_limit: i64,
     /// Whether the job worker runs inside `serve` (tests turn it off to drain by hand).
     pub run_job_worker: bool,
 }
@@ -200,6 +216,30 @@ impl RawSettings {
         if !(1..=200).contains(&self.db_pool_size) {
             return Err(bad("DOITHOAI_DB_POOL_SIZE", "must be between 1 and 200"));
         }
+        for (value, name) in [
+            (
+                self.registrations_per_address_per_minute,
+                "DOITHOAI_REGISTRATIONS_PER_ADDRESS_PER_MINUTE",
+            ),
+            (
+                self.registrations_per_dialogue_per_minute,
+                "DOITHOAI_REGISTRATIONS_PER_DIALOGUE_PER_MINUTE",
+            ),
+            (
+                self.registrations_per_minute,
+                "DOITHOAI_REGISTRATIONS_PER_MINUTE",
+            ),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return Err(bad(name, "must be between 1 and 1000000"));
+            }
+        }
+        if !(0..=100_000).contains(&self.waitlist_limit) {
+            return Err(bad(
+                "DOITHOAI_WAITLIST_LIMIT",
+                "must be between 0 (no waitlist) and 100000",
+            ));
+        }
         let trusted_proxy = match self.trusted_proxy.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(ip) => Some(ip.parse().map_err(|_| {
@@ -227,6 +267,10 @@ impl RawSettings {
             db_pool_size: self.db_pool_size,
             workers: self.workers,
             trusted_proxy,
+            registrations_per_address_per_minute: self.registrations_per_address_per_minute,
+            registrations_per_dialogue_per_minute: self.registrations_per_dialogue_per_minute,
+            registrations_per_minute: self.registrations_per_minute,
+            waitlist_limit: self.waitlist_limit,
             run_job_worker: true,
         })
     }
@@ -250,6 +294,10 @@ fn env_name(key: &str) -> &'static str {
         "db_pool_size" => "DOITHOAI_DB_POOL_SIZE",
         "workers" => "DOITHOAI_WORKERS",
         "trusted_proxy" => "DOITHOAI_TRUSTED_PROXY",
+        "registrations_per_address_per_minute" => "DOITHOAI_REGISTRATIONS_PER_ADDRESS_PER_MINUTE",
+        "registrations_per_dialogue_per_minute" => "DOITHOAI_REGISTRATIONS_PER_DIALOGUE_PER_MINUTE",
+        "registrations_per_minute" => "DOITHOAI_REGISTRATIONS_PER_MINUTE",
+        "waitlist_limit" => "DOITHOAI_WAITLIST_LIMIT",
         _ => "DOITHOAI_CONFIG",
     }
 }

@@ -46,6 +46,36 @@ impl LoginLimiter {
     }
 }
 
+/// At most `n` events a minute per key (a burst of `n`, refilled evenly), for keys that are
+/// not addresses: a dialogue, or one key for the whole service.
+#[derive(Clone)]
+pub struct KeyLimiter(Arc<DefaultKeyedRateLimiter<String>>);
+
+impl KeyLimiter {
+    pub fn per_minute(n: u32) -> KeyLimiter {
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        KeyLimiter(Arc::new(DefaultKeyedRateLimiter::keyed(Quota::per_minute(
+            n,
+        ))))
+    }
+
+    /// Counts one event for `key`; too many → 429 with the seconds to wait.
+    pub fn check(&self, key: &str) -> Result<(), AppError> {
+        self.0.check_key(&key.to_string()).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            AppError::RateLimited {
+                retry_after_seconds: wait.as_secs().max(1),
+            }
+        })
+    }
+}
+
+/// `n` a minute per address, as `LoginLimiter` counts.
+pub fn per_address_per_minute(n: u32) -> LoginLimiter {
+    let n = n.max(1);
+    LoginLimiter::new(n, Duration::from_secs(60) / n)
+}
+
 /// Slows down guessing without slowing down the rightful user: only failures count, and a
 /// client over the limit is refused *before* its next attempt is looked up, right or wrong.
 #[derive(Clone, Default)]

@@ -8,14 +8,16 @@ use std::sync::Arc;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::html::Templates;
-use crate::ratelimit::LoginLimiter;
+use crate::ratelimit::FailureLimiter;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub templates: Templates,
-    pub login_limiter: LoginLimiter,
+    /// Failed logins per address (only failures count: a colleague behind the same NAT who
+    /// types the right password is never refused).
+    pub login_limiter: FailureLimiter,
 }
 
 impl AppState {
@@ -24,7 +26,7 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             templates: Templates::load()?,
-            login_limiter: LoginLimiter::default(),
+            login_limiter: FailureLimiter::default(),
         })
     }
 }

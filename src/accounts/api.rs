@@ -41,11 +41,8 @@ pub async fn login(
     req: actix_web::HttpRequest,
     body: ApiJson<LoginInput>,
 ) -> Result<HttpResponse, AppError> {
-    state.login_limiter.check(crate::ratelimit::client_ip(
-        &req,
-        state.settings.trusted_proxy,
-    ))?;
-    let (token, user) = ops::log_in(&state, body.0.email, body.0.password).await?;
+    let ip = crate::ratelimit::client_ip(&req, state.settings.trusted_proxy);
+    let (token, user) = ops::log_in(&state, ip, body.0.email, body.0.password).await?;
     Ok(HttpResponse::Ok().json(LoginOutput {
         token,
         expires_at: chrono::Utc::now() + state.settings.session_lifetime,

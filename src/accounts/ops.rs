@@ -303,14 +303,19 @@ impl From<&User> for UserView {
 /// Checks the password on a reader (argon2 takes a while) and only then takes the writer.
 pub async fn log_in(
     state: &AppState,
+    ip: Option<std::net::IpAddr>,
     email: String,
     password: String,
 ) -> Result<(String, User), AppError> {
-    let user = state
+    state.login_limiter.ensure_allowed(ip)?;
+    let found = state
         .db
         .read(move |conn| check_credentials(conn, &email, &password))
-        .await?
-        .ok_or(AppError::InvalidCredentials)?;
+        .await?;
+    let Some(user) = found else {
+        state.login_limiter.record_failure(ip)?;
+        return Err(AppError::InvalidCredentials);
+    };
     let lifetime = state.settings.session_lifetime;
     let session_user = user.clone();
     let token = state

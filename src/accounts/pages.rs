@@ -61,12 +61,11 @@ pub async fn login_submit(
     req: HttpRequest,
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
-    state
-        .login_limiter
-        .check(client_ip(&req, state.settings.trusted_proxy))?;
+    let ip = client_ip(&req, state.settings.trusted_proxy);
     let next = safe_next(form.opt("next").as_deref().or(Some("/staff")));
     match log_in(
         &state,
+        ip,
         form.get("email").to_string(),
         form.get("password").to_string(),
     )

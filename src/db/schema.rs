@@ -104,6 +104,9 @@ diesel::table! {
         purged_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_key -> Nullable<Text>,
+        name_phone_key -> Nullable<Text>,
+        duplicate_of -> Nullable<Text>,
     }
 }
 

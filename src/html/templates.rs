@@ -35,6 +35,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "participant/code.html",
     "participant/home.html",
     "register.html",
+    "register_sent.html",
     "email/password_setup/subject.txt",
     "email/password_setup/body.txt",
     "email/password_setup/body.html",

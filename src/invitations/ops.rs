@@ -55,6 +55,8 @@ pub fn add_people(
     actor: &Actor,
 ) -> Result<AddResult, AppError> {
     ensure_editable(dialogue)?;
+    // Lock first, then check, then insert: concurrent adds of one person make one row.
+    dialogues::store::lock(conn, &dialogue.id)?;
     let existing = participants::store::identity_keys(conn, &dialogue.id)?;
     let mut in_batch: HashMap<String, usize> = HashMap::new();
     let mut duplicates = Vec::new();

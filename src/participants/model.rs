@@ -96,6 +96,10 @@ pub struct Participant {
     pub purged_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when this row registered itself with the details of someone already on the list
+    /// (the answer could not say so without revealing who is on it): for the organizer to
+    /// review.
+    pub duplicate_of: Option<ParticipantId>,
 }
 
 impl Participant {
@@ -131,6 +135,20 @@ pub struct NewParticipant {
     pub consent_purpose: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Unique per dialogue (with `name_phone_key`): no person twice, even under a race.
+    pub email_key: Option<String>,
+    pub name_phone_key: Option<String>,
+    pub duplicate_of: Option<ParticipantId>,
+}
+
+impl NewParticipant {
+    /// Marks the row as a possible duplicate of `existing` for the organizer to review; its
+    /// keys are left empty so the unique constraints let it in.
+    pub fn mark_possible_duplicate(&mut self, existing: &ParticipantId) {
+        self.duplicate_of = Some(existing.clone());
+        self.email_key = None;
+        self.name_phone_key = None;
+    }
 }
 
 /// One person to invite or register, as sent by a client.
@@ -194,6 +212,23 @@ impl PersonInput {
 impl Person {
     /// What makes two entries the same person in one dialogue: the same email, or the same
     /// name (ignoring case and accents) with the same phone number.
+    /// The unique key of the person's email in a dialogue (emails are stored in lower case).
+    pub fn email_key(&self) -> Option<String> {
+        self.email.clone()
+    }
+
+    /// The unique key of the person's name and phone in a dialogue: the folded name and the
+    /// phone's digits, so "Lê Văn A, 0912 345 678" and "le van a, +84912345678" are one.
+    pub fn name_phone_key(&self) -> Option<String> {
+        self.phone.as_ref().map(|phone| {
+            format!(
+                "{}|{}",
+                text::fold(&self.full_name),
+                text::phone_digits(phone)
+            )
+        })
+    }
+
     pub fn identity_keys(&self) -> Vec<String> {
         let mut keys = Vec::new();
         if let Some(email) = &self.email {

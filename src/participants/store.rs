@@ -37,6 +37,9 @@ pub fn prepare(
         consent_purpose: consent.map(|(_, purpose)| purpose.to_string()),
         created_at: at,
         updated_at: at,
+        email_key: person.email_key(),
+        name_phone_key: person.name_phone_key(),
+        duplicate_of: None,
     };
     (row, token)
 }
@@ -98,6 +101,37 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<P
         .select(Participant::as_select())
         .first(conn)
         .optional()
+}
+
+/// Someone already in the dialogue with the person's email, or with their name and phone.
+/// Call it with the dialogue locked (`dialogues::store::lock`), so the answer still holds
+/// when the caller inserts.
+pub fn find_same_person(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    person: &Person,
+) -> QueryResult<Option<Participant>> {
+    let by_email = match person.email_key() {
+        Some(key) => participants::table
+            .filter(participants::dialogue_id.eq(dialogue_id))
+            .filter(participants::email_key.eq(key))
+            .select(Participant::as_select())
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    if by_email.is_some() {
+        return Ok(by_email);
+    }
+    match person.name_phone_key() {
+        Some(key) => participants::table
+            .filter(participants::dialogue_id.eq(dialogue_id))
+            .filter(participants::name_phone_key.eq(key))
+            .select(Participant::as_select())
+            .first(conn)
+            .optional(),
+        None => Ok(None),
+    }
 }
 
 /// The identity keys (email; name and phone) of everyone already in the dialogue.

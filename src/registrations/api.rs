@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use super::model::{RegistrationStatus, RegistrationView};
 use super::ops::RegistrationLimiter;
 use super::ops::{
-    CheckInOutput, SelfRegistrationInput, WalkInInput, WalkInOutput, check_in_code, register_self,
-    register_walk_in,
+    CheckInOutput, SelfRegistered, SelfRegistrationInput, WalkInInput, WalkInOutput, check_in_code,
+    register_self, register_walk_in,
 };
 use super::store;
 use crate::auth::Organizer;
@@ -22,25 +22,51 @@ use crate::participants::model::Category;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
 
+/// The answer to a self-registration. It never says whether the person was already on the
+/// list: with an email, everything goes to that address; with only a phone, the code is shown.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SelfRegistrationOutput {
-    pub registration: RegistrationView,
-    /// The personal link's token (shown once; only its hash is kept).
-    pub token: String,
-    /// The short code; works in place of the token.
-    pub code: String,
+    /// `emailed`: the personal link went to the address given (202). `registered` or
+    /// `waitlisted`: only a phone was given, and the code is here (201).
+    pub outcome: String,
+    /// With only a phone: the seat or waitlist place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<RegistrationView>,
+    /// With only a phone: the short code, which opens the personal page (`/p/{code}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl From<SelfRegistered> for SelfRegistrationOutput {
+    fn from(done: SelfRegistered) -> SelfRegistrationOutput {
+        match done {
+            SelfRegistered::Emailed => SelfRegistrationOutput {
+                outcome: "emailed".into(),
+                registration: None,
+                code: None,
+            },
+            SelfRegistered::Code { registration, code } => SelfRegistrationOutput {
+                outcome: registration.status.as_str().to_string(),
+                registration: Some(registration),
+                code: Some(code),
+            },
+        }
+    }
 }
 
 /// Registers oneself, when the dialogue allows it. Past capacity the person is waitlisted.
+/// The answer is the same whether or not the person was already on the list.
 #[utoipa::path(
     tag = "registrations",
     params(("id" = String, Path)),
     request_body = SelfRegistrationInput,
     responses(
-        (status = 201, body = SelfRegistrationOutput),
+        (status = 201, description = "only a phone was given: the code and the seat", body = SelfRegistrationOutput),
+        (status = 202, description = "an email was given: the personal link went there", body = SelfRegistrationOutput),
         (status = 403, description = "`self_registration_closed`", body = ErrorEnvelope),
-        (status = 409, description = "`already_registered`, `dialogue_not_open`", body = ErrorEnvelope),
-        (status = 422, description = "`consent` must be true", body = ErrorEnvelope),
+        (status = 404, description = "no such public dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`dialogue_not_open`, `registration_full`", body = ErrorEnvelope),
+        (status = 422, description = "`consent` must be true; an email or a phone is needed", body = ErrorEnvelope),
         (status = 429, body = ErrorEnvelope),
     )
 )]
@@ -53,15 +79,14 @@ pub async fn self_register(
     body: ApiJson<SelfRegistrationInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    limiter
-        .0
-        .check(client_ip(&req, state.settings.trusted_proxy))?;
-    let (registration, token, code) = register_self(&state, &id, body.0).await?;
-    Ok(HttpResponse::Created().json(SelfRegistrationOutput {
-        registration,
-        token,
-        code,
-    }))
+    limiter.check(client_ip(&req, state.settings.trusted_proxy), &id)?;
+    let output = SelfRegistrationOutput::from(register_self(&state, &id, body.0).await?);
+    let mut response = if output.code.is_some() {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Accepted()
+    };
+    Ok(response.json(output))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,6 +98,9 @@ pub struct RegistrationItem {
     pub phone: Option<String>,
     pub category: Category,
     pub code: String,
+    /// Registered itself with the name and phone of someone already on the list (the
+    /// answer could not say so): review it, and cancel one of the two if they are one person.
+    pub possible_duplicate: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +156,7 @@ pub async fn list(
             email: person.email,
             phone: person.phone,
             category: person.category,
+            possible_duplicate: person.duplicate_of.is_some(),
             code: person.code,
         });
     }

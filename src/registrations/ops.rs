@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::model::{NewRegistration, Registration, RegistrationStatus, RegistrationView};
 use super::{store, ticket};
 use crate::audit::{self, Actor};
+use crate::config::Settings;
 use crate::db::{DbConnection, RegistrationId, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
@@ -20,8 +21,9 @@ use crate::mail::Attachment;
 use crate::participants;
 use crate::participants::model::{Category, Participant, PersonInput, Source, normalize_code};
 use crate::participants::notify::{self, Mailing, Notice};
-use crate::ratelimit::LoginLimiter;
+use crate::ratelimit::{KeyLimiter, LoginLimiter, per_address_per_minute};
 use crate::state::AppState;
+use std::net::IpAddr;
 
 /// What a person at the door agrees to (recorded with the time).
 pub const WALK_IN_PURPOSE: &str =
@@ -30,14 +32,30 @@ pub const WALK_IN_PURPOSE: &str =
 pub const ACCEPT_PURPOSE: &str =
     "Nhận lời mời tham dự hội nghị đối thoại; dữ liệu chỉ dùng cho việc tổ chức hội nghị này.";
 
-/// Slows down scripted self-registrations from one address. Registered by the
-/// application as `web::Data<RegistrationLimiter>`.
+/// Limits on self-registration that fit a district hall behind one address: per address,
+/// per dialogue and for the whole service (settings `DOITHOAI_REGISTRATIONS_*`). Registered
+/// by the application as `web::Data<RegistrationLimiter>`.
 #[derive(Clone)]
-pub struct RegistrationLimiter(pub LoginLimiter);
+pub struct RegistrationLimiter {
+    per_address: LoginLimiter,
+    per_dialogue: KeyLimiter,
+    overall: KeyLimiter,
+}
 
-impl Default for RegistrationLimiter {
-    fn default() -> RegistrationLimiter {
-        RegistrationLimiter(LoginLimiter::new(30, std::time::Duration::from_secs(1)))
+impl RegistrationLimiter {
+    pub fn from_settings(settings: &Settings) -> RegistrationLimiter {
+        RegistrationLimiter {
+            per_address: per_address_per_minute(settings.registrations_per_address_per_minute),
+            per_dialogue: KeyLimiter::per_minute(settings.registrations_per_dialogue_per_minute),
+            overall: KeyLimiter::per_minute(settings.registrations_per_minute),
+        }
+    }
+
+    /// Counts one attempt; the first limit reached answers 429.
+    pub fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
+        self.per_address.check(ip)?;
+        self.per_dialogue.check(dialogue_id)?;
+        self.overall.check("all")
     }
 }
 
@@ -68,8 +86,10 @@ pub fn register(
     let seated = store::count_seated(conn, &dialogue.id)?;
     let status = if seated < i64::from(dialogue.capacity) {
         RegistrationStatus::Registered
-    } else {
+    } else if store::count_waitlisted(conn, &dialogue.id)? < mailing.settings.waitlist_limit {
         RegistrationStatus::Waitlisted
+    } else {
+        return Err(AppError::Conflict("registration_full"));
     };
     let id = match existing {
         Some(cancelled) => {
@@ -264,8 +284,8 @@ pub fn walk_in(
     staff_id: &str,
 ) -> Result<(Registration, Participant), AppError> {
     ensure_accepting(dialogue)?;
-    let keys = participants::store::identity_keys(conn, &dialogue.id)?;
-    if person.identity_keys().iter().any(|k| keys.contains(k)) {
+    dialogues::store::lock(conn, &dialogue.id)?;
+    if participants::store::find_same_person(conn, &dialogue.id, person)?.is_some() {
         return Err(AppError::Conflict("already_registered"));
     }
     let (row, _token) = participants::store::prepare(
@@ -374,12 +394,31 @@ pub struct SelfRegistrationInput {
     pub consent: bool,
 }
 
-/// Checks the form, records consent, creates the participant and their registration.
+/// What the person who registered is told. It is the same whether or not they were already
+/// on the dialogue's list, so the answer never reveals who is on it.
+#[derive(Debug)]
+pub enum SelfRegistered {
+    /// An email address was given: the personal link went there (to someone already on the
+    /// list with that address, a reminder of their link; nothing else changes).
+    Emailed,
+    /// Only a phone was given: the code is shown at once, the person has no other channel.
+    /// Someone on the list with the same name and phone gets a new row marked as a possible
+    /// duplicate, for the organizer to review (their own code is never handed out).
+    Code {
+        registration: RegistrationView,
+        code: String,
+    },
+}
+
+/// Checks the form, records consent, and registers the person. The dialogue's row is locked
+/// first, then the list is checked, then the rows are written: on PostgreSQL, inserting a
+/// participant before locking takes a KEY SHARE lock on the dialogue, and two such requests
+/// deadlock when they then ask for the row lock.
 pub async fn register_self(
     state: &AppState,
     dialogue_id: &str,
     input: SelfRegistrationInput,
-) -> Result<(RegistrationView, String, String), AppError> {
+) -> Result<SelfRegistered, AppError> {
     let mut errors = FieldErrors::new();
     let person = PersonInput {
         full_name: input.full_name,
@@ -404,7 +443,7 @@ pub async fn register_self(
     };
     let st = state.clone();
     let dialogue_id = dialogue_id.to_string();
-    let result = state
+    state
         .db
         .write(move |conn| {
             let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
@@ -415,29 +454,89 @@ pub async fn register_self(
                 return Err(AppError::ForbiddenBecause("self_registration_closed"));
             }
             ensure_accepting(&dialogue)?;
-            let known = participants::store::identity_keys(conn, &dialogue.id)?;
-            if person.identity_keys().iter().any(|k| known.contains(k)) {
-                return Err(AppError::Conflict("already_registered"));
+            dialogues::store::lock(conn, &dialogue.id)?;
+            // Before looking anyone up, so a full dialogue answers the same to everyone.
+            ensure_room(conn, &dialogue, st.settings.waitlist_limit)?;
+            let mailing = Mailing::of(&st);
+            let same = participants::store::find_same_person(conn, &dialogue.id, &person)?;
+            if let Some(existing) = &same {
+                if person.email.is_some() && existing.email == person.email {
+                    remind_of_link(conn, mailing, &dialogue, existing)?;
+                    return Ok(SelfRegistered::Emailed);
+                }
             }
-            let (row, token) = participants::store::prepare(
+            let (mut row, _token) = participants::store::prepare(
                 &dialogue.id,
                 &person,
                 Source::SelfRegistration,
                 Some((crate::db::now(), CONSENT_PURPOSE)),
             );
+            if let Some(existing) = &same {
+                row.mark_possible_duplicate(&existing.id);
+                audit::entry(&Actor::Anonymous, "registration.possible_duplicate")
+                    .about("participant", &row.id)
+                    .in_dialogue(&dialogue.id)
+                    .detail(format!("same name and phone as {}", existing.id))
+                    .record(conn)?;
+            }
             participants::store::insert(conn, &row)?;
             let participant =
                 participants::store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
-            let registration = register(conn, Mailing::of(&st), &dialogue, &participant)?;
+            let registration = register(conn, mailing, &dialogue, &participant)?;
+            if participant.email.is_some() {
+                return Ok(SelfRegistered::Emailed);
+            }
             let position = store::waitlist_position(conn, &registration)?;
-            Ok((
-                RegistrationView::of(&registration, position),
-                token,
-                participant.code,
-            ))
+            Ok(SelfRegistered::Code {
+                registration: RegistrationView::of(&registration, position),
+                code: participant.code,
+            })
         })
-        .await?;
-    Ok(result)
+        .await
+}
+
+/// Refuses a new seat or waitlist place when both are full (`registration_full`).
+fn ensure_room(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    waitlist_limit: i64,
+) -> Result<(), AppError> {
+    let seated = store::count_seated(conn, &dialogue.id)?;
+    if seated < i64::from(dialogue.capacity) {
+        return Ok(());
+    }
+    if store::count_waitlisted(conn, &dialogue.id)? < waitlist_limit {
+        Ok(())
+    } else {
+        Err(AppError::Conflict("registration_full"))
+    }
+}
+
+/// Emails someone already on the list, who asked to register again with their address, the
+/// link to their personal page. At most one such email a day, so nobody can flood an inbox.
+fn remind_of_link(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+) -> Result<(), AppError> {
+    let link = notify::code_link(mailing.settings, participant);
+    let base = notify::context_for(mailing, dialogue, participant, &link);
+    let day = crate::db::now().date();
+    notify::queue(
+        conn,
+        mailing,
+        participant,
+        Notice {
+            kind: "registration",
+            template: "registration",
+            context: context! { ..base, ..context! { kind => "already", ticket => false } },
+            attachments: Vec::new(),
+            dedupe_key: Some(format!("registration:already:{}:{day}", participant.id)),
+            subject_ref: None,
+        },
+    )?;
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -7,7 +7,8 @@ use minijinja::{Value, context};
 use super::model::RegistrationStatus;
 use super::ops::RegistrationLimiter;
 use super::ops::{
-    SelfRegistrationInput, WalkInInput, check_in_code, register_self, register_walk_in,
+    SelfRegistered, SelfRegistrationInput, WalkInInput, check_in_code, register_self,
+    register_walk_in,
 };
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -73,10 +74,10 @@ pub async fn register_submit(
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    limiter.0.check(crate::ratelimit::client_ip(
-        &req,
-        state.settings.trusted_proxy,
-    ))?;
+    limiter.check(
+        crate::ratelimit::client_ip(&req, state.settings.trusted_proxy),
+        &id,
+    )?;
     let input = SelfRegistrationInput {
         full_name: form.get("full_name").into(),
         email: form.opt("email"),
@@ -86,7 +87,10 @@ pub async fn register_submit(
         consent: form.checked("consent"),
     };
     match register_self(&state, &id, input).await {
-        Ok((_, token, _)) => Ok(see_other(&format!("/p/{token}?done=registered"))),
+        Ok(SelfRegistered::Code { code, .. }) => {
+            Ok(see_other(&format!("/p/{code}?done=registered")))
+        }
+        Ok(SelfRegistered::Emailed) => Ok(see_other(&format!("/d/{id}/register/sent"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let lang = Lang::of_request(&req);
             let envelope = e.envelope(lang, None).error;
@@ -117,6 +121,30 @@ pub async fn register_submit(
     }
 }
 
+/// After a registration with an email: the same page whether or not the address was
+/// already on the list, so the page never tells who is on it.
+#[get("/d/{id}/register/sent")]
+pub async fn register_sent(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: MaybeStaff,
+    id: web::Path<DialogueId>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let lang = Lang::of_request(&req);
+    let full = dialogue(&state, &id).await?;
+    if !registration_open(&full) {
+        return Err(AppError::NotFound);
+    }
+    render(
+        &state,
+        &req,
+        viewer.0.as_ref(),
+        "register_sent.html",
+        context! { d => card(&full, lang) },
+    )
+}
+
 #[get("/staff/dialogues/{id}/registrations")]
 pub async fn registrations_page(
     state: web::Data<AppState>,
@@ -137,7 +165,10 @@ pub async fn registrations_page(
         .await?;
     let lang = Lang::of_request(&req);
     let row = |r: &super::model::Registration, p: &crate::participants::model::Participant| {
-        context! { full_name => &p.full_name, category => &p.category, code => &p.code, status => &r.status }
+        context! {
+            full_name => &p.full_name, category => &p.category, code => &p.code, status => &r.status,
+            possible_duplicate => p.duplicate_of.is_some(),
+        }
     };
     let registered: Vec<Value> = rows
         .iter()

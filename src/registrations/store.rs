@@ -39,6 +39,14 @@ pub fn count_seated(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i
         .get_result(conn)
 }
 
+pub fn count_waitlisted(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i64> {
+    registrations::table
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .filter(registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
+        .count()
+        .get_result(conn)
+}
+
 /// The waitlist, first come first served.
 pub fn waitlist(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<Registration>> {
     registrations::table

@@ -12,6 +12,7 @@ mod agencies;
 mod architecture;
 mod browser;
 mod cli;
+mod concurrency;
 mod dialogues;
 mod invitations;
 mod mail;

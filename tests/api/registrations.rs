@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, invitations, open_dialogue, spawn_app};
+use crate::helpers::{TestApp, by_name, invitations, open_dialogue, queued_emails, spawn_app};
 
 /// Invites people and returns their codes, in the order given.
 async fn invited_codes(app: &TestApp, token: &str, id: &str, people: Value) -> Vec<String> {
@@ -196,12 +196,13 @@ async fn self_registration_needs_consent_and_records_it_with_its_purpose() {
     with_consent["consent"] = json!(true);
     let created = app.self_register(&id, &with_consent).await;
     assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["outcome"], "registered");
     assert_eq!(created.body["registration"]["status"], "registered");
-    let token = created.body["token"].as_str().unwrap();
+    assert!(created.body.get("token").is_none(), "{}", created.text);
     let code = created.body["code"].as_str().unwrap();
-    let me = app.me(token).await;
+    let me = app.me(code).await;
+    assert_eq!(me.status, 200);
     assert_eq!(me.body["participant"]["full_name"], "Võ Văn Tự");
-    assert_eq!(app.me(code).await.status, 200);
     let participant_id = me.body["participant"]["id"].as_str().unwrap().to_string();
     let db = app.state.db.clone();
     let stored = tokio::task::spawn_blocking(move || {
@@ -214,10 +215,88 @@ async fn self_registration_needs_consent_and_records_it_with_its_purpose() {
     assert!(stored.consent_at.is_some());
     assert!(stored.consent_purpose.unwrap().contains("hội nghị"));
     assert_eq!(stored.source.as_str(), "self_registration");
-    // The same person again is reported, not registered twice.
-    let again = app.self_register(&id, &with_consent).await;
-    assert_eq!(again.status, 409);
-    assert_eq!(again.code(), "already_registered");
+}
+
+/// Registering with someone else's details must not tell whether they are on the list (a
+/// list of people after prison or in drug rehabilitation is itself sensitive), nor hand out
+/// their code.
+#[tokio::test]
+async fn self_registration_answers_the_same_whether_or_not_the_person_is_on_the_list() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([
+            {"full_name": "Nguyễn Thị Hoa", "email": "hoa@example.vn", "category": "drug_rehabilitation"},
+            {"full_name": "Lê Văn Nam", "phone": "0912 345 678", "category": "completed_sentence"}
+        ]),
+    )
+    .await;
+    let listed = invitations(&app, &token, &id).await;
+    let nam_code = by_name(&listed, "Lê Văn Nam")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // With an email: 202 and the same body, on the list or not; nothing secret in it.
+    let known = app
+        .self_register(&id, &json!({"full_name": "Ai Đó", "email": "HOA@example.vn", "category": "other", "consent": true}))
+        .await;
+    let unknown = app
+        .self_register(&id, &json!({"full_name": "Trần Văn Mới", "email": "moi@example.vn", "category": "other", "consent": true}))
+        .await;
+    assert_eq!(known.status, 202, "{}", known.text);
+    assert_eq!(unknown.status, 202, "{}", unknown.text);
+    assert_eq!(known.text, unknown.text);
+    assert_eq!(known.text, r#"{"outcome":"emailed"}"#);
+    // The person on the list is reminded of their own link, at their own address only.
+    let reminders = queued_emails(&app, "registration").await;
+    assert!(
+        reminders
+            .iter()
+            .any(|e| e.recipient.contains("hoa@example.vn")
+                && e.subject.contains("đã có trong danh sách"))
+    );
+    assert!(
+        reminders
+            .iter()
+            .any(|e| e.recipient.contains("moi@example.vn"))
+    );
+    assert!(!reminders.iter().any(|e| e.recipient.contains("HOA")));
+
+    // With only a phone: 201 with a code either way, and never the listed person's code.
+    let same_phone = app
+        .self_register(&id, &json!({"full_name": "le van nam", "phone": "+84 912 345 678", "category": "other", "consent": true}))
+        .await;
+    let new_phone = app
+        .self_register(&id, &json!({"full_name": "Phạm Thị Lan", "phone": "0987 111 222", "category": "other", "consent": true}))
+        .await;
+    assert_eq!(same_phone.status, 201, "{}", same_phone.text);
+    assert_eq!(new_phone.status, 201, "{}", new_phone.text);
+    let keys = |r: &crate::helpers::Reply| {
+        let mut k: Vec<String> = r.body.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&same_phone), keys(&new_phone));
+    let given = same_phone.body["code"].as_str().unwrap();
+    assert_ne!(given, nam_code);
+    // The organizer sees the new row as a possible duplicate of the one on the list.
+    let registrations = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/registrations"),
+            Some(&token),
+        )
+        .await;
+    let flagged: Vec<_> = registrations.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["possible_duplicate"] == json!(true))
+        .collect();
+    assert_eq!(flagged.len(), 1, "{}", registrations.text);
+    assert_eq!(flagged[0]["code"], given);
 }
 
 #[tokio::test]

@@ -1,0 +1,182 @@
+//! Decisions that depend on what other requests do at the same moment — a seat, "no
+//! duplicate person" — under 64 parallel clients. SQLite's single writer hides these races;
+//! they matter on PostgreSQL, where `.ci/run` runs this file too.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, invitations, open_dialogue, spawn_app_with};
+
+const CLIENTS: usize = 64;
+
+/// An application whose registration limits do not get in the way of the test.
+async fn unlimited_app() -> Arc<TestApp> {
+    let app = spawn_app_with(|s| {
+        s.registrations_per_address_per_minute = 1_000_000;
+        s.registrations_per_dialogue_per_minute = 1_000_000;
+        s.registrations_per_minute = 1_000_000;
+        s.waitlist_limit = 1_000;
+        s.db_pool_size = 8;
+        s.workers = 2;
+    })
+    .await;
+    Arc::new(app)
+}
+
+/// Sends the same kind of request from many tasks at once; returns the statuses.
+async fn in_parallel<F, Fut>(count: usize, request: F) -> Vec<crate::helpers::Reply>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = crate::helpers::Reply> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..count).map(|i| tokio::spawn(request(i))).collect();
+    let mut replies = Vec::with_capacity(count);
+    for task in tasks {
+        replies.push(task.await.expect("task ran"));
+    }
+    replies
+}
+
+fn count_statuses(replies: &[crate::helpers::Reply]) -> HashMap<u16, usize> {
+    let mut counts = HashMap::new();
+    for reply in replies {
+        *counts.entry(reply.status).or_default() += 1;
+    }
+    counts
+}
+
+fn assert_no_server_errors(replies: &[crate::helpers::Reply]) {
+    for reply in replies {
+        assert!(reply.status < 500, "{}: {}", reply.status, reply.text);
+    }
+}
+
+async fn registrations_by_status(app: &TestApp, token: &str, id: &str) -> HashMap<String, usize> {
+    let list = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/registrations?per_page=200"),
+            Some(token),
+        )
+        .await;
+    let mut counts = HashMap::new();
+    for item in list.body["items"].as_array().unwrap() {
+        *counts
+            .entry(item["status"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_parallel_self_registrations_fill_exactly_the_seats_and_the_rest_wait() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true, "capacity": 10})).await;
+    let replies = in_parallel(CLIENTS, |i| {
+        let app = app.clone();
+        let id = id.clone();
+        async move {
+            app.self_register(
+                &id,
+                &json!({
+                    "full_name": format!("Người Thứ {i}"),
+                    "phone": format!("09{:08}", i),
+                    "category": "other",
+                    "consent": true
+                }),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    assert_eq!(count_statuses(&replies).get(&201), Some(&CLIENTS));
+    let counts = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(counts.get("registered"), Some(&10), "{counts:?}");
+    assert_eq!(
+        counts.get("waitlisted"),
+        Some(&(CLIENTS - 10)),
+        "{counts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_registrations_with_one_email_make_one_participant() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+    let replies = in_parallel(30, |_| {
+        let app = app.clone();
+        let id = id.clone();
+        async move {
+            app.self_register(
+                &id,
+                &json!({"full_name": "Đỗ Thị Mai", "email": "mai@example.vn", "category": "other", "consent": true}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    assert_eq!(count_statuses(&replies).get(&202), Some(&30));
+    let counts = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(counts.values().sum::<usize>(), 1, "{counts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_adds_of_one_invitee_make_one_row() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    let replies = in_parallel(16, |_| {
+        let app = app.clone();
+        let token = token.clone();
+        let id = id.clone();
+        async move {
+            app.add_invitees(
+                &token,
+                &id,
+                &json!([{"full_name": "Bùi Văn Đức", "phone": "0903 000 111", "email": "duc@example.vn", "category": "community_sentence"}]),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let created: i64 = replies
+        .iter()
+        .map(|r| r.body["created"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(created, 1);
+    assert_eq!(invitations(&app, &token, &id).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_parallel_acceptances_never_give_more_seats_than_there_are() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({"capacity": 10})).await;
+    let people: Vec<Value> = (0..CLIENTS)
+        .map(|i| json!({"full_name": format!("Khách Mời {i}"), "phone": format!("08{:08}", i), "category": "other"}))
+        .collect();
+    let added = app.add_invitees(&token, &id, &json!(people)).await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let codes: Vec<String> = invitations(&app, &token, &id)
+        .await
+        .iter()
+        .map(|i| i["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), CLIENTS);
+    let replies = in_parallel(CLIENTS, |i| {
+        let app = app.clone();
+        let code = codes[i].clone();
+        async move { app.rsvp(&code, "accept").await }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let counts = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(counts.get("registered"), Some(&10), "{counts:?}");
+    assert_eq!(
+        counts.get("waitlisted"),
+        Some(&(CLIENTS - 10)),
+        "{counts:?}"
+    );
+}
