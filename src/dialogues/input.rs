@@ -131,7 +131,7 @@ impl DialogueInput {
         let title = errors.take("title", text::required(&need(&self.title), 500));
         let description = errors.take(
             "description",
-            text::optional(self.description.as_deref(), 10_000),
+            text::optional_multiline(self.description.as_deref(), 10_000),
         );
         let host_unit = errors.take("host_unit", text::required(&need(&self.host_unit), 200));
         let parent_unit = errors.take(

@@ -20,4 +20,5 @@ mod pages;
 mod participant_pages;
 mod registrations;
 mod schema;
+mod security;
 mod system;
