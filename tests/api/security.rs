@@ -4,7 +4,40 @@
 
 use serde_json::json;
 
-use crate::helpers::{BrowserSession, open_dialogue, reference_dialogue, spawn_app};
+use crate::helpers::{BrowserSession, PASSWORD, open_dialogue, reference_dialogue, spawn_app};
+
+#[tokio::test]
+async fn a_nul_byte_in_a_login_email_is_refused_not_a_server_error() {
+    let app = spawn_app().await;
+    app.create_account("nul@benluc.example.vn", "Người Thử", "organizer", None)
+        .await;
+    for email in [
+        "nul@benluc.example.vn\u{0}",
+        "\u{0}",
+        "nul\u{0}@benluc.example.vn",
+    ] {
+        let reply = app.login(email, PASSWORD).await;
+        assert_eq!(reply.status, 401, "{email:?}: {}", reply.text);
+        assert_eq!(reply.code(), "invalid_credentials");
+    }
+    let browser = BrowserSession::new(&app).await;
+    browser.get("/login").await;
+    let (status, _) = browser
+        .post_form(
+            "/login",
+            &[
+                ("email", "nul@benluc.example.vn\u{0}"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(status, 401);
+    // The real account still signs in.
+    assert_eq!(
+        app.login("nul@benluc.example.vn", PASSWORD).await.status,
+        200
+    );
+}
 
 fn field_code<'a>(reply: &'a crate::helpers::Reply, field: &str) -> &'a str {
     reply.body["error"]["field_codes"][field]
