@@ -4,7 +4,150 @@
 
 use serde_json::json;
 
-use crate::helpers::{BrowserSession, PASSWORD, open_dialogue, reference_dialogue, spawn_app};
+use crate::helpers::{
+    BrowserSession, PASSWORD, TestApp, by_name, invitations, open_dialogue, reference_dialogue,
+    spawn_app, spawn_app_with,
+};
+
+/// `next` values that must never lead off the site (raw, before URL encoding).
+const NASTY_NEXT: &[&str] = &[
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+    "//evil.example",
+    "///evil.example",
+    "https://evil.example",
+    "evil.example",
+    " /evil.example",
+    "/ /evil.example",
+    "/\u{0}/evil.example",
+    "/\u{85}/evil.example",
+    "/\u{3000}/evil.example",
+    "",
+];
+
+fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("location")
+        .map(|l| l.to_str().expect("an ASCII Location").to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_language_switch_redirects_only_to_a_local_path() {
+    let app = spawn_app().await;
+    for next in NASTY_NEXT {
+        let res = app
+            .client
+            .get(app.url("/lang"))
+            .query(&[("to", "en"), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 303, "next={next:?}");
+        assert_eq!(location(&res), "/", "next={next:?}");
+    }
+    // `next=/%2F/evil` in the URL arrives decoded as `//evil`: refused. Sent double-encoded
+    // it arrives as `/%2F/evil`, a local path with an encoded slash that the service never
+    // decodes again and browsers keep on this site.
+    let res = app
+        .client
+        .get(app.url("/lang?to=en&next=/%2F/evil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/");
+    let res = app
+        .client
+        .get(app.url("/lang?to=en&next=/%252F/evil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/%2F/evil.example");
+    let res = app
+        .client
+        .get(app.url("/lang?to=en&next=/%0A/evil.example"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 303);
+    assert_eq!(location(&res), "/");
+    // An ordinary local path is kept.
+    let res = app
+        .client
+        .get(app.url("/lang"))
+        .query(&[("to", "vi"), ("next", "/d/123?x=1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/d/123?x=1");
+}
+
+/// Signs in through the login form from its own client address (the login limiter counts
+/// per address); returns the status and the Location.
+async fn sign_in_with_next(app: &TestApp, client_ip: &str, next: &str) -> (u16, String) {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", client_ip.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"csrf\" value=\"";
+    let at = page.find(marker).expect("a CSRF field") + marker.len();
+    let csrf = page[at..].split('"').next().unwrap().to_string();
+    let res = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", "next@benluc.example.vn"),
+            ("password", PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), location(&res))
+}
+
+#[tokio::test]
+async fn signing_in_redirects_only_to_a_local_path() {
+    let app = spawn_app_with(|s| s.trusted_proxy = Some("127.0.0.1".parse().unwrap())).await;
+    app.create_account("next@benluc.example.vn", "Người Thử", "organizer", None)
+        .await;
+    for (i, next) in NASTY_NEXT.iter().enumerate() {
+        let (status, location) = sign_in_with_next(&app, &format!("192.0.2.{i}"), next).await;
+        assert_eq!(status, 303, "next={next:?}: {location}");
+        assert_eq!(location, "/staff", "next={next:?}");
+    }
+    let (_, location) = sign_in_with_next(&app, "198.51.100.1", "/staff/agencies").await;
+    assert_eq!(location, "/staff/agencies");
+    // The login page itself never puts a foreign target into its form.
+    let page = app
+        .client
+        .get(app.url("/login?next=/%09/evil.example"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<input type=\"hidden\" name=\"next\" value=\"&#x2f;\">"),
+        "{page}"
+    );
+}
 
 #[tokio::test]
 async fn a_nul_byte_in_a_login_email_is_refused_not_a_server_error() {
@@ -37,6 +180,70 @@ async fn a_nul_byte_in_a_login_email_is_refused_not_a_server_error() {
         app.login("nul@benluc.example.vn", PASSWORD).await.status,
         200
     );
+}
+
+/// An open dialogue with one invitee who has been sent the invitation: (token, id, code).
+async fn invited(app: &TestApp) -> (String, String, String) {
+    let (token, id) = open_dialogue(app, json!({})).await;
+    let added = app
+        .add_invitees(
+            &token,
+            &id,
+            &json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "completed_sentence"}]),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    app.send_invitations(&token, &id).await;
+    let list = invitations(app, &token, &id).await;
+    let code = by_name(&list, "Nguyễn Văn Ánh")["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (token, id, code)
+}
+
+#[tokio::test]
+async fn a_personal_credential_with_a_control_character_is_refused_before_any_lookup() {
+    let app = spawn_app().await;
+    let (token, id, code) = invited(&app).await;
+    let phone = BrowserSession::new(&app).await;
+    phone.get("/login").await;
+    let compact = code.replace('-', "");
+    let with_newline = format!("{}%0A{}-{}", &compact[0..3], &compact[3..6], &compact[6..9]);
+    for credential in [
+        with_newline.as_str(),
+        &format!("{code}%09"),
+        &format!("{code}%00"),
+    ] {
+        let (status, body) = phone
+            .post_form(&format!("/p/{credential}/rsvp"), &[("response", "accept")])
+            .await;
+        assert_eq!(status, 404, "{credential}: {body}");
+        let (status, _) = phone.get_with_status(&format!("/p/{credential}")).await;
+        assert_eq!(status, 404, "{credential}");
+    }
+    let list = invitations(&app, &token, &id).await;
+    assert_eq!(
+        by_name(&list, "Nguyễn Văn Ánh")["status"],
+        "queued",
+        "nothing was answered"
+    );
+}
+
+#[tokio::test]
+async fn after_answering_the_participant_is_sent_to_the_canonical_code() {
+    let app = spawn_app().await;
+    let (token, id, code) = invited(&app).await;
+    let phone = BrowserSession::new(&app).await;
+    phone.get("/login").await;
+    let typed = code.to_lowercase().replace('-', "%20");
+    let (status, location) = phone
+        .post_form(&format!("/p/{typed}/rsvp"), &[("response", "accept")])
+        .await;
+    assert_eq!(status, 303, "{location}");
+    assert_eq!(location, format!("/p/{code}?done=accepted"));
+    let list = invitations(&app, &token, &id).await;
+    assert_eq!(by_name(&list, "Nguyễn Văn Ánh")["status"], "accepted");
 }
 
 fn field_code<'a>(reply: &'a crate::helpers::Reply, field: &str) -> &'a str {
