@@ -391,3 +391,89 @@ async fn a_control_character_typed_into_a_page_form_is_shown_as_a_field_error() 
     let list = browser.get("/staff/agencies").await;
     assert!(!list.contains("giả"));
 }
+
+/// The parameters of the first property `name` inside the VEVENT, as (key, value) pairs.
+fn event_parameters(ics: &str, name: &str) -> (Vec<(String, String)>, String) {
+    let unfolded = icalendar::parser::unfold(ics);
+    let calendar = icalendar::parser::read_calendar(&unfolded).expect("a calendar that parses");
+    let event = calendar
+        .components
+        .iter()
+        .find(|c| c.name.as_ref() == "VEVENT")
+        .expect("a VEVENT");
+    let property = event
+        .properties
+        .iter()
+        .find(|p| p.name.as_ref() == name)
+        .unwrap_or_else(|| panic!("{name} in {ics}"));
+    let params = property
+        .params
+        .iter()
+        .map(|p| {
+            (
+                p.key.as_ref().to_string(),
+                p.val
+                    .as_ref()
+                    .map(|v| v.as_ref().to_string())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect();
+    (params, property.val.as_ref().to_string())
+}
+
+#[tokio::test]
+async fn names_cannot_add_parameters_to_the_calendar_event() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(
+        &app,
+        json!({"host_unit": "UBND \"Bến Lức\", tỉnh Long An;ROLE=CHAIR:x"}),
+    )
+    .await;
+    let mallory = "Mallory\";ROLE=CHAIR;SENT-BY=\"mailto:x@evil.example";
+    let added = app
+        .add_invitees(
+            &token,
+            &id,
+            &json!([{"full_name": mallory, "email": "mallory@example.vn", "category": "other"}]),
+        )
+        .await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    app.send_invitations(&token, &id).await;
+    app.drain_jobs().await;
+    let files = app.mail_files();
+    assert_eq!(files.len(), 1);
+    let message = mail_parser::MessageParser::default()
+        .parse(files[0].as_bytes())
+        .unwrap();
+    use mail_parser::MimeHeaders;
+    let ics = message
+        .attachments()
+        .find(|a| a.attachment_name() == Some("hoi-nghi-doi-thoai.ics"))
+        .map(|a| String::from_utf8(a.contents().to_vec()).unwrap())
+        .expect("an .ics");
+
+    let (params, value) = event_parameters(&ics, "ATTENDEE");
+    let keys: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["CN", "ROLE", "RSVP"], "{ics}");
+    assert_eq!(params[1].1, "REQ-PARTICIPANT");
+    assert_eq!(params[2].1, "FALSE");
+    assert!(params[0].1.starts_with("Mallory"), "{ics}");
+    assert!(
+        params[0].1.contains("SENT-BY"),
+        "the name is kept as text: {ics}"
+    );
+    assert!(!params[0].1.contains('"'), "{ics}");
+    assert_eq!(value, "mailto:mallory@example.vn");
+    assert!(
+        ics.contains("ATTENDEE;CN=\""),
+        "the CN is always quoted: {ics}"
+    );
+
+    let (params, value) = event_parameters(&ics, "ORGANIZER");
+    let keys: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["CN"], "{ics}");
+    assert!(params[0].1.contains("Bến Lức"), "{ics}");
+    assert!(params[0].1.contains("tỉnh Long An"), "{ics}");
+    assert!(value.starts_with("mailto:"), "{ics}");
+}
