@@ -477,3 +477,61 @@ async fn names_cannot_add_parameters_to_the_calendar_event() {
     assert!(params[0].1.contains("tỉnh Long An"), "{ics}");
     assert!(value.starts_with("mailto:"), "{ics}");
 }
+
+#[tokio::test]
+async fn repeated_query_parameters_are_refused_not_ignored() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    let admin = app.staff_token("admin").await;
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            format!("/api/v1/dialogues/{id}/invitations?per_page=-1&per_page=1"),
+            "per_page",
+            token.as_str(),
+        ),
+        (
+            format!("/api/v1/dialogues/{id}/invitations?page=1&page=x"),
+            "page",
+            token.as_str(),
+        ),
+        (
+            format!("/api/v1/dialogues/{id}/invitations?status=sent&status=nonsense"),
+            "status",
+            token.as_str(),
+        ),
+        (
+            format!("/api/v1/dialogues/{id}/registrations?status=registered&status=waitlisted"),
+            "status",
+            token.as_str(),
+        ),
+        (
+            format!("/api/v1/dialogues/{id}/registrations?per_page=5&per_page=5"),
+            "per_page",
+            token.as_str(),
+        ),
+        (
+            "/api/v1/dialogues?page=1&page=2".to_string(),
+            "page",
+            token.as_str(),
+        ),
+        (
+            "/api/v1/users?per_page=1&per_page=2".to_string(),
+            "per_page",
+            admin.as_str(),
+        ),
+    ];
+    for (path, field, who) in cases {
+        let reply = app.get(&path, Some(who)).await;
+        assert_eq!(reply.status, 422, "{path}: {}", reply.text);
+        assert_eq!(reply.code(), "validation_failed");
+        assert_eq!(field_code(&reply, field), "repeated_parameter", "{path}");
+    }
+    // Single values still work.
+    let reply = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/invitations?status=sent&page=1&per_page=10"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+}
