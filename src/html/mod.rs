@@ -31,6 +31,13 @@ fn is_page_path(path: &str) -> bool {
     !(path.starts_with("/api/") || path.starts_with("/static/") || path == "/healthz")
 }
 
+/// Whether the service is reached over https (`DOITHOAI_BASE_URL`): cookies are then
+/// `Secure` and responses carry `Strict-Transport-Security`.
+pub fn is_https(req: &HttpRequest) -> bool {
+    req.app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.base_url.scheme() == "https")
+}
+
 /// Gives every browser a random id cookie (SameSite=Lax, HttpOnly) on its first page.
 pub async fn browser_cookie(
     req: ServiceRequest,
@@ -43,9 +50,7 @@ pub async fn browser_cookie(
         .cookie(BROWSER_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() >= 32);
-    let secure = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.settings.base_url.scheme() == "https");
+    let secure = is_https(req.request());
     let (id, fresh) = match existing {
         Some(id) => (id, false),
         None => (new_token(), true),
@@ -171,10 +176,11 @@ pub struct LangQuery {
 
 /// `/lang?to=en&next=/…`: remembers the choice in a cookie and goes back.
 #[get("/lang")]
-pub async fn switch_language(query: web::Query<LangQuery>) -> HttpResponse {
+pub async fn switch_language(req: HttpRequest, query: web::Query<LangQuery>) -> HttpResponse {
     let lang = Lang::parse(&query.to).unwrap_or_default();
     let cookie = Cookie::build(LANG_COOKIE, lang.code())
         .path("/")
+        .secure(is_https(&req))
         .same_site(SameSite::Lax)
         .max_age(time::Duration::days(365))
         .finish();

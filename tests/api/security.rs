@@ -535,3 +535,183 @@ async fn repeated_query_parameters_are_refused_not_ignored() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .map(|v| v.to_str().unwrap())
+        .unwrap_or_default()
+}
+
+fn assert_common_headers(headers: &reqwest::header::HeaderMap, what: &str) {
+    assert_eq!(
+        header(headers, "x-content-type-options"),
+        "nosniff",
+        "{what}"
+    );
+    assert_eq!(header(headers, "referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(header(headers, "x-frame-options"), "DENY", "{what}");
+    assert!(headers.get("strict-transport-security").is_none(), "{what}");
+}
+
+#[tokio::test]
+async fn pages_carry_the_security_headers_and_are_never_cached() {
+    let app = spawn_app().await;
+    let (_token, _id, code) = invited(&app).await;
+    for path in [
+        "/".to_string(),
+        "/login".to_string(),
+        "/no/such/page".to_string(),
+        format!("/p/{code}"),
+        "/p/ZZZ-ZZZ-ZZZ".to_string(),
+        "/staff".to_string(),
+        "/lang?to=en&next=/".to_string(),
+    ] {
+        let res = app.client.get(app.url(&path)).send().await.unwrap();
+        let headers = res.headers();
+        assert_common_headers(headers, &path);
+        assert_eq!(header(headers, "content-security-policy"), CSP, "{path}");
+        assert_eq!(header(headers, "cache-control"), "no-store", "{path}");
+    }
+    let res = app
+        .client
+        .get(app.url("/static/app.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_common_headers(res.headers(), "app.js");
+}
+
+#[tokio::test]
+async fn api_answers_with_personal_data_are_never_cached() {
+    let app = spawn_app().await;
+    let (token, id, code) = invited(&app).await;
+    for (path, credential) in [
+        ("/api/v1/auth/me".to_string(), token.as_str()),
+        ("/api/v1/me".to_string(), code.as_str()),
+        (
+            format!("/api/v1/dialogues/{id}/invitations"),
+            token.as_str(),
+        ),
+        (
+            format!("/api/v1/dialogues/{id}/registrations"),
+            token.as_str(),
+        ),
+        (format!("/api/v1/dialogues/{id}/attendance"), token.as_str()),
+        ("/api/v1/auth/me".to_string(), "wrong"),
+    ] {
+        let reply = app.get(&path, Some(credential)).await;
+        assert_common_headers(&reply.headers, &path);
+        assert_eq!(
+            header(&reply.headers, "cache-control"),
+            "no-store",
+            "{path}"
+        );
+        assert!(
+            header(&reply.headers, "content-security-policy").contains("default-src 'none'"),
+            "{path}"
+        );
+    }
+    let checked_in = app.check_in(&token, &id, &code).await;
+    assert_eq!(header(&checked_in.headers, "cache-control"), "no-store");
+    let login = app.login("nobody@example.vn", "wrong password").await;
+    assert_eq!(header(&login.headers, "cache-control"), "no-store");
+    // The public dialogue reads stay cacheable as before.
+    for path in [
+        "/api/v1/dialogues".to_string(),
+        format!("/api/v1/dialogues/{id}"),
+    ] {
+        let reply = app.get(&path, None).await;
+        assert_eq!(reply.status, 200);
+        assert!(
+            !header(&reply.headers, "cache-control").contains("no-store"),
+            "{path}"
+        );
+        assert_common_headers(&reply.headers, &path);
+    }
+}
+
+#[tokio::test]
+async fn over_https_pages_add_hsts_and_the_language_cookie_is_secure() {
+    let app = spawn_app_with(|s| {
+        s.base_url = "https://doithoai.example.vn".parse().unwrap();
+        s.base_url_explicit = true;
+    })
+    .await;
+    for path in ["/", "/api/v1/dialogues", "/no/such/page"] {
+        let res = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(
+            header(res.headers(), "strict-transport-security"),
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+    let res = app
+        .client
+        .get(app.url("/lang?to=en&next=/"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("lang="))
+        .expect("a language cookie");
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+/// The CSP forbids inline script and style: no page template may rely on them.
+#[test]
+fn page_templates_have_no_inline_script_style_or_event_handlers() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                // Emails are read in mail programs, not under the pages' CSP.
+                if path.file_name().unwrap() != "email" {
+                    walk(&path, out);
+                }
+            } else if path.extension().is_some_and(|e| e == "html") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/templates"),
+        &mut files,
+    );
+    assert!(files.len() > 10, "templates found: {files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap().to_lowercase();
+        for (at, _) in text.match_indices("<script") {
+            let tag = &text[at..at + text[at..].find('>').unwrap()];
+            assert!(tag.contains(" src="), "inline script in {}", file.display());
+        }
+        assert!(!text.contains("<style"), "a <style> in {}", file.display());
+        assert!(
+            !text.contains(" style="),
+            "a style attribute in {}",
+            file.display()
+        );
+        assert!(
+            !text.contains("javascript:"),
+            "javascript: in {}",
+            file.display()
+        );
+        for handler in [
+            " onclick=",
+            " onsubmit=",
+            " onchange=",
+            " onload=",
+            " oninput=",
+        ] {
+            assert!(!text.contains(handler), "{handler} in {}", file.display());
+        }
+    }
+}
