@@ -2,7 +2,7 @@
 //! redirects stay on the site, calendar parameters cannot be injected, repeated query
 //! parameters are not silently ignored, and every response carries the security headers.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{
     BrowserSession, PASSWORD, TestApp, by_name, invitations, open_dialogue, reference_dialogue,
@@ -714,4 +714,38 @@ fn page_templates_have_no_inline_script_style_or_event_handlers() {
             assert!(!text.contains(handler), "{handler} in {}", file.display());
         }
     }
+}
+
+#[tokio::test]
+async fn dates_outside_a_sane_range_are_refused() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    for (field, start, end) in [
+        ("starts_at", "2262-04-11T00:00:00Z", "2262-04-11T03:00:00Z"),
+        (
+            "starts_at",
+            "1999-12-31T08:00:00+07:00",
+            "2026-11-30T17:00:00+07:00",
+        ),
+        ("ends_at", "2100-12-31T08:00:00Z", "2101-01-01T08:00:00Z"),
+    ] {
+        let mut body = reference_dialogue();
+        body["starts_at"] = json!(start);
+        body["ends_at"] = json!(end);
+        body["question_deadline"] = Value::Null;
+        let reply = app.create_dialogue(&token, &body).await;
+        assert_eq!(reply.status, 422, "{start}: {}", reply.text);
+        assert_eq!(field_code(&reply, field), "out_of_range", "{}", reply.text);
+    }
+    let mut body = reference_dialogue();
+    body["question_deadline"] = json!("1970-01-01T00:00:00Z");
+    let reply = app.create_dialogue(&token, &body).await;
+    assert_eq!(field_code(&reply, "question_deadline"), "out_of_range");
+    // The form of the pages goes through the same rule.
+    let created = app.create_dialogue(&token, &reference_dialogue()).await;
+    let id = created.body["id"].as_str().unwrap();
+    let moved = app
+        .edit_dialogue(&token, id, &json!({"ends_at": "2262-04-11T03:00:00Z"}))
+        .await;
+    assert_eq!(field_code(&moved, "ends_at"), "out_of_range");
 }
