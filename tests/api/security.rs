@@ -749,3 +749,20 @@ async fn dates_outside_a_sane_range_are_refused() {
         .await;
     assert_eq!(field_code(&moved, "ends_at"), "out_of_range");
 }
+
+#[tokio::test]
+async fn a_huge_csv_header_is_not_echoed_back_whole() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    let csv = format!(
+        "full_name,category,{}\nAn,other,x\n",
+        "x".repeat(1024 * 1024 - 100)
+    );
+    let reply = app.import_invitees(&token, &id, &csv).await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(reply.code(), "invalid_csv");
+    assert!(reply.text.len() < 2_000, "{} bytes", reply.text.len());
+    let field = reply.body["error"]["rows"][0]["field"].as_str().unwrap();
+    assert!(field.ends_with('…'), "{field}");
+    assert!(field.chars().count() <= 81, "{field}");
+}
