@@ -334,6 +334,7 @@ impl Application {
                 .configure(pages)
                 .default_service(web::to(no_route))
                 .wrap(from_fn(crate::error::render_errors))
+                .wrap(from_fn(crate::headers::security_headers))
                 .wrap(from_fn(html::browser_cookie))
                 .wrap(TracingLogger::<RedactedSpans>::new())
         })

@@ -1,14 +1,16 @@
 //! Shared pieces of the JSON API: a JSON body extractor with the API's error envelope, paging,
 //! and path ids that are never a 5xx.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, FieldError, FieldErrors};
 
@@ -116,17 +118,39 @@ fn missing_field(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_string())
 }
 
+/// The values of the query parameters `names`, each allowed at most once. A repeated one is
+/// 422 `repeated_parameter` on its name: `?per_page=-1&per_page=1` must not pass as either
+/// value (nor, as it once did, as neither). Other parameters are not looked at.
+pub fn single_parameters(query: &str, names: &[&str]) -> Result<HashMap<String, String>, AppError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| AppError::BadRequest {
+            code: "bad_request",
+            detail: None,
+        })?;
+    let mut values = HashMap::with_capacity(pairs.len());
+    let mut errors = FieldErrors::new();
+    for (name, value) in pairs {
+        if !names.contains(&name.as_str()) {
+            continue;
+        }
+        match values.entry(name) {
+            Entry::Occupied(seen) => {
+                errors.add(seen.key().clone(), FieldError::new("repeated_parameter"))
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
+        }
+    }
+    errors.into_result()?;
+    Ok(values)
+}
+
 /// `?page=1&per_page=50`, both optional, checked.
 #[derive(Debug, Clone, Copy)]
 pub struct Paging {
     pub page: i64,
     pub per_page: i64,
-}
-
-#[derive(Deserialize)]
-struct RawPaging {
-    page: Option<String>,
-    per_page: Option<String>,
 }
 
 impl Paging {
@@ -137,12 +161,9 @@ impl Paging {
     }
 
     pub fn from_query(query: &str) -> Result<Paging, AppError> {
-        let raw: RawPaging = serde_urlencoded::from_str(query).unwrap_or(RawPaging {
-            page: None,
-            per_page: None,
-        });
+        let raw = single_parameters(query, &["page", "per_page"])?;
         let mut errors = FieldErrors::new();
-        let page = match raw.page.as_deref() {
+        let page = match raw.get("page").map(String::as_str) {
             None | Some("") => Some(1),
             Some(text) => errors.take(
                 "page",
@@ -152,7 +173,7 @@ impl Paging {
                     .ok_or(FieldError::with_n("out_of_range_page", 1_000_000)),
             ),
         };
-        let per_page = match raw.per_page.as_deref() {
+        let per_page = match raw.get("per_page").map(String::as_str) {
             None | Some("") => Some(50),
             Some(text) => errors.take(
                 "per_page",
@@ -201,6 +222,23 @@ impl<T> PageOf<T> {
     }
 }
 
+/// The `?status=…` of a list, read once: a repeated `status` is 422 `repeated_parameter`.
+/// Turn it into a status with [`status_filter`].
+#[derive(Debug, Clone, Default)]
+pub struct StatusParam(pub Option<String>);
+
+impl FromRequest for StatusParam {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<StatusParam, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            single_parameters(req.query_string(), &["status"])
+                .map(|mut q| StatusParam(q.remove("status"))),
+        )
+    }
+}
+
 /// `?status=…` of a list: absent or empty means all; anything unknown is 422 on `status`.
 pub fn status_filter<T>(
     raw: Option<&str>,
@@ -217,6 +255,7 @@ pub fn status_filter<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[derive(Deserialize, Debug)]
     #[allow(dead_code)]
@@ -255,8 +294,18 @@ mod tests {
             "per_page=201",
             "per_page=0",
             "page=99999999999999999999",
+            "per_page=-1&per_page=1",
+            "page=1&page=x",
+            "page=2&page=2",
         ] {
             assert!(Paging::from_query(bad).is_err(), "{bad}");
+        }
+        match Paging::from_query("per_page=-1&per_page=1&page=1&page=1") {
+            Err(AppError::Validation(f)) => {
+                assert_eq!(f.0["per_page"].code, "repeated_parameter");
+                assert_eq!(f.0["page"].code, "repeated_parameter");
+            }
+            other => panic!("{other:?}"),
         }
     }
 }

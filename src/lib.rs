@@ -13,6 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod headers;
 pub mod html;
 pub mod i18n;
 pub mod jobs;

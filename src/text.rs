@@ -1,5 +1,6 @@
 //! Small domain values shared by every capability: text normalised to NFC and bounded,
-//! email addresses, search keys that ignore Vietnamese diacritics.
+//! single-line text without control characters, email addresses, search keys that ignore
+//! Vietnamese diacritics.
 //!
 //! "Parse, don't validate": each function turns raw input into a clean value or a
 //! `FieldError`, before any query runs.
@@ -14,23 +15,49 @@ pub fn nfc(raw: &str) -> String {
     raw.nfc().collect::<String>().trim().to_string()
 }
 
-/// Required text of 1..=max characters (after NFC and trimming), no control characters
-/// other than line breaks and tabs.
+/// A control character: C0 (tab and line breaks included), DEL and C1, plus the Unicode
+/// line and paragraph separators, which break lines as surely as `\n` does.
+pub fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Whether `raw` holds any control character.
+pub fn has_control(raw: &str) -> bool {
+    raw.chars().any(is_control)
+}
+
+/// Required single-line text of 1..=max characters (after NFC and trimming), with no control
+/// character at all: names, titles, units, venues, positions end up in email headers,
+/// calendar properties and CSV lines, where a line break or a NUL breaks or forges them.
 pub fn required(raw: &str, max: usize) -> Result<String, FieldError> {
     let text = nfc(raw);
     if text.is_empty() {
         return Err(FieldError::new("required"));
     }
-    bounded(text, max)
+    single_line(text, max)
 }
 
-/// Optional text: empty or missing becomes `None`.
+/// Optional single-line text: empty or missing becomes `None`.
 pub fn optional(raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
     match raw.map(nfc) {
         None => Ok(None),
         Some(text) if text.is_empty() => Ok(None),
-        Some(text) => bounded(text, max).map(Some),
+        Some(text) => single_line(text, max).map(Some),
     }
+}
+
+/// Optional multi-line text (descriptions, addresses): line breaks are kept, CRLF and lone
+/// CR become LF; every other control character (tab included) is refused.
+pub fn optional_multiline(raw: Option<&str>, max: usize) -> Result<Option<String>, FieldError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let text = nfc(&raw.replace("\r\n", "\n").replace('\r', "\n"));
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().any(|c| c != '\n' && is_control(c)) {
+        return Err(FieldError::new("control_characters"));
+    }
+    within(text, max).map(Some)
 }
 
 /// Text whose length must fall in `min..=max` characters.
@@ -42,17 +69,29 @@ pub fn sized(raw: &str, min: usize, max: usize) -> Result<String, FieldError> {
     Ok(text)
 }
 
-fn bounded(text: String, max: usize) -> Result<String, FieldError> {
+fn single_line(text: String, max: usize) -> Result<String, FieldError> {
+    if has_control(&text) {
+        return Err(FieldError::new("control_characters"));
+    }
+    within(text, max)
+}
+
+fn within(text: String, max: usize) -> Result<String, FieldError> {
     if text.chars().count() > max {
         return Err(FieldError::with_n("too_long", max as i64));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err(FieldError::new("invalid_characters"));
-    }
     Ok(text)
+}
+
+/// At most `max` characters of `raw`, for echoing input back in an error message: longer
+/// text is cut and ends with "…".
+pub fn excerpt(raw: &str, max: usize) -> String {
+    if raw.chars().count() <= max {
+        return raw.to_string();
+    }
+    let mut cut: String = raw.chars().take(max).collect();
+    cut.push('…');
+    cut
 }
 
 /// A plausible email address, lower-cased, checked by lettre's parser (the same one that
@@ -80,6 +119,9 @@ pub fn optional_phone(raw: Option<&str>) -> Result<Option<String>, FieldError> {
     let Some(text) = raw.map(nfc).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
+    if has_control(&text) {
+        return Err(FieldError::new("control_characters"));
+    }
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
     let allowed = text.chars().enumerate().all(|(i, c)| {
         c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')') || (c == '+' && i == 0)
@@ -130,11 +172,55 @@ mod tests {
             required("abcdef", 3).unwrap_err(),
             FieldError::with_n("too_long", 3)
         );
-        assert_eq!(
-            required("a\u{0007}b", 10).unwrap_err().code,
-            "invalid_characters"
-        );
         assert_eq!(required("Hội trường", 10).unwrap(), "Hội trường");
+        for bad in [
+            "a\u{0007}b",
+            "a\tb",
+            "a\nb",
+            "a\r\nb",
+            "a\u{0}b",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "a\u{9b}b",
+            "a\u{2028}b",
+        ] {
+            assert_eq!(
+                required(bad, 10).unwrap_err().code,
+                "control_characters",
+                "{bad:?}"
+            );
+            assert_eq!(
+                optional(Some(bad), 10).unwrap_err().code,
+                "control_characters"
+            );
+        }
+        // Surrounding whitespace is trimmed, never stored.
+        assert_eq!(required("\tAn\r\n", 10).unwrap(), "An");
+    }
+
+    #[test]
+    fn multiline_text_keeps_line_breaks_only() {
+        assert_eq!(
+            optional_multiline(Some("một\r\nhai\rba\nbốn"), 100).unwrap(),
+            Some("một\nhai\nba\nbốn".to_string())
+        );
+        for bad in ["a\tb", "a\u{0}b", "a\u{1b}[31m", "a\u{85}b"] {
+            assert_eq!(
+                optional_multiline(Some(bad), 100).unwrap_err().code,
+                "control_characters",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(optional_multiline(Some(" \r\n "), 100).unwrap(), None);
+    }
+
+    #[test]
+    fn excerpts_are_cut_with_an_ellipsis() {
+        assert_eq!(excerpt("ngắn", 80), "ngắn");
+        let long = "ư".repeat(100);
+        let cut = excerpt(&long, 80);
+        assert_eq!(cut.chars().count(), 81);
+        assert!(cut.ends_with('…'));
     }
 
     #[test]

@@ -226,7 +226,12 @@ pub fn check_credentials(
     email: &str,
     password: &str,
 ) -> Result<Option<User>, AppError> {
-    let email = text::nfc(email).to_lowercase();
+    // An address no account can have (a NUL byte, a line break…) is never looked up:
+    // PostgreSQL refuses NUL in text with an error, which must not become a 500.
+    let Ok(email) = text::email(email) else {
+        secrets::dummy_verify(password);
+        return Ok(None);
+    };
     let user = store::find_user_by_email(conn, &email)?;
     match user {
         Some(user) if user.disabled_at.is_none() => match &user.password_hash {

@@ -62,7 +62,11 @@ pub async fn login_submit(
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let ip = client_ip(&req, state.settings.trusted_proxy);
-    let next = safe_next(form.opt("next").as_deref().or(Some("/staff")));
+    // The value as sent, untrimmed: safe_next judges exactly what would be redirected to.
+    let next = match form.get("next") {
+        "" => "/staff".to_string(),
+        raw => safe_next(Some(raw)),
+    };
     match log_in(
         &state,
         ip,

@@ -1,7 +1,7 @@
 //! A dialogue as a request describes it, parsed and checked into a valid dialogue: every
 //! rule in one place, shared by the API, the pages and the CLI.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -69,10 +69,20 @@ pub struct ValidDialogue {
     pub agenda: Vec<(String, Option<String>)>,
 }
 
+/// The years a dialogue's times may fall in (UTC). Far dates are typing mistakes, and near
+/// the ends of what chrono can hold they overflow when shown in a time zone or moved by a
+/// duration (a start in 2262 once gave an `ends_at` of `+10000-01-01…`, not RFC 3339).
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 fn parse_instant(raw: &str) -> Result<NaiveDateTime, FieldError> {
-    DateTime::parse_from_rfc3339(raw.trim())
+    let instant = DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.naive_utc())
-        .map_err(|_| FieldError::new("invalid_datetime"))
+        .map_err(|_| FieldError::new("invalid_datetime"))?;
+    if YEARS.contains(&instant.year()) {
+        Ok(instant)
+    } else {
+        Err(FieldError::new("out_of_range"))
+    }
 }
 
 impl DialogueInput {
@@ -131,7 +141,7 @@ impl DialogueInput {
         let title = errors.take("title", text::required(&need(&self.title), 500));
         let description = errors.take(
             "description",
-            text::optional(self.description.as_deref(), 10_000),
+            text::optional_multiline(self.description.as_deref(), 10_000),
         );
         let host_unit = errors.take("host_unit", text::required(&need(&self.host_unit), 200));
         let parent_unit = errors.take(
@@ -358,6 +368,24 @@ mod tests {
                 ("capacity".to_string(), "too_small"),
                 ("officials".to_string(), "needs_a_chair"),
                 ("officials[0].name".to_string(), "required"),
+            ]
+        );
+    }
+
+    #[test]
+    fn times_outside_the_years_2000_to_2100_are_out_of_range() {
+        let input = DialogueInput {
+            starts_at: Some("2262-04-11T00:00:00Z".into()),
+            ends_at: Some("2101-01-01T00:00:00Z".into()),
+            question_deadline: Some("1999-12-31T23:59:59Z".into()),
+            ..reference_input()
+        };
+        assert_eq!(
+            field_codes(input.validate()),
+            vec![
+                ("ends_at".to_string(), "out_of_range"),
+                ("question_deadline".to_string(), "out_of_range"),
+                ("starts_at".to_string(), "out_of_range"),
             ]
         );
     }

@@ -31,6 +31,13 @@ fn is_page_path(path: &str) -> bool {
     !(path.starts_with("/api/") || path.starts_with("/static/") || path == "/healthz")
 }
 
+/// Whether the service is reached over https (`DOITHOAI_BASE_URL`): cookies are then
+/// `Secure` and responses carry `Strict-Transport-Security`.
+pub fn is_https(req: &HttpRequest) -> bool {
+    req.app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.settings.base_url.scheme() == "https")
+}
+
 /// Gives every browser a random id cookie (SameSite=Lax, HttpOnly) on its first page.
 pub async fn browser_cookie(
     req: ServiceRequest,
@@ -43,9 +50,7 @@ pub async fn browser_cookie(
         .cookie(BROWSER_COOKIE)
         .map(|c| c.value().to_string())
         .filter(|v| v.len() >= 32);
-    let secure = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|s| s.settings.base_url.scheme() == "https");
+    let secure = is_https(req.request());
     let (id, fresh) = match existing {
         Some(id) => (id, false),
         None => (new_token(), true),
@@ -110,20 +115,57 @@ pub fn render(
 }
 
 /// A 303 to another page (after a form post, so reload does not post again).
+///
+/// The target must be a local path (see [`safe_next`]); anything else, or anything a header
+/// cannot carry, goes to `/` rather than building a broken or foreign `Location`.
+/// Characters outside ASCII are percent-encoded.
 pub fn see_other(location: &str) -> HttpResponse {
+    let target = if is_local_path(location) {
+        percent_encode_non_ascii(location)
+    } else {
+        "/".to_string()
+    };
+    let value = header::HeaderValue::from_str(&target)
+        .unwrap_or_else(|_| header::HeaderValue::from_static("/"));
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, value))
         .finish()
 }
 
 /// Only local paths may be redirect targets, so a crafted link cannot send people elsewhere.
+/// `raw` is the decoded value (of a query or form field); anything else becomes `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_string()
-        }
+        Some(path) if is_local_path(path) => path.to_string(),
         _ => "/".to_string(),
     }
+}
+
+/// A path on this site: one `/`, then neither `/` nor `\` (which browsers read as another
+/// host: `//evil`, `/\evil`), and no control character, whitespace or backslash anywhere
+/// (browsers drop tabs and line breaks from URLs, so `/\t/evil` would become `//evil`).
+pub fn is_local_path(path: &str) -> bool {
+    let mut chars = path.chars();
+    chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !path
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\' || c == '\u{feff}')
+}
+
+fn percent_encode_non_ascii(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -134,10 +176,11 @@ pub struct LangQuery {
 
 /// `/lang?to=en&next=/…`: remembers the choice in a cookie and goes back.
 #[get("/lang")]
-pub async fn switch_language(query: web::Query<LangQuery>) -> HttpResponse {
+pub async fn switch_language(req: HttpRequest, query: web::Query<LangQuery>) -> HttpResponse {
     let lang = Lang::parse(&query.to).unwrap_or_default();
     let cookie = Cookie::build(LANG_COOKIE, lang.code())
         .path("/")
+        .secure(is_https(&req))
         .same_site(SameSite::Lax)
         .max_age(time::Duration::days(365))
         .finish();

@@ -12,7 +12,7 @@ use crate::db::{DialogueId, InvitationId};
 use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
-use crate::json::{ApiJson, PageOf, Paging, read_body, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, StatusParam, read_body, status_filter};
 use crate::participants::model::PersonInput;
 use crate::participants::notify::Mailing;
 use crate::state::AppState;
@@ -104,11 +104,6 @@ pub async fn import(
     Ok(HttpResponse::Created().json(result))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StatusFilter {
-    status: Option<String>,
-}
-
 /// Invitees with their contact details, group, code and status (organizers only; each view
 /// is written to the audit log).
 #[utoipa::path(
@@ -123,10 +118,10 @@ pub async fn list(
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
     paging: Paging,
-    filter: web::Query<StatusFilter>,
+    filter: StatusParam,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let status = status_filter(filter.status.as_deref(), InvitationStatus::from_code)?;
+    let status = status_filter(filter.0.as_deref(), InvitationStatus::from_code)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db

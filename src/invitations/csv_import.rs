@@ -5,6 +5,7 @@
 use crate::error::{AppError, RowError};
 use crate::i18n::Lang;
 use crate::participants::model::PersonInput;
+use crate::text;
 
 const KNOWN: [&str; 6] = [
     "full_name",
@@ -17,11 +18,16 @@ const KNOWN: [&str; 6] = [
 const REQUIRED: [&str; 2] = ["full_name", "category"];
 pub const MAX_ROWS: usize = 20_000;
 
+/// How much of a column name from the file is echoed back in an error.
+const ECHO_CHARS: usize = 80;
+
 fn row_error(line: usize, field: &str, code: &str, lang: Lang) -> RowError {
     let key = format!("field.{code}");
     RowError {
         line,
-        field: field.to_string(),
+        // The field may be a column name from the file: a header line of 1 MiB must not
+        // come back whole in the answer.
+        field: text::excerpt(field, ECHO_CHARS),
         code: code.to_string(),
         message: lang.text(&key),
     }
@@ -194,6 +200,15 @@ mod tests {
         assert!(errors.contains(&(1, "name".into(), "unknown_column".into())));
         assert!(errors.contains(&(1, "full_name".into(), "missing_column".into())));
         assert!(errors.contains(&(1, "category".into(), "missing_column".into())));
+    }
+
+    #[test]
+    fn a_long_unknown_column_is_echoed_cut_short() {
+        let file = format!("full_name,category,{}\nA,other,x\n", "x".repeat(5000));
+        let errors = rows(parse(file.as_bytes(), Lang::En));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].1.chars().count(), ECHO_CHARS + 1);
+        assert!(errors[0].1.ends_with('…'));
     }
 
     #[test]

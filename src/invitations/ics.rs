@@ -15,19 +15,80 @@ pub struct IcsFacts<'a> {
     pub reminder_text: &'a str,
 }
 
+/// A parameter value (RFC 5545 §3.1), always quoted. A quoted value may hold anything but
+/// DQUOTE and control characters, so those are replaced, and the quotes keep `;`, `:` and
+/// `,` inside the value: a name can never add parameters such as `ROLE` or `SENT-BY`.
+fn quoted_parameter(value: &str) -> String {
+    let clean: String = value
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if crate::text::is_control(c) => ' ',
+            c => c,
+        })
+        .collect();
+    format!("\"{}\"", clean.trim())
+}
+
+/// Text for a TEXT property: line breaks are escaped by the library; other control
+/// characters (never accepted by the input rules, but possible in older rows) become spaces.
+fn clean_text(value: &str) -> String {
+    value
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| {
+            if c != '\n' && crate::text::is_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A calendar-address property (ORGANIZER, ATTENDEE) with its parameters written here.
+/// `icalendar` quotes a parameter value only when it holds `:` or `;`, and never removes a
+/// DQUOTE from it, so the parameters go into the property's name, already quoted; the
+/// library still folds the line.
+fn address_property(name: &str, params: &[(&str, String)], email: &str) -> Property {
+    let mut head = name.to_string();
+    for (key, value) in params {
+        head.push(';');
+        head.push_str(key);
+        head.push('=');
+        head.push_str(value);
+    }
+    let email: String = email
+        .chars()
+        .filter(|c| !crate::text::is_control(*c))
+        .collect();
+    Property::new(head, format!("mailto:{email}"))
+}
+
 /// The `.ics` text for one invitee.
 pub fn invitation_event(dialogue: &Dialogue, facts: &IcsFacts<'_>) -> String {
-    let mut organizer = Property::new("ORGANIZER", format!("mailto:{}", facts.organizer_email));
-    organizer.add_parameter("CN", facts.organizer_name);
-    let mut attendee = Property::new("ATTENDEE", format!("mailto:{}", facts.attendee_email));
-    attendee.add_parameter("CN", facts.attendee_name);
-    attendee.add_parameter("ROLE", "REQ-PARTICIPANT");
-    attendee.add_parameter("RSVP", "FALSE");
+    let organizer = address_property(
+        "ORGANIZER",
+        &[("CN", quoted_parameter(facts.organizer_name))],
+        facts.organizer_email,
+    );
+    let attendee = address_property(
+        "ATTENDEE",
+        &[
+            ("CN", quoted_parameter(facts.attendee_name)),
+            ("ROLE", "REQ-PARTICIPANT".into()),
+            ("RSVP", "FALSE".into()),
+        ],
+        facts.attendee_email,
+    );
     let event = Event::new()
         .uid(facts.uid)
-        .summary(&dialogue.title)
-        .description(&format!("{}\n{}", dialogue.host_unit, facts.link))
-        .location(&dialogue.venue)
+        .summary(&clean_text(&dialogue.title))
+        .description(&clean_text(&format!(
+            "{}\n{}",
+            dialogue.host_unit, facts.link
+        )))
+        .location(&clean_text(&dialogue.venue))
         .url(facts.link)
         .starts(dialogue.starts_at.and_utc())
         .ends(dialogue.ends_at.and_utc())
@@ -35,7 +96,7 @@ pub fn invitation_event(dialogue: &Dialogue, facts: &IcsFacts<'_>) -> String {
         .append_property(organizer)
         .append_property(attendee)
         .alarm(Alarm::display(
-            facts.reminder_text,
+            &clean_text(facts.reminder_text),
             Trigger::before_start(chrono::Duration::hours(2)),
         ))
         .done();

@@ -46,6 +46,11 @@ pub async fn find_limited(
 
 /// The participant a credential (link token or short code) belongs to.
 pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Participant>, AppError> {
+    // Nobody's link or code holds a control character (not even at its ends, where trimming
+    // would hide it); such text is never looked up.
+    if crate::text::has_control(credential) {
+        return Ok(None);
+    }
     let credential = credential.trim();
     if credential.is_empty() {
         return Ok(None);
@@ -55,6 +60,16 @@ pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Parti
         _ => store::find_by_token_hash(conn, &secrets::hash_token(credential))?,
     };
     Ok(found)
+}
+
+/// The credential as this participant's pages should name it: the stored code when a code
+/// was typed (in any case, with any spacing), else the link token as given.
+pub fn canonical(credential: &str, participant: &Participant) -> String {
+    let credential = credential.trim();
+    match normalize_code(credential) {
+        Some(_) if credential.len() <= 16 => participant.code.clone(),
+        _ => credential.to_string(),
+    }
 }
 
 /// A participant signed in by `Authorization: Bearer <link token or code>`.

@@ -189,7 +189,7 @@ impl PersonInput {
         let category = errors.take(&name("category"), Category::parse(&self.category));
         let address = errors.take(
             &name("address"),
-            text::optional(self.address.as_deref(), 300),
+            text::optional_multiline(self.address.as_deref(), 300),
         );
         let language = match self.language.as_deref().map(str::trim) {
             None | Some("") => Some(Lang::Vi),

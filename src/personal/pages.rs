@@ -11,7 +11,7 @@ use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
-use crate::participants::auth::find_limited;
+use crate::participants::auth::{canonical, find_limited};
 use crate::participants::model::{Participant, normalize_code};
 use crate::registrations::ticket;
 use crate::state::AppState;
@@ -115,6 +115,7 @@ async fn show(
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(state, req, credential).await?;
+    let credential = canonical(credential, &participant);
     let (view, full) = state
         .db
         .read(move |conn| {
@@ -124,7 +125,7 @@ async fn show(
             Ok((view, full))
         })
         .await?;
-    personal_page(state, req, None, credential, &view, &full, extra)
+    personal_page(state, req, None, &credential, &view, &full, extra)
 }
 
 #[derive(Deserialize)]
@@ -159,13 +160,14 @@ pub async fn rsvp_page(
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
     let accept = form.get("response") == "accept";
     let done = if accept { "accepted" } else { "declined" };
     let outcome = respond(&state, participant, accept).await.map(|_| ());
     after_action(&state, &req, &credential, outcome, done).await
 }
 
-/// After a participant's action: back to their page with a notice, or the page again with
+/// After a participant's action (`credential` in its canonical form): back to their page with a notice, or the page again with
 /// the reason when the action was refused (a conflict such as `dialogue_not_open`).
 async fn after_action(
     state: &AppState,
@@ -198,6 +200,7 @@ pub async fn cancel_page(
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
     let outcome = cancel_own(&state, participant).await.map(|_| ());
     after_action(&state, &req, &credential, outcome, "cancelled").await
 }

@@ -17,7 +17,7 @@ use crate::auth::Organizer;
 use crate::db::DialogueId;
 use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::json::{ApiJson, PageOf, Paging, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, StatusParam, status_filter};
 use crate::participants::model::Category;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
@@ -103,11 +103,6 @@ pub struct RegistrationItem {
     pub possible_duplicate: bool,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct StatusFilter {
-    status: Option<String>,
-}
-
 /// Registrations in queue order, with the people's details (organizers only; audited).
 #[utoipa::path(
     tag = "registrations",
@@ -121,10 +116,10 @@ pub async fn list(
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
     paging: Paging,
-    filter: web::Query<StatusFilter>,
+    filter: StatusParam,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let status = status_filter(filter.status.as_deref(), RegistrationStatus::from_code)?;
+    let status = status_filter(filter.0.as_deref(), RegistrationStatus::from_code)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db

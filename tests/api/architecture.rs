@@ -25,6 +25,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "ratelimit",
     "json",
     "html",
+    "headers",
     "jobs",
     "mail",
     "state",

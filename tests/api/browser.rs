@@ -175,6 +175,14 @@ async fn an_organizer_signs_in_and_creates_a_dialogue_in_a_real_browser() {
         .for_element(Locator::Css("textarea[name=title]"))
         .await
         .unwrap();
+    // app.js runs under the pages' Content-Security-Policy: it adds an "add a row" button
+    // after each repeated block (officials, agenda).
+    let added = client
+        .wait()
+        .for_element(Locator::Css("[data-repeat='officials'] + button"))
+        .await
+        .unwrap();
+    assert_eq!(added.text().await.unwrap(), "Thêm dòng");
 
     let title = "Hội nghị đối thoại với người chấp hành xong hình phạt tù năm 2026";
     let typed = [

@@ -21,4 +21,5 @@ mod pages;
 mod participant_pages;
 mod registrations;
 mod schema;
+mod security;
 mod system;
