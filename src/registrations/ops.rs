@@ -75,22 +75,35 @@ pub fn register(
     dialogue: &Dialogue,
     participant: &Participant,
 ) -> Result<Registration, AppError> {
+    register_with_position(conn, mailing, dialogue, participant).map(|(r, _)| r)
+}
+
+/// `register`, also returning the waitlist place of someone who had to wait.
+pub fn register_with_position(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+) -> Result<(Registration, Option<i64>), AppError> {
     ensure_accepting(dialogue)?;
     dialogues::store::lock(conn, &dialogue.id)?;
     let existing = store::find_by_participant(conn, &participant.id)?;
     if let Some(current) = &existing {
         if current.status() != RegistrationStatus::Cancelled {
-            return Ok(current.clone());
+            let position = store::waitlist_position(conn, current)?;
+            return Ok((current.clone(), position));
         }
     }
-    let seated = store::count_seated(conn, &dialogue.id)?;
+    let (seated, waitlisted) = store::seat_counts(conn, &dialogue.id)?;
     let status = if seated < i64::from(dialogue.capacity) {
         RegistrationStatus::Registered
-    } else if store::count_waitlisted(conn, &dialogue.id)? < mailing.settings.waitlist_limit {
+    } else if waitlisted < mailing.settings.waitlist_limit {
         RegistrationStatus::Waitlisted
     } else {
         return Err(AppError::Conflict("registration_full"));
     };
+    // A new or requeued place is the last in the queue.
+    let position = (status == RegistrationStatus::Waitlisted).then_some(waitlisted + 1);
     let id = match existing {
         Some(cancelled) => {
             store::requeue(conn, &cancelled.id, status)?;
@@ -118,8 +131,8 @@ pub fn register(
         RegistrationStatus::Registered => "registered",
         _ => "waitlisted",
     };
-    tell(conn, mailing, dialogue, participant, &registration, kind)?;
-    Ok(registration)
+    tell(conn, mailing, dialogue, participant, &registration, kind, position)?;
+    Ok((registration, position))
 }
 
 /// Frees the participant's seat (or waitlist place); the first waitlisted person gets the
@@ -159,7 +172,7 @@ pub fn fill_free_seats(
     for registration in waiting.into_iter().take(usize::try_from(free).unwrap_or(0)) {
         store::promote(conn, &registration.id)?;
         if let Some(person) = participants::store::find(conn, &registration.participant_id)? {
-            tell(conn, mailing, dialogue, &person, &registration, "promoted")?;
+            tell(conn, mailing, dialogue, &person, &registration, "promoted", None)?;
         }
         promoted += 1;
     }
@@ -192,6 +205,7 @@ fn tell(
     participant: &Participant,
     registration: &Registration,
     kind: &'static str,
+    position: Option<i64>,
 ) -> Result<(), AppError> {
     if participant.email.is_none() {
         return Ok(());
@@ -210,7 +224,6 @@ fn tell(
     } else {
         Vec::new()
     };
-    let position = store::waitlist_position(conn, registration)?;
     notify::queue(
         conn,
         mailing,
@@ -482,11 +495,11 @@ pub async fn register_self(
             participants::store::insert(conn, &row)?;
             let participant =
                 participants::store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
-            let registration = register(conn, mailing, &dialogue, &participant)?;
+            let (registration, position) =
+                register_with_position(conn, mailing, &dialogue, &participant)?;
             if participant.email.is_some() {
                 return Ok(SelfRegistered::Emailed);
             }
-            let position = store::waitlist_position(conn, &registration)?;
             Ok(SelfRegistered::Code {
                 registration: RegistrationView::of(&registration, position),
                 code: participant.code,
@@ -501,11 +514,11 @@ fn ensure_room(
     dialogue: &Dialogue,
     waitlist_limit: i64,
 ) -> Result<(), AppError> {
-    let seated = store::count_seated(conn, &dialogue.id)?;
+    let (seated, waitlisted) = store::seat_counts(conn, &dialogue.id)?;
     if seated < i64::from(dialogue.capacity) {
         return Ok(());
     }
-    if store::count_waitlisted(conn, &dialogue.id)? < waitlist_limit {
+    if waitlisted < waitlist_limit {
         Ok(())
     } else {
         Err(AppError::Conflict("registration_full"))

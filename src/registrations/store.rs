@@ -39,6 +39,26 @@ pub fn count_seated(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i
         .get_result(conn)
 }
 
+/// Seats held (registered or checked in) and waitlist places, in one query.
+pub fn seat_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<(i64, i64)> {
+    let rows: Vec<(RegistrationStatus, i64)> = registrations::table
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .filter(registrations::status.ne(RegistrationStatus::Cancelled.as_str()))
+        .group_by(registrations::status)
+        .select((registrations::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let count = |wanted: &[RegistrationStatus]| -> i64 {
+        rows.iter()
+            .filter(|(status, _)| wanted.contains(status))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    Ok((
+        count(&[RegistrationStatus::Registered, RegistrationStatus::CheckedIn]),
+        count(&[RegistrationStatus::Waitlisted]),
+    ))
+}
+
 pub fn count_waitlisted(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i64> {
     registrations::table
         .filter(registrations::dialogue_id.eq(dialogue_id))
