@@ -7,10 +7,12 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, web};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, FieldError, FieldErrors};
+
+pub mod schema;
 
 /// Bodies larger than this are refused with 413.
 pub const JSON_LIMIT: usize = 1024 * 1024;
@@ -123,53 +125,91 @@ pub struct Paging {
     pub per_page: i64,
 }
 
-#[derive(Deserialize)]
-struct RawPaging {
-    page: Option<String>,
-    per_page: Option<String>,
-}
-
 impl Paging {
+    pub const MAX_PAGE: i64 = 1_000_000;
     pub const MAX_PER_PAGE: i64 = 200;
 
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.per_page)
     }
 
+    /// Reads `page` and `per_page` from a query string. A parameter given more than once
+    /// must be valid every time (the last one counts), so `?per_page=x&per_page=x` is a 422
+    /// like `?per_page=x`, not the default.
     pub fn from_query(query: &str) -> Result<Paging, AppError> {
-        let raw: RawPaging = serde_urlencoded::from_str(query).unwrap_or(RawPaging {
-            page: None,
-            per_page: None,
-        });
+        let mut pages = Vec::new();
+        let mut per_pages = Vec::new();
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "page" => pages.push(value.into_owned()),
+                "per_page" => per_pages.push(value.into_owned()),
+                _ => {}
+            }
+        }
         let mut errors = FieldErrors::new();
-        let page = match raw.page.as_deref() {
-            None | Some("") => Some(1),
-            Some(text) => errors.take(
-                "page",
-                text.parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=1_000_000).contains(n))
-                    .ok_or(FieldError::with_n("out_of_range_page", 1_000_000)),
-            ),
-        };
-        let per_page = match raw.per_page.as_deref() {
-            None | Some("") => Some(50),
-            Some(text) => errors.take(
-                "per_page",
-                text.parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=Self::MAX_PER_PAGE).contains(n))
-                    .ok_or(FieldError::with_n(
-                        "out_of_range_per_page",
-                        Self::MAX_PER_PAGE,
-                    )),
-            ),
-        };
+        let page = Self::one(
+            &pages,
+            1,
+            Self::MAX_PAGE,
+            "page",
+            "out_of_range_page",
+            &mut errors,
+        );
+        let per_page = Self::one(
+            &per_pages,
+            50,
+            Self::MAX_PER_PAGE,
+            "per_page",
+            "out_of_range_per_page",
+            &mut errors,
+        );
         match (page, per_page) {
             (Some(page), Some(per_page)) if errors.is_empty() => Ok(Paging { page, per_page }),
             _ => Err(AppError::Validation(errors)),
         }
     }
+}
+
+impl Paging {
+    /// One paging parameter: absent or empty is `default`; each value must be in `1..=max`.
+    fn one(
+        values: &[String],
+        default: i64,
+        max: i64,
+        name: &str,
+        code: &'static str,
+        errors: &mut FieldErrors,
+    ) -> Option<i64> {
+        let mut chosen = Some(default);
+        for text in values {
+            if text.is_empty() {
+                continue;
+            }
+            chosen = Some(
+                errors.take(
+                    name,
+                    text.parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=max).contains(n))
+                        .ok_or(FieldError::with_n(code, max)),
+                )?,
+            );
+        }
+        chosen
+    }
+}
+
+/// The paging parameters as the OpenAPI document shows them (read by the `Paging` extractor).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PagingParams {
+    /// The page, from 1 (default 1).
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    per_page: Option<i64>,
 }
 
 impl FromRequest for Paging {
@@ -201,22 +241,35 @@ impl<T> PageOf<T> {
     }
 }
 
-/// `?status=…` of a list: absent or empty means all; anything unknown is 422 on `status`.
+/// `?status=…` of a list, read from the query string: absent or empty means all; anything
+/// unknown is 422 on `status`. Given more than once, every value must be known (the last
+/// one counts).
 pub fn status_filter<T>(
-    raw: Option<&str>,
+    query: &str,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<Option<T>, AppError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => parse(s)
-            .map(Some)
-            .ok_or_else(|| AppError::field("status", FieldError::new("invalid_choice"))),
+    let mut chosen = None;
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key != "status" {
+            continue;
+        }
+        match value.trim() {
+            "" => {}
+            s => {
+                chosen =
+                    Some(parse(s).ok_or_else(|| {
+                        AppError::field("status", FieldError::new("invalid_choice"))
+                    })?)
+            }
+        }
     }
+    Ok(chosen)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[derive(Deserialize, Debug)]
     #[allow(dead_code)]
@@ -255,8 +308,23 @@ mod tests {
             "per_page=201",
             "per_page=0",
             "page=99999999999999999999",
+            "per_page=null&per_page=null",
+            "page=2&page=0",
         ] {
             assert!(Paging::from_query(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_status_filter_given_twice_must_be_known_both_times() {
+        let parse = |s: &str| (s == "open").then_some(s.to_string());
+        assert_eq!(status_filter("", parse).unwrap(), None);
+        assert_eq!(status_filter("status=", parse).unwrap(), None);
+        assert_eq!(
+            status_filter("status=open&status=open", parse).unwrap(),
+            Some("open".to_string())
+        );
+        assert!(status_filter("status=null&status=null", parse).is_err());
+        assert!(status_filter("status=open&status=x", parse).is_err());
     }
 }

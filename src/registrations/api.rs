@@ -17,7 +17,7 @@ use crate::auth::Organizer;
 use crate::db::DialogueId;
 use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::json::{ApiJson, PageOf, Paging, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, PagingParams, status_filter};
 use crate::participants::model::Category;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
@@ -34,14 +34,17 @@ pub struct SelfRegistrationOutput {
 /// Registers oneself, when the dialogue allows it. Past capacity the person is waitlisted.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
+    operation_id = "registrations_self_register",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = SelfRegistrationInput,
     responses(
         (status = 201, body = SelfRegistrationOutput),
         (status = 403, description = "`self_registration_closed`", body = ErrorEnvelope),
-        (status = 409, description = "`already_registered`, `dialogue_not_open`", body = ErrorEnvelope),
-        (status = 422, description = "`consent` must be true", body = ErrorEnvelope),
-        (status = 429, body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue, or a draft or cancelled one", body = ErrorEnvelope),
+        (status = 409, description = "`already_registered`, `dialogue_not_open`; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `consent_required` on `consent`, `email_or_phone` on `phone`, …", body = ErrorEnvelope),
+        (status = 429, description = "`rate_limited`: too many registrations from this address; see `Retry-After`", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
     )
 )]
 #[post("/dialogues/{id}/registrations")]
@@ -75,16 +78,33 @@ pub struct RegistrationItem {
     pub code: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// `?status=` as the OpenAPI document shows it (read by `json::status_filter`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
 pub struct StatusFilter {
+    /// Only registrations in this status; absent or empty means all.
+    #[param(schema_with = status_filter_schema)]
     status: Option<String>,
+}
+
+fn status_filter_schema() -> utoipa::openapi::schema::Object {
+    let mut codes = vec![""];
+    codes.extend(RegistrationStatus::ALL.iter().map(|s| s.as_str()));
+    crate::json::schema::one_of(&codes).build()
 }
 
 /// Registrations in queue order, with the people's details (organizers only; audited).
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path), ("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = PageOf<RegistrationItem>), (status = 403, body = ErrorEnvelope)),
+    operation_id = "registrations_list",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), StatusFilter, PagingParams),
+    responses(
+        (status = 200, body = PageOf<RegistrationItem>),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `status`, or paging out of range", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[get("/dialogues/{id}/registrations")]
@@ -93,10 +113,10 @@ pub async fn list(
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
     paging: Paging,
-    filter: web::Query<StatusFilter>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let status = status_filter(filter.status.as_deref(), RegistrationStatus::from_code)?;
+    let status = status_filter(req.query_string(), RegistrationStatus::from_code)?;
     let user_id = staff.user.id;
     let (rows, total) = state
         .db
@@ -143,10 +163,12 @@ pub struct CheckInInput {
 /// Checks a ticket holder in. Idempotent: a second scan says `already_checked_in` with the time.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
+    operation_id = "registrations_check_in",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = CheckInInput,
     responses(
         (status = 200, body = CheckInOutput),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 409, description = "`not_registered`, `waitlisted`, `registration_cancelled`, `dialogue_not_open`", body = ErrorEnvelope),
     ),
@@ -166,9 +188,16 @@ pub async fn check_in(
 /// Registers and checks in someone who came without registering.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
+    operation_id = "registrations_walk_in",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = WalkInInput,
-    responses((status = 201, body = WalkInOutput), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)),
+    responses(
+        (status = 201, body = WalkInOutput),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`already_registered`, `dialogue_not_open`; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `consent_required` on `consent`, …", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/dialogues/{id}/walk-ins")]
