@@ -200,16 +200,45 @@ impl Paging {
 }
 
 /// The paging parameters as the OpenAPI document shows them (read by the `Paging` extractor).
+/// An empty value (`?page=`) counts as absent.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct PagingParams {
-    /// The page, from 1 (default 1).
-    #[param(minimum = 1, maximum = 1_000_000)]
+    /// The page, from 1 (default 1; empty is the default).
+    #[param(schema_with = page_schema)]
     page: Option<i64>,
-    /// Items per page (default 50).
-    #[param(minimum = 1, maximum = 200)]
+    /// Items per page, 1 to 200 (default 50; empty is the default).
+    #[param(schema_with = per_page_schema)]
     per_page: Option<i64>,
+}
+
+fn paging_schema(max: i64) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                    utoipa::openapi::schema::KnownFormat::Int64,
+                )))
+                .minimum(Some(1))
+                .maximum(Some(max)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .into()
+}
+
+fn page_schema() -> utoipa::openapi::schema::Schema {
+    paging_schema(Paging::MAX_PAGE)
+}
+
+fn per_page_schema() -> utoipa::openapi::schema::Schema {
+    paging_schema(Paging::MAX_PER_PAGE)
 }
 
 impl FromRequest for Paging {

@@ -233,8 +233,10 @@ async fn the_openapi_document_describes_every_endpoint_with_schemas() {
         .unwrap()
         .clone();
     assert_eq!(page["in"], "query");
-    assert_eq!(page["schema"]["minimum"], 1);
-    assert_eq!(page["schema"]["maximum"], 200);
+    assert_eq!(page["schema"]["oneOf"][0]["minimum"], 1);
+    assert_eq!(page["schema"]["oneOf"][0]["maximum"], 200);
+    // `?per_page=` (empty) is the default, so the document admits it.
+    assert_eq!(page["schema"]["oneOf"][1]["enum"], json!([""]));
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     // Statuses and roles are documented as the codes the service sends.
     assert_eq!(
