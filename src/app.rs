@@ -218,6 +218,153 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
 )]
 struct ApiInfo;
 
+/// The error statuses that come from the extractors rather than from a handler's own rules,
+/// added to every operation they apply to (unless the handler documents them itself, with
+/// its own codes):
+///
+/// - a bearer credential (`security`): 401 `unauthorized`;
+/// - a JSON body (`ApiJson`): 400 `malformed_json`, 413, 415 and 422 `validation_failed`;
+/// - a path id (`web::Path<XId>`): 404 `not_found`, also for an id that is not a UUID;
+/// - `page`/`per_page` (`Paging`): 422 `validation_failed`;
+/// - the database (every operation but this document): 503 `service_unavailable`.
+fn document_common_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let params = op.parameters.clone().unwrap_or_default();
+            let has = |place: ParameterIn, name: Option<&str>| {
+                params
+                    .iter()
+                    .any(|p| p.parameter_in == place && name.is_none_or(|n| p.name == n))
+            };
+            let json_body = op
+                .request_body
+                .as_ref()
+                .is_some_and(|b| b.content.contains_key("application/json"));
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let mut add = |status: &str, text: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error_response(text));
+            };
+            if secured {
+                add(
+                    "401",
+                    "`unauthorized`: no bearer credential, or one that is invalid, expired or revoked",
+                );
+            }
+            if json_body {
+                add("400", "`malformed_json`: the body is not JSON");
+                add("413", "`payload_too_large`: the body is over 1 MiB");
+                add(
+                    "415",
+                    "`unsupported_media_type`: a `Content-Type` other than JSON",
+                );
+                add(
+                    "422",
+                    "`validation_failed`: `fields` and `field_codes` name each refused field",
+                );
+            }
+            if has(ParameterIn::Path, None) {
+                add(
+                    "404",
+                    "`not_found`: no such id, or an id that is not a UUID",
+                );
+            }
+            if has(ParameterIn::Query, Some("page")) || has(ParameterIn::Query, Some("per_page")) {
+                add(
+                    "422",
+                    "`validation_failed`: `page` or `per_page` out of range",
+                );
+            }
+            if path != "/api/openapi.json" {
+                add(
+                    "503",
+                    "`service_unavailable`: the database did not answer; retry",
+                );
+            }
+        }
+    }
+}
+
+/// A response with the error envelope.
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                .build(),
+        )
+        .into()
+}
+
+/// The API's routes by path template, to tell a wrong method (405 with `Allow`) from an
+/// unknown path (404).
+#[derive(Clone, Default)]
+pub struct ApiRoutes(Arc<Vec<(Vec<String>, Vec<&'static str>)>>);
+
+impl ApiRoutes {
+    fn of(doc: &utoipa::openapi::OpenApi) -> ApiRoutes {
+        let routes = doc
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                let segments = path.split('/').map(str::to_string).collect();
+                (segments, methods)
+            })
+            .collect();
+        ApiRoutes(Arc::new(routes))
+    }
+
+    /// The methods of the route this path matches, if any.
+    pub fn allowed(&self, path: &str) -> Option<Vec<&'static str>> {
+        let wanted: Vec<&str> = path.split('/').collect();
+        let mut found: Option<Vec<&'static str>> = None;
+        for (segments, methods) in self.0.iter() {
+            let fits = segments.len() == wanted.len()
+                && segments.iter().zip(&wanted).all(|(template, actual)| {
+                    template == actual
+                        || (template.starts_with('{')
+                            && template.ends_with('}')
+                            && !actual.is_empty())
+                });
+            if fits {
+                let list = found.get_or_insert_with(Vec::new);
+                for m in methods {
+                    if !list.contains(m) {
+                        list.push(m);
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
 /// The OpenAPI document, collected from the registered handlers.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, collected) = App::new()
@@ -234,6 +381,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         "bearer",
         SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
     );
+    document_common_errors(&mut doc);
     doc
 }
 
@@ -265,8 +413,23 @@ impl RootSpanBuilder for RedactedSpans {
     }
 }
 
-async fn no_route() -> Result<HttpResponse, AppError> {
-    Err(AppError::NotFound)
+/// No route took the request: 405 with `Allow` when an API path exists with other methods,
+/// else 404.
+async fn no_route(
+    req: actix_web::HttpRequest,
+    routes: web::Data<ApiRoutes>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let Some(allowed) = routes.allowed(req.path()) else {
+        return Err(AppError::NotFound.into());
+    };
+    // `render_errors` renders the envelope in the reader's language and keeps `Allow`.
+    let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allowed.join(", ")) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    Err(actix_web::error::InternalError::from_response(AppError::MethodNotAllowed, response).into())
 }
 
 /// The running application: HTTP server and job worker.
@@ -315,7 +478,9 @@ impl Application {
             )
             .with_hooks(job_hooks())
             .with_periodic(periodic_tasks(&state));
-        let doc = serde_json::to_string(&openapi()).map_err(|e| e.to_string())?;
+        let document = openapi();
+        let routes = web::Data::new(ApiRoutes::of(&document));
+        let doc = serde_json::to_string(&document).map_err(|e| e.to_string())?;
         let doc = web::Data::new(OpenApiJson(Arc::new(doc)));
         let data = web::Data::new(state.clone());
         let mut server = HttpServer::new(move || {
@@ -327,6 +492,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(data.clone())
                 .app_data(doc.clone())
+                .app_data(routes.clone())
                 .app_data(dialogue_cache.clone())
                 .app_data(code_limiter.clone())
                 .app_data(registration_limiter.clone())

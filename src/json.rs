@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, FieldError, FieldErrors};
 
+pub mod schema;
+
 /// Bodies larger than this are refused with 413.
 pub const JSON_LIMIT: usize = 1024 * 1024;
 
@@ -154,12 +156,16 @@ pub struct Paging {
 }
 
 impl Paging {
+    pub const MAX_PAGE: i64 = 1_000_000;
     pub const MAX_PER_PAGE: i64 = 200;
 
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.per_page)
     }
 
+    /// Reads `page` and `per_page` from a query string. A parameter given more than once
+    /// must be valid every time (the last one counts), so `?per_page=x&per_page=x` is a 422
+    /// like `?per_page=x`, not the default.
     pub fn from_query(query: &str) -> Result<Paging, AppError> {
         let raw = single_parameters(query, &["page", "per_page"])?;
         let mut errors = FieldErrors::new();
@@ -191,6 +197,48 @@ impl Paging {
             _ => Err(AppError::Validation(errors)),
         }
     }
+}
+
+/// The paging parameters as the OpenAPI document shows them (read by the `Paging` extractor).
+/// An empty value (`?page=`) counts as absent.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PagingParams {
+    /// The page, from 1 (default 1; empty is the default).
+    #[param(schema_with = page_schema)]
+    page: Option<i64>,
+    /// Items per page, 1 to 200 (default 50; empty is the default).
+    #[param(schema_with = per_page_schema)]
+    per_page: Option<i64>,
+}
+
+fn paging_schema(max: i64) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                    utoipa::openapi::schema::KnownFormat::Int64,
+                )))
+                .minimum(Some(1))
+                .maximum(Some(max)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .into()
+}
+
+fn page_schema() -> utoipa::openapi::schema::Schema {
+    paging_schema(Paging::MAX_PAGE)
+}
+
+fn per_page_schema() -> utoipa::openapi::schema::Schema {
+    paging_schema(Paging::MAX_PER_PAGE)
 }
 
 impl FromRequest for Paging {

@@ -8,7 +8,7 @@ use super::ops::{self, AccountInput, UserView};
 use crate::auth::{Admin, Staff, store};
 use crate::db::UserId;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::json::{ApiJson, PageOf, Paging};
+use crate::json::{ApiJson, PageOf, Paging, PagingParams};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -28,11 +28,13 @@ pub struct LoginOutput {
 /// Exchanges email and password for a bearer token.
 #[utoipa::path(
     tag = "auth",
+    operation_id = "auth_login",
     request_body = LoginInput,
     responses(
         (status = 200, body = LoginOutput),
-        (status = 401, description = "`invalid_credentials`", body = ErrorEnvelope),
-        (status = 429, description = "too many attempts; see Retry-After", body = ErrorEnvelope),
+        (status = 401, description = "`invalid_credentials`: a wrong email or password", body = ErrorEnvelope),
+        (status = 429, description = "`rate_limited`: too many attempts from this address; see `Retry-After`", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "seconds to wait"))),
     )
 )]
 #[post("/auth/login")]
@@ -51,7 +53,12 @@ pub async fn login(
 }
 
 /// Revokes the token this request carries.
-#[utoipa::path(tag = "auth", responses((status = 204), (status = 401, body = ErrorEnvelope)), security(("bearer" = [])))]
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "auth_logout",
+    responses((status = 204, description = "the token is revoked")),
+    security(("bearer" = []))
+)]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, staff: Staff) -> Result<HttpResponse, AppError> {
     state
@@ -62,7 +69,12 @@ pub async fn logout(state: web::Data<AppState>, staff: Staff) -> Result<HttpResp
 }
 
 /// The signed-in staff member.
-#[utoipa::path(tag = "auth", responses((status = 200, body = UserView), (status = 401, body = ErrorEnvelope)), security(("bearer" = [])))]
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "auth_me",
+    responses((status = 200, body = UserView)),
+    security(("bearer" = []))
+)]
 #[get("/auth/me")]
 pub async fn me(staff: Staff) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(&staff.user))
@@ -71,12 +83,13 @@ pub async fn me(staff: Staff) -> HttpResponse {
 /// Creates a staff account (admin only).
 #[utoipa::path(
     tag = "users",
+    operation_id = "users_create",
     request_body = AccountInput,
     responses(
         (status = 201, body = UserView),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, description = "`email_taken`", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorEnvelope),
+        (status = 409, description = "`email_taken`; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`, including `unknown_agency` and `only_for_agency` on `agency_id`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -93,8 +106,12 @@ pub async fn create_user(
 /// Lists staff accounts (admin only).
 #[utoipa::path(
     tag = "users",
-    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = PageOf<UserView>), (status = 403, body = ErrorEnvelope)),
+    operation_id = "users_list",
+    params(PagingParams),
+    responses(
+        (status = 200, body = PageOf<UserView>),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[get("/users")]
@@ -115,8 +132,13 @@ pub async fn list_users(
 /// password). Earlier links stop working; the current password keeps working until changed.
 #[utoipa::path(
     tag = "users",
-    params(("id" = String, Path)),
-    responses((status = 202, description = "the email is queued"), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    operation_id = "users_password_link",
+    params(("id" = uuid::Uuid, Path, description = "the user's id")),
+    responses(
+        (status = 202, description = "the email is queued"),
+        (status = 403, description = "`forbidden`: not an administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such user", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/users/{id}/password-link")]

@@ -15,6 +15,7 @@ use crate::error::{AppError, FieldError, FieldErrors};
 use crate::html::Templates;
 use crate::i18n::Lang;
 use crate::jobs::{NewEmail, enqueue_email};
+use crate::json::schema;
 use crate::state::AppState;
 use crate::text;
 
@@ -25,19 +26,44 @@ pub const MIN_PASSWORD: usize = 10;
 /// The body of `POST /api/v1/users`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct AccountInput {
+    #[schema(schema_with = schema::email)]
     pub email: String,
+    #[schema(schema_with = schema::text::<200>)]
     pub name: String,
     /// `admin`, `organizer` or `agency`
+    #[schema(value_type = Role)]
     pub role: String,
-    /// Required for `agency`, refused for the others.
+    /// An existing agency's id: required for `agency`, refused for the others.
     #[serde(default)]
+    #[schema(schema_with = schema::optional_uuid)]
     pub agency_id: Option<String>,
-    /// At least 10 characters. Without it the user is emailed a link to set one.
+    /// 10 to 200 characters, taken exactly as sent. Without it (or empty) the user is
+    /// emailed a link to set one.
     #[serde(default)]
+    #[schema(schema_with = password_schema)]
     pub password: Option<String>,
     /// `vi` (default) or `en`: the language of the emails this person gets.
     #[serde(default)]
+    #[schema(schema_with = schema::language)]
     pub language: Option<String>,
+}
+
+fn password_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(MIN_PASSWORD))
+                .max_length(Some(200)),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(0)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .into()
 }
 
 #[derive(Debug, Clone)]

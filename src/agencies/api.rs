@@ -6,18 +6,18 @@ use super::model::{AgencyInput, AgencyView};
 use super::store;
 use crate::auth::{Organizer, Staff};
 use crate::error::{AppError, ErrorEnvelope};
-use crate::json::{ApiJson, PageOf, Paging};
+use crate::json::{ApiJson, PageOf, Paging, PagingParams};
 use crate::state::AppState;
 
 /// Adds an agency or business to the directory.
 #[utoipa::path(
     tag = "agencies",
+    operation_id = "agencies_create",
     request_body = AgencyInput,
     responses(
         (status = 201, body = AgencyView),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, description = "an agency with this name exists (`agency_exists`)", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 409, description = "`agency_exists`: an agency with this name exists; `already_exists` when two requests race", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -41,8 +41,9 @@ pub async fn create(
 /// Lists agencies by name.
 #[utoipa::path(
     tag = "agencies",
-    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = PageOf<AgencyView>), (status = 401, body = ErrorEnvelope)),
+    operation_id = "agencies_list",
+    params(PagingParams),
+    responses((status = 200, body = PageOf<AgencyView>)),
     security(("bearer" = []))
 )]
 #[get("/agencies")]

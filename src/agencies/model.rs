@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::db::schema::agencies;
 use crate::error::{AppError, FieldError, FieldErrors};
+use crate::json::schema;
 use crate::text;
 
 crate::text_enum! {
@@ -57,13 +58,17 @@ pub struct NewAgency {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct AgencyInput {
     /// e.g. "Công an huyện Bến Lức"
+    #[schema(schema_with = schema::text::<200>)]
     pub name: String,
     /// e.g. "CA huyện"
     #[serde(default)]
+    #[schema(schema_with = schema::optional_text::<50>)]
     pub short_name: Option<String>,
     /// `government`, `business` or `organization`
+    #[schema(value_type = AgencyKind)]
     pub kind: String,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_email)]
     pub email: Option<String>,
 }
 

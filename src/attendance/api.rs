@@ -11,8 +11,13 @@ use crate::state::AppState;
 /// Counts of invitations, registrations and check-ins, in total and per participant group.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
-    responses((status = 200, body = Attendance), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    operation_id = "dialogues_attendance",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    responses(
+        (status = 200, body = Attendance),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[get("/dialogues/{id}/attendance")]

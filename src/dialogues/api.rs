@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::cache::DialogueCache;
-use super::input::DialogueInput;
+use super::input::{DialogueInput, DialoguePatch};
 use super::model::DialogueStatus;
 use super::view::DialogueView;
 use super::{ops, store};
@@ -13,18 +13,18 @@ use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer};
 use crate::db::DialogueId;
 use crate::error::{AppError, ErrorEnvelope, FieldError};
-use crate::json::{ApiJson, PageOf, Paging};
+use crate::json::{ApiJson, PageOf, Paging, PagingParams};
 use crate::state::AppState;
 
 /// Creates a dialogue in `draft`.
 #[utoipa::path(
     tag = "dialogues",
+    operation_id = "dialogues_create",
     request_body = DialogueInput,
     responses(
         (status = 201, body = DialogueView),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 413, body = ErrorEnvelope),
-        (status = 422, description = "a field broke a rule; `fields` names each", body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: a field broke a rule (also `must_end_after_start`, `must_be_before_start`, `needs_a_chair`); `fields` names each", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -49,8 +49,13 @@ pub async fn create(
 /// Lists dialogues: organizers see all, everyone else those not in `draft` or `cancelled`.
 #[utoipa::path(
     tag = "dialogues",
-    params(("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = PageOf<DialogueView>), (status = 422, body = ErrorEnvelope))
+    operation_id = "dialogues_list",
+    params(PagingParams),
+    responses(
+        (status = 200, body = PageOf<DialogueView>),
+        (status = 401, description = "`unauthorized`: a bearer token was sent and is invalid, expired or revoked (no token is fine)", body = ErrorEnvelope),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/dialogues")]
 pub async fn list(
@@ -78,8 +83,14 @@ pub async fn list(
 /// One dialogue; a draft only for organizers.
 #[utoipa::path(
     tag = "dialogues",
-    params(("id" = String, Path)),
-    responses((status = 200, body = DialogueView), (status = 404, body = ErrorEnvelope))
+    operation_id = "dialogues_show",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    responses(
+        (status = 200, body = DialogueView),
+        (status = 401, description = "`unauthorized`: a bearer token was sent and is invalid, expired or revoked (no token is fine)", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue, or a draft and the caller is not an organizer", body = ErrorEnvelope),
+    ),
+    security((), ("bearer" = []))
 )]
 #[get("/dialogues/{id}")]
 pub async fn show(
@@ -115,13 +126,15 @@ pub async fn show(
 /// Changes the fields present in the body; officials and agenda are replaced whole.
 #[utoipa::path(
     tag = "dialogues",
-    params(("id" = String, Path)),
-    request_body = DialogueInput,
+    operation_id = "dialogues_edit",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    request_body = DialoguePatch,
     responses(
         (status = 200, body = DialogueView),
-        (status = 404, body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 409, description = "`dialogue_closed`: concluded or cancelled", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: the dialogue as it would be after the change breaks a rule; `fields` names each", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -143,20 +156,23 @@ pub async fn edit(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct StatusChange {
-    /// `open`, `in_progress`, `concluded` or `cancelled`
+    /// `open`, `in_progress`, `concluded` or `cancelled` (`draft` is never allowed)
+    #[schema(value_type = DialogueStatus)]
     pub status: String,
 }
 
 /// Moves the dialogue along draft → open → in_progress → concluded, or cancels it.
 #[utoipa::path(
     tag = "dialogues",
-    params(("id" = String, Path)),
+    operation_id = "dialogues_change_status",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = StatusChange,
     responses(
         (status = 200, body = DialogueView),
-        (status = 404, body = ErrorEnvelope),
-        (status = 409, description = "`invalid_transition`", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`invalid_transition`: not allowed from the current status", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `status`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]

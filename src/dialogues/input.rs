@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::model::{DEFAULT_TIME_ZONE, DialogueFields, FullDialogue, OfficialRole};
 use crate::error::{AppError, FieldError, FieldErrors};
+use crate::json::schema;
 use crate::text;
 
 const MAX_OFFICIALS: usize = 50;
@@ -15,17 +16,22 @@ const MAX_AGENDA: usize = 100;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct OfficialInput {
+    #[schema(schema_with = schema::text::<200>)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::blank_or_text::<300>, required = false)]
     pub position: String,
     /// `chair`, `secretary` or `member`
+    #[schema(value_type = OfficialRole)]
     pub role: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct AgendaInput {
+    #[schema(schema_with = schema::text::<300>)]
     pub title: String,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_text::<200>)]
     pub presenter: Option<String>,
 }
 
@@ -34,31 +40,97 @@ pub struct AgendaInput {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct DialogueInput {
     /// Required on create.
+    #[schema(schema_with = schema::text::<500>, required = true)]
     pub title: Option<String>,
+    #[schema(schema_with = schema::optional_text::<10_000>)]
     pub description: Option<String>,
     /// Required on create, e.g. "UBND huyện Bến Lức".
+    #[schema(schema_with = schema::text::<200>, required = true)]
     pub host_unit: Option<String>,
+    #[schema(schema_with = schema::optional_text::<200>)]
     pub parent_unit: Option<String>,
+    #[schema(schema_with = schema::optional_text::<100>)]
     pub locality: Option<String>,
     /// Required on create.
+    #[schema(schema_with = schema::text::<300>, required = true)]
     pub venue: Option<String>,
     /// RFC 3339 with an offset. Required on create.
-    #[schema(example = "2026-11-30T14:00:00+07:00")]
+    #[schema(schema_with = schema::date_time, required = true, example = "2026-11-30T14:00:00+07:00")]
     pub starts_at: Option<String>,
     /// RFC 3339; must be after `starts_at`. Required on create.
+    #[schema(schema_with = schema::date_time, required = true)]
     pub ends_at: Option<String>,
     /// RFC 3339; must be before `starts_at`. Empty string clears it.
+    #[schema(schema_with = schema::optional_date_time)]
     pub question_deadline: Option<String>,
     /// IANA zone; default Asia/Ho_Chi_Minh.
+    #[schema(schema_with = schema::time_zone)]
     pub time_zone: Option<String>,
-    /// At least 1. Required on create.
+    /// 1 to 100,000. Required on create.
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 100_000)]
     pub capacity: Option<i64>,
     pub self_registration: Option<bool>,
     pub anonymous_questions: Option<bool>,
-    /// Replaces the whole list when present; at least one chair.
+    /// Replaces the whole list when present; at least one `chair`. Required on create.
+    #[schema(schema_with = officials_schema, required = true)]
     pub officials: Option<Vec<OfficialInput>>,
     /// Replaces the whole list when present.
+    #[schema(schema_with = agenda_schema)]
     pub agenda: Option<Vec<AgendaInput>>,
+}
+
+fn officials_schema() -> utoipa::openapi::schema::Array {
+    schema::array_of(
+        utoipa::openapi::Ref::from_schema_name("OfficialInput"),
+        MAX_OFFICIALS,
+    )
+    .min_items(Some(1))
+    .build()
+}
+
+fn agenda_schema() -> utoipa::openapi::schema::Array {
+    schema::array_of(
+        utoipa::openapi::Ref::from_schema_name("AgendaInput"),
+        MAX_AGENDA,
+    )
+    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+        utoipa::openapi::schema::Type::Array,
+        utoipa::openapi::schema::Type::Null,
+    ]))
+    .build()
+}
+
+/// The body of `PATCH /api/v1/dialogues/{id}` in the OpenAPI document: the fields of
+/// `DialogueInput`, none required, `null` counting as absent. (The handler reads a
+/// `DialogueInput`.)
+pub struct DialoguePatch;
+
+impl utoipa::PartialSchema for DialoguePatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        schema::all_optional(<DialogueInput as utoipa::PartialSchema>::schema())
+    }
+}
+
+impl utoipa::ToSchema for DialoguePatch {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            "OfficialInput".to_string(),
+            <OfficialInput as utoipa::PartialSchema>::schema(),
+        ));
+        schemas.push((
+            "AgendaInput".to_string(),
+            <AgendaInput as utoipa::PartialSchema>::schema(),
+        ));
+        schemas.push((
+            "OfficialRole".to_string(),
+            <OfficialRole as utoipa::PartialSchema>::schema(),
+        ));
+    }
 }
 
 /// A dialogue that passed every rule, ready to store.

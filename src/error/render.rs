@@ -42,9 +42,16 @@ pub async fn render_errors(
     if status.is_server_error() {
         tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %error, "request failed");
     }
-    let (req, _) = res.into_parts();
+    let (req, original) = res.into_parts();
     let response = if is_api {
-        error.to_response(lang, request_id)
+        let mut response = error.to_response(lang, request_id);
+        // A 405 says which methods the path has.
+        if let Some(allow) = original.headers().get(actix_web::http::header::ALLOW) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::ALLOW, allow.clone());
+        }
+        response
     } else {
         html_error(
             state.as_ref().map(|s| s.get_ref()),

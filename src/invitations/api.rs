@@ -12,7 +12,7 @@ use crate::db::{DialogueId, InvitationId};
 use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
-use crate::json::{ApiJson, PageOf, Paging, StatusParam, read_body, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, PagingParams, StatusParam, read_body, status_filter};
 use crate::participants::model::PersonInput;
 use crate::participants::notify::Mailing;
 use crate::state::AppState;
@@ -22,6 +22,8 @@ const CSV_LIMIT: usize = 8 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct InviteesInput {
+    /// At most 20,000.
+    #[schema(max_items = 20_000)]
     pub invitees: Vec<PersonInput>,
 }
 
@@ -29,12 +31,15 @@ pub struct InviteesInput {
 /// People already invited (same email, or same name and phone) are reported, not added.
 #[utoipa::path(
     tag = "invitations",
-    params(("id" = String, Path)),
+    operation_id = "invitations_add",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = InviteesInput,
     responses(
         (status = 201, body = ops::AddResult),
-        (status = 404, body = ErrorEnvelope), (status = 409, description = "`dialogue_closed`", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`dialogue_closed`: concluded or cancelled; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: fields named `invitees[i].field`; `too_many` on `invitees`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -80,11 +85,16 @@ pub async fn add(
 /// `invalid_csv` listing every bad row's line (the header is line 1), field and reason.
 #[utoipa::path(
     tag = "invitations",
-    params(("id" = String, Path)),
-    request_body(content = String, content_type = "text/csv"),
+    operation_id = "invitations_import",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV with a header line; any `Content-Type` is read as CSV"),
     responses(
         (status = 201, body = ops::AddResult),
-        (status = 413, body = ErrorEnvelope),
+        (status = 400, description = "`bad_request`: the body could not be read", body = ErrorEnvelope),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`dialogue_closed`: concluded or cancelled; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 413, description = "`payload_too_large`: over 8 MiB", body = ErrorEnvelope),
         (status = 422, description = "`invalid_csv` with `rows`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
@@ -104,12 +114,34 @@ pub async fn import(
     Ok(HttpResponse::Created().json(result))
 }
 
+/// `?status=` as the OpenAPI document shows it (read by `json::status_filter`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatusFilter {
+    /// Only invitations in this status; absent or empty means all.
+    #[param(schema_with = status_filter_schema)]
+    status: Option<String>,
+}
+
+fn status_filter_schema() -> utoipa::openapi::schema::Object {
+    let mut codes = vec![""];
+    codes.extend(InvitationStatus::ALL.iter().map(|s| s.as_str()));
+    crate::json::schema::one_of(&codes).build()
+}
+
 /// Invitees with their contact details, group, code and status (organizers only; each view
 /// is written to the audit log).
 #[utoipa::path(
     tag = "invitations",
-    params(("id" = String, Path), ("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = PageOf<InvitationView>), (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)),
+    operation_id = "invitations_list",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), StatusFilter, PagingParams),
+    responses(
+        (status = 200, body = PageOf<InvitationView>),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `status`, or paging out of range", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[get("/dialogues/{id}/invitations")]
@@ -150,8 +182,14 @@ pub struct Queued {
 /// Repeating it sends nothing twice.
 #[utoipa::path(
     tag = "invitations",
-    params(("id" = String, Path)),
-    responses((status = 200, body = Queued), (status = 409, description = "`dialogue_not_open`", body = ErrorEnvelope)),
+    operation_id = "invitations_send",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    responses(
+        (status = 200, body = Queued),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`dialogue_not_open`", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/dialogues/{id}/invitations/send")]
@@ -168,8 +206,14 @@ pub async fn send(
 /// Sends one invitation again, with a new link (the code stays).
 #[utoipa::path(
     tag = "invitations",
-    params(("id" = String, Path, description = "invitation id")),
-    responses((status = 200, body = InvitationView), (status = 409, description = "`no_email`, `dialogue_not_open`", body = ErrorEnvelope)),
+    operation_id = "invitations_resend",
+    params(("id" = uuid::Uuid, Path, description = "the invitation's id")),
+    responses(
+        (status = 200, body = InvitationView),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such invitation", body = ErrorEnvelope),
+        (status = 409, description = "`no_email`, `dialogue_not_open`", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/invitations/{id}/resend")]
@@ -203,8 +247,13 @@ pub struct Reissued {
 /// Gives the invitee a new personal link and code; the old ones stop working.
 #[utoipa::path(
     tag = "invitations",
-    params(("id" = String, Path, description = "invitation id")),
-    responses((status = 200, body = Reissued), (status = 404, body = ErrorEnvelope)),
+    operation_id = "invitations_reissue",
+    params(("id" = uuid::Uuid, Path, description = "the invitation's id")),
+    responses(
+        (status = 200, body = Reissued),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such invitation", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/invitations/{id}/reissue")]

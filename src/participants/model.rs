@@ -12,6 +12,7 @@ use crate::db::schema::participants;
 use crate::db::{DialogueId, ParticipantId};
 use crate::error::{FieldError, FieldErrors};
 use crate::i18n::Lang;
+use crate::json::schema;
 use crate::text;
 
 crate::text_enum! {
@@ -154,17 +155,24 @@ impl NewParticipant {
 /// One person to invite or register, as sent by a client.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 pub struct PersonInput {
+    #[schema(schema_with = schema::text::<200>)]
     pub full_name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_email)]
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_phone)]
     pub phone: Option<String>,
-    /// One of the participant group codes.
+    /// One of the participant group codes (the groups' Vietnamese or English labels are
+    /// also understood).
+    #[schema(value_type = Category)]
     pub category: String,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_text::<300>)]
     pub address: Option<String>,
     /// `vi` (default) or `en`: the language of this person's emails.
     #[serde(default)]
+    #[schema(schema_with = schema::language)]
     pub language: Option<String>,
 }
 

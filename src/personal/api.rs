@@ -11,10 +11,18 @@ use crate::participants::auth::ParticipantAuth;
 use crate::registrations::ticket;
 use crate::state::AppState;
 
+/// 401 of the participant endpoints.
+const UNAUTHORIZED: &str =
+    "`unauthorized`: no credential, or a link token or code that matches nobody";
+/// 429 of the participant endpoints.
+const RATE_LIMITED: &str =
+    "`rate_limited`: too many credentials that matched nobody from this address; see `Retry-After`";
+
 /// The signed-in participant (link token or short code as the bearer credential).
 #[utoipa::path(
     tag = "participants",
-    responses((status = 200, body = MeView), (status = 401, body = ErrorEnvelope), (status = 429, body = ErrorEnvelope)),
+    operation_id = "participant_me",
+    responses((status = 200, body = MeView), (status = 401, description = UNAUTHORIZED, body = ErrorEnvelope), (status = 429, description = RATE_LIMITED, body = ErrorEnvelope)),
     security(("bearer" = []))
 )]
 #[get("/me")]
@@ -32,17 +40,25 @@ pub async fn me(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RsvpInput {
     /// `accept` or `decline`
+    #[schema(schema_with = response_schema)]
     pub response: String,
+}
+
+fn response_schema() -> utoipa::openapi::schema::Object {
+    crate::json::schema::one_of(&["accept", "decline"]).build()
 }
 
 /// Accepts (takes a seat, or a waitlist place when full) or declines the invitation.
 #[utoipa::path(
     tag = "participants",
+    operation_id = "participant_rsvp",
     request_body = RsvpInput,
     responses(
         (status = 200, body = MeView),
-        (status = 409, description = "`no_invitation`, `dialogue_not_open`", body = ErrorEnvelope),
-        (status = 422, body = ErrorEnvelope),
+        (status = 401, description = UNAUTHORIZED, body = ErrorEnvelope),
+        (status = 409, description = "`no_invitation`, `dialogue_not_open`, `already_checked_in`", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `response`", body = ErrorEnvelope),
+        (status = 429, description = RATE_LIMITED, body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -69,7 +85,13 @@ pub async fn rsvp(
 /// The ticket: a QR code of the check-in code, as PNG.
 #[utoipa::path(
     tag = "participants",
-    responses((status = 200, description = "PNG image", content_type = "image/png"), (status = 401, body = ErrorEnvelope)),
+    operation_id = "participant_ticket",
+    responses(
+        (status = 200, description = "PNG image", content_type = "image/png"),
+        (status = 401, description = UNAUTHORIZED, body = ErrorEnvelope),
+        (status = 409, description = "`not_registered`: no seat", body = ErrorEnvelope),
+        (status = 429, description = RATE_LIMITED, body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[get("/me/ticket.png")]
@@ -87,7 +109,13 @@ pub async fn ticket_png(
 /// Gives back the participant's seat; the first waitlisted person is promoted and told.
 #[utoipa::path(
     tag = "participants",
-    responses((status = 200, body = MeView), (status = 409, description = "`not_registered`, `already_checked_in`", body = ErrorEnvelope)),
+    operation_id = "participant_cancel",
+    responses(
+        (status = 200, body = MeView),
+        (status = 401, description = UNAUTHORIZED, body = ErrorEnvelope),
+        (status = 409, description = "`not_registered`, `already_checked_in`", body = ErrorEnvelope),
+        (status = 429, description = RATE_LIMITED, body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/me/registration/cancel")]

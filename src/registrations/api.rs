@@ -17,7 +17,7 @@ use crate::auth::Organizer;
 use crate::db::DialogueId;
 use crate::dialogues;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::json::{ApiJson, PageOf, Paging, StatusParam, status_filter};
+use crate::json::{ApiJson, PageOf, Paging, PagingParams, StatusParam, status_filter};
 use crate::participants::model::Category;
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
@@ -58,7 +58,8 @@ impl From<SelfRegistered> for SelfRegistrationOutput {
 /// The answer is the same whether or not the person was already on the list.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
+    operation_id = "registrations_self_register",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = SelfRegistrationInput,
     responses(
         (status = 201, description = "only a phone was given: the code and the seat", body = SelfRegistrationOutput),
@@ -103,11 +104,33 @@ pub struct RegistrationItem {
     pub possible_duplicate: bool,
 }
 
+/// `?status=` as the OpenAPI document shows it (read by `json::StatusParam`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct StatusFilter {
+    /// Only registrations in this status; absent or empty means all.
+    #[param(schema_with = status_filter_schema)]
+    status: Option<String>,
+}
+
+fn status_filter_schema() -> utoipa::openapi::schema::Object {
+    let mut codes = vec![""];
+    codes.extend(RegistrationStatus::ALL.iter().map(|s| s.as_str()));
+    crate::json::schema::one_of(&codes).build()
+}
+
 /// Registrations in queue order, with the people's details (organizers only; audited).
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path), ("status" = Option<String>, Query), ("page" = Option<i64>, Query), ("per_page" = Option<i64>, Query)),
-    responses((status = 200, body = PageOf<RegistrationItem>), (status = 403, body = ErrorEnvelope)),
+    operation_id = "registrations_list",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), StatusFilter, PagingParams),
+    responses(
+        (status = 200, body = PageOf<RegistrationItem>),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `status`, or paging out of range", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[get("/dialogues/{id}/registrations")]
@@ -167,10 +190,12 @@ pub struct CheckInInput {
 /// Checks a ticket holder in. Idempotent: a second scan says `already_checked_in` with the time.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
+    operation_id = "registrations_check_in",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = CheckInInput,
     responses(
         (status = 200, body = CheckInOutput),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 409, description = "`not_registered`, `waitlisted`, `registration_cancelled`, `dialogue_not_open`", body = ErrorEnvelope),
     ),
@@ -190,9 +215,16 @@ pub async fn check_in(
 /// Registers and checks in someone who came without registering.
 #[utoipa::path(
     tag = "registrations",
-    params(("id" = String, Path)),
+    operation_id = "registrations_walk_in",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
     request_body = WalkInInput,
-    responses((status = 201, body = WalkInOutput), (status = 409, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)),
+    responses(
+        (status = 201, body = WalkInOutput),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`already_registered`, `dialogue_not_open`; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `consent_required` on `consent`, …", body = ErrorEnvelope),
+    ),
     security(("bearer" = []))
 )]
 #[post("/dialogues/{id}/walk-ins")]

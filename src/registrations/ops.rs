@@ -17,6 +17,7 @@ use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::error::{AppError, FieldError, FieldErrors};
 use crate::events::Event;
+use crate::json::schema;
 use crate::mail::Attachment;
 use crate::participants;
 use crate::participants::model::{Category, Participant, PersonInput, Source, normalize_code};
@@ -131,7 +132,15 @@ pub fn register_with_position(
         RegistrationStatus::Registered => "registered",
         _ => "waitlisted",
     };
-    tell(conn, mailing, dialogue, participant, &registration, kind, position)?;
+    tell(
+        conn,
+        mailing,
+        dialogue,
+        participant,
+        &registration,
+        kind,
+        position,
+    )?;
     Ok((registration, position))
 }
 
@@ -172,7 +181,15 @@ pub fn fill_free_seats(
     for registration in waiting.into_iter().take(usize::try_from(free).unwrap_or(0)) {
         store::promote(conn, &registration.id)?;
         if let Some(person) = participants::store::find(conn, &registration.participant_id)? {
-            tell(conn, mailing, dialogue, &person, &registration, "promoted", None)?;
+            tell(
+                conn,
+                mailing,
+                dialogue,
+                &person,
+                &registration,
+                "promoted",
+                None,
+            )?;
         }
         promoted += 1;
     }
@@ -394,16 +411,24 @@ pub const CONSENT_PURPOSE: &str =
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct SelfRegistrationInput {
+    #[schema(schema_with = schema::text::<200>)]
     pub full_name: String,
+    /// An email or a phone is required.
     #[serde(default)]
+    #[schema(schema_with = schema::optional_email)]
     pub email: Option<String>,
+    /// An email or a phone is required.
     #[serde(default)]
+    #[schema(schema_with = schema::optional_phone)]
     pub phone: Option<String>,
+    #[schema(value_type = Category)]
     pub category: String,
     #[serde(default)]
+    #[schema(schema_with = schema::language)]
     pub language: Option<String>,
     /// Must be `true`: the person agrees that their details are used to organise this dialogue.
     #[serde(default)]
+    #[schema(schema_with = schema::consent, required = true)]
     pub consent: bool,
 }
 
@@ -582,14 +607,19 @@ pub async fn check_in_code(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct WalkInInput {
+    #[schema(schema_with = schema::text::<200>)]
     pub full_name: String,
+    #[schema(value_type = Category)]
     pub category: String,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_phone)]
     pub phone: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::optional_email)]
     pub email: Option<String>,
     /// Must be `true`: the person agreed at the door.
     #[serde(default)]
+    #[schema(schema_with = schema::consent, required = true)]
     pub consent: bool,
 }
 

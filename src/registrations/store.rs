@@ -54,7 +54,10 @@ pub fn seat_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<(i
             .sum()
     };
     Ok((
-        count(&[RegistrationStatus::Registered, RegistrationStatus::CheckedIn]),
+        count(&[
+            RegistrationStatus::Registered,
+            RegistrationStatus::CheckedIn,
+        ]),
         count(&[RegistrationStatus::Waitlisted]),
     ))
 }

@@ -177,7 +177,91 @@ async fn the_openapi_document_describes_every_endpoint_with_schemas() {
             "{method} {path} has no responses"
         );
     }
+    let mut operation_ids = std::collections::BTreeSet::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                operation_ids.insert(id.to_string()),
+                "{method} {path}: operationId {id:?} is not unique"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            if path.starts_with("/api/v1/") {
+                assert!(
+                    responses.keys().any(|status| status.starts_with('4')),
+                    "{method} {path} documents no 4xx"
+                );
+            }
+            let secured = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if secured {
+                assert!(responses.contains_key("401"), "{method} {path}: no 401");
+            }
+            if op["requestBody"]["content"]["application/json"].is_object() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path}: no {status}"
+                    );
+                }
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{method} {path}: no 404");
+                let id = op["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["in"] == "path")
+                    .unwrap();
+                assert_eq!(id["schema"]["format"], "uuid", "{method} {path}");
+            }
+            for status in responses.keys().filter(|s| s.starts_with('4')) {
+                assert_eq!(
+                    responses[status]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorEnvelope",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    let page = paths["/api/v1/dialogues"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "per_page")
+        .unwrap()
+        .clone();
+    assert_eq!(page["in"], "query");
+    assert_eq!(page["schema"]["oneOf"][0]["minimum"], 1);
+    assert_eq!(page["schema"]["oneOf"][0]["maximum"], 200);
+    // `?per_page=` (empty) is the default, so the document admits it.
+    assert_eq!(page["schema"]["oneOf"][1]["enum"], json!([""]));
     let schemas = doc["components"]["schemas"].as_object().unwrap();
+    // Statuses and roles are documented as the codes the service sends.
+    assert_eq!(
+        schemas["Role"]["enum"],
+        json!(["admin", "organizer", "agency"])
+    );
+    assert_eq!(
+        schemas["AgencyInput"]["properties"]["kind"]["$ref"],
+        "#/components/schemas/AgencyKind"
+    );
+    assert_eq!(
+        schemas["DialogueInput"]["properties"]["capacity"]["minimum"],
+        1
+    );
+    assert!(
+        schemas["DialogueInput"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("title"))
+    );
+    assert_eq!(
+        paths["/api/v1/dialogues/{id}"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/DialoguePatch"
+    );
     for name in [
         "DialogueInput",
         "DialogueView",
@@ -211,4 +295,65 @@ async fn a_bad_token_on_a_public_endpoint_is_401_but_a_stale_cookie_on_a_page_is
         .await
         .unwrap();
     assert_eq!(page.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_wrong_method_on_an_api_path_is_405_with_allow() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    for (method, path, allow) in [
+        ("DELETE", "/api/v1/dialogues", "GET, POST"),
+        ("PUT", "/api/v1/dialogues/not-a-uuid", "GET, PATCH"),
+        ("TRACE", "/healthz", "GET"),
+    ] {
+        let reply = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(reply.headers()["allow"], allow, "{method} {path}");
+        let body: serde_json::Value = reply.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "method_not_allowed");
+    }
+    assert_eq!(app.get("/api/v1/no-such-thing", None).await.status, 404);
+}
+
+#[tokio::test]
+async fn a_query_parameter_given_twice_is_checked_each_time() {
+    let app = spawn_app().await;
+    let token = app.staff_token("organizer").await;
+    let reply = app
+        .get(
+            "/api/v1/dialogues?per_page=null&per_page=null",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(reply.status, 422, "{}", reply.text);
+    assert_eq!(
+        reply.body["error"]["field_codes"]["per_page"],
+        "out_of_range_per_page"
+    );
+    let id = app
+        .create_dialogue(&token, &reference_dialogue())
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for list in ["invitations", "registrations"] {
+        let reply = app
+            .get(
+                &format!("/api/v1/dialogues/{id}/{list}?status=null&status=null"),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(reply.status, 422, "{list}: {}", reply.text);
+        assert_eq!(
+            reply.body["error"]["field_codes"]["status"],
+            "invalid_choice"
+        );
+    }
 }
