@@ -322,7 +322,7 @@ async fn a_wrong_method_on_an_api_path_is_405_with_allow() {
 }
 
 #[tokio::test]
-async fn a_query_parameter_given_twice_is_checked_each_time() {
+async fn a_query_parameter_given_twice_is_refused() {
     let app = spawn_app().await;
     let token = app.staff_token("organizer").await;
     let reply = app
@@ -334,7 +334,7 @@ async fn a_query_parameter_given_twice_is_checked_each_time() {
     assert_eq!(reply.status, 422, "{}", reply.text);
     assert_eq!(
         reply.body["error"]["field_codes"]["per_page"],
-        "out_of_range_per_page"
+        "repeated_parameter"
     );
     let id = app
         .create_dialogue(&token, &reference_dialogue())
@@ -353,7 +353,7 @@ async fn a_query_parameter_given_twice_is_checked_each_time() {
         assert_eq!(reply.status, 422, "{list}: {}", reply.text);
         assert_eq!(
             reply.body["error"]["field_codes"]["status"],
-            "invalid_choice"
+            "repeated_parameter"
         );
     }
 }
