@@ -42,7 +42,7 @@ pub struct DialogueInput {
     /// Required on create.
     #[schema(schema_with = schema::text::<500>, required = true)]
     pub title: Option<String>,
-    #[schema(schema_with = schema::optional_text::<10_000>)]
+    #[schema(schema_with = schema::optional_multiline_text::<10_000>)]
     pub description: Option<String>,
     /// Required on create, e.g. "UBND huyện Bến Lức".
     #[schema(schema_with = schema::text::<200>, required = true)]

@@ -8,8 +8,12 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::schema::{KnownFormat, SchemaType, Type};
 
-/// Control characters that `text::bounded` refuses (all but tab, line feed, carriage return).
-const CONTROL: &str = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F";
+/// Control characters that single-line text refuses inside (`text::single_line`): C0 with
+/// tab and line breaks, DEL, C1, and the Unicode line and paragraph separators.
+const CONTROL: &str = r"\x00-\x1F\x7F-\x9F\u2028\u2029";
+/// Those that multi-line text refuses (`text::optional_multiline`): the same, but line feed
+/// and carriage return are allowed.
+const MULTILINE_CONTROL: &str = r"\x00-\x09\x0B\x0C\x0E-\x1F\x7F-\x9F\u2028\u2029";
 /// Empty, or 8–15 digits with spaces, dots, dashes, brackets and a leading `+`
 /// (`text::optional_phone`).
 const PHONE: &str = r"^\s*(\+?[ .()-]*([0-9][ .()-]*){8,15})?\s*$";
@@ -21,8 +25,12 @@ const BLANK: &str = r"^\s*$";
 /// that is not white space. The limit is in the pattern rather than in `maxLength`, which
 /// would count the white space that the service trims.
 fn text_pattern(max: usize, required: bool) -> String {
+    controlled_pattern(max, required, CONTROL)
+}
+
+fn controlled_pattern(max: usize, required: bool, inside: &str) -> String {
     let core = format!(
-        r"[^\s{CONTROL}](?:[^{CONTROL}]{{0,{}}}[^\s{CONTROL}])?",
+        r"[^\s{CONTROL}](?:[^{inside}]{{0,{}}}[^\s{CONTROL}])?",
         max.saturating_sub(2)
     );
     if required {
@@ -57,6 +65,16 @@ pub fn optional_text<const MAX: usize>() -> Schema {
         .pattern(Some(text_pattern(MAX, false)))
         .description(Some(format!(
             "at most {MAX} characters, not counting surrounding white space"
+        )))
+        .into()
+}
+
+/// Optional multi-line text (descriptions, addresses): line breaks allowed inside.
+pub fn optional_multiline_text<const MAX: usize>() -> Schema {
+    nullable_string()
+        .pattern(Some(controlled_pattern(MAX, false, MULTILINE_CONTROL)))
+        .description(Some(format!(
+            "at most {MAX} characters, not counting surrounding white space; line breaks allowed"
         )))
         .into()
 }
@@ -198,7 +216,7 @@ mod tests {
     fn the_text_pattern_bounds_the_trimmed_text() {
         assert_eq!(
             text_pattern(5, true),
-            r"^\s*[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F](?:[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]{0,3}[^\s\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F])?\s*$"
+            r"^\s*[^\s\x00-\x1F\x7F-\x9F\u2028\u2029](?:[^\x00-\x1F\x7F-\x9F\u2028\u2029]{0,3}[^\s\x00-\x1F\x7F-\x9F\u2028\u2029])?\s*$"
         );
         assert!(text_pattern(5, false).starts_with(r"^\s*(?:[^\s"));
     }

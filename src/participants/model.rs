@@ -168,7 +168,7 @@ pub struct PersonInput {
     #[schema(value_type = Category)]
     pub category: String,
     #[serde(default)]
-    #[schema(schema_with = schema::optional_text::<300>)]
+    #[schema(schema_with = schema::optional_multiline_text::<300>)]
     pub address: Option<String>,
     /// `vi` (default) or `en`: the language of this person's emails.
     #[serde(default)]
