@@ -14,7 +14,7 @@
 # Environment (defaults in brackets):
 #   ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres]  where to create the databases;
 #                          `sqlite` instead uses a SQLite file
-#   PORT [8098]  CONNECTIONS [64]  THREADS [2]  DURATION [15s]  CAPACITY [500]
+#   PORT [8098]  CONNECTIONS [64]  THREADS [2]  DURATION [15s]  CAPACITY [500]  POOL [16]
 #
 # Requires: wrk, curl, psql (for PostgreSQL). The databases and files are removed on exit.
 set -euo pipefail
@@ -99,7 +99,7 @@ run_one() {
         url="${ADMIN_URL%/*}/$db"
     fi
     export DATABASE_URL="$url" DOITHOAI_BIND="127.0.0.1:$PORT" DOITHOAI_LOG=warn \
-        DOITHOAI_MAIL_DIR="$WORK/mail-$n" DOITHOAI_DB_POOL_SIZE=16 DOITHOAI_TRUSTED_PROXY=127.0.0.1 \
+        DOITHOAI_MAIL_DIR="$WORK/mail-$n" DOITHOAI_DB_POOL_SIZE="${POOL:-16}" DOITHOAI_TRUSTED_PROXY=127.0.0.1 \
         DOITHOAI_REGISTRATIONS_PER_ADDRESS_PER_MINUTE=1000000 \
         DOITHOAI_REGISTRATIONS_PER_DIALOGUE_PER_MINUTE=1000000 \
         DOITHOAI_REGISTRATIONS_PER_MINUTE=1000000 DOITHOAI_WAITLIST_LIMIT=100000

@@ -142,6 +142,32 @@ pub struct NewParticipant {
     pub duplicate_of: Option<ParticipantId>,
 }
 
+impl From<NewParticipant> for Participant {
+    /// The row as stored, without reading it back.
+    fn from(row: NewParticipant) -> Participant {
+        Participant {
+            id: row.id,
+            dialogue_id: row.dialogue_id,
+            full_name: row.full_name,
+            name_key: row.name_key,
+            email: row.email,
+            phone: row.phone,
+            category: row.category,
+            address: row.address,
+            language: row.language,
+            source: row.source,
+            token_hash: row.token_hash,
+            code: row.code,
+            consent_at: row.consent_at,
+            consent_purpose: row.consent_purpose,
+            purged_at: None,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            duplicate_of: row.duplicate_of,
+        }
+    }
+}
+
 impl NewParticipant {
     /// Marks the row as a possible duplicate of `existing` for the organizer to review; its
     /// keys are left empty so the unique constraints let it in.

@@ -49,6 +49,25 @@ impl Registration {
     }
 }
 
+impl From<NewRegistration> for Registration {
+    /// The row as stored, without reading it back.
+    fn from(row: NewRegistration) -> Registration {
+        Registration {
+            id: row.id,
+            dialogue_id: row.dialogue_id,
+            participant_id: row.participant_id,
+            status: row.status,
+            queued_at: row.queued_at,
+            promoted_at: None,
+            cancelled_at: None,
+            checked_in_at: row.checked_in_at,
+            checked_in_by: row.checked_in_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = registrations)]
 pub struct NewRegistration {

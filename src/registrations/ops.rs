@@ -95,53 +95,80 @@ pub fn register_with_position(
             return Ok((current.clone(), position));
         }
     }
-    let (seated, waitlisted) = store::seat_counts(conn, &dialogue.id)?;
-    let status = if seated < i64::from(dialogue.capacity) {
-        RegistrationStatus::Registered
-    } else if waitlisted < mailing.settings.waitlist_limit {
-        RegistrationStatus::Waitlisted
-    } else {
-        return Err(AppError::Conflict("registration_full"));
-    };
-    // A new or requeued place is the last in the queue.
-    let position = (status == RegistrationStatus::Waitlisted).then_some(waitlisted + 1);
-    let id = match existing {
+    let counts = store::seat_counts(conn, &dialogue.id)?;
+    let status = place_for(dialogue, counts, mailing.settings.waitlist_limit)?;
+    let registration = match existing {
         Some(cancelled) => {
             store::requeue(conn, &cancelled.id, status)?;
-            cancelled.id
+            store::find(conn, &cancelled.id)?.ok_or(AppError::NotFound)?
         }
-        None => {
-            let at = now();
-            let row = NewRegistration {
-                id: RegistrationId::new(),
-                dialogue_id: dialogue.id.clone(),
-                participant_id: participant.id.clone(),
-                status,
-                queued_at: at,
-                checked_in_at: None,
-                checked_in_by: None,
-                created_at: at,
-                updated_at: at,
-            };
-            store::insert(conn, &row)?;
-            row.id
-        }
+        None => insert_registration(conn, dialogue, participant, status)?,
     };
-    let registration = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
-    let kind = match status {
-        RegistrationStatus::Registered => "registered",
-        _ => "waitlisted",
+    let position = announce(conn, mailing, dialogue, participant, &registration, counts)?;
+    Ok((registration, position))
+}
+
+/// A seat while there are seats, else a waitlist place while the waitlist has room.
+fn place_for(
+    dialogue: &Dialogue,
+    (seated, waitlisted): (i64, i64),
+    waitlist_limit: i64,
+) -> Result<RegistrationStatus, AppError> {
+    if seated < i64::from(dialogue.capacity) {
+        Ok(RegistrationStatus::Registered)
+    } else if waitlisted < waitlist_limit {
+        Ok(RegistrationStatus::Waitlisted)
+    } else {
+        Err(AppError::Conflict("registration_full"))
+    }
+}
+
+fn insert_registration(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    participant: &Participant,
+    status: RegistrationStatus,
+) -> Result<Registration, AppError> {
+    let at = now();
+    let row = NewRegistration {
+        id: RegistrationId::new(),
+        dialogue_id: dialogue.id.clone(),
+        participant_id: participant.id.clone(),
+        status,
+        queued_at: at,
+        checked_in_at: None,
+        checked_in_by: None,
+        created_at: at,
+        updated_at: at,
+    };
+    store::insert(conn, &row)?;
+    Ok(Registration::from(row))
+}
+
+/// Emails the new place and returns the waitlist position (a new or requeued place is the
+/// last in the queue, so it follows from the counts taken before it).
+fn announce(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+    registration: &Registration,
+    (_, waitlisted): (i64, i64),
+) -> Result<Option<i64>, AppError> {
+    let (kind, position) = match registration.status() {
+        RegistrationStatus::Waitlisted => ("waitlisted", Some(waitlisted + 1)),
+        _ => ("registered", None),
     };
     tell(
         conn,
         mailing,
         dialogue,
         participant,
-        &registration,
+        registration,
         kind,
         position,
     )?;
-    Ok((registration, position))
+    Ok(position)
 }
 
 /// Frees the participant's seat (or waitlist place); the first waitlisted person gets the
@@ -494,7 +521,7 @@ pub async fn register_self(
             ensure_accepting(&dialogue)?;
             dialogues::store::lock(conn, &dialogue.id)?;
             // Before looking anyone up, so a full dialogue answers the same to everyone.
-            ensure_room(conn, &dialogue, st.settings.waitlist_limit)?;
+            let (counts, status) = ensure_room(conn, &dialogue, st.settings.waitlist_limit)?;
             let mailing = Mailing::of(&st);
             let same = participants::store::find_same_person(conn, &dialogue.id, &person)?;
             if let Some(existing) = &same {
@@ -517,11 +544,19 @@ pub async fn register_self(
                     .detail(format!("same name and phone as {}", existing.id))
                     .record(conn)?;
             }
+            // The dialogue is locked and the person is new: the counts taken above still
+            // hold, so the seat is decided without reading anything again.
             participants::store::insert(conn, &row)?;
-            let participant =
-                participants::store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
-            let (registration, position) =
-                register_with_position(conn, mailing, &dialogue, &participant)?;
+            let participant = Participant::from(row);
+            let registration = insert_registration(conn, &dialogue, &participant, status)?;
+            let position = announce(
+                conn,
+                mailing,
+                &dialogue,
+                &participant,
+                &registration,
+                counts,
+            )?;
             if participant.email.is_some() {
                 return Ok(SelfRegistered::Emailed);
             }
@@ -538,16 +573,9 @@ fn ensure_room(
     conn: &mut DbConnection,
     dialogue: &Dialogue,
     waitlist_limit: i64,
-) -> Result<(), AppError> {
-    let (seated, waitlisted) = store::seat_counts(conn, &dialogue.id)?;
-    if seated < i64::from(dialogue.capacity) {
-        return Ok(());
-    }
-    if waitlisted < waitlist_limit {
-        Ok(())
-    } else {
-        Err(AppError::Conflict("registration_full"))
-    }
+) -> Result<((i64, i64), RegistrationStatus), AppError> {
+    let counts = store::seat_counts(conn, &dialogue.id)?;
+    Ok((counts, place_for(dialogue, counts, waitlist_limit)?))
 }
 
 /// Emails someone already on the list, who asked to register again with their address, the
