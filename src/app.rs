@@ -28,6 +28,7 @@ use crate::mail::Mailer;
 use crate::participants::auth::CodeLimiter;
 use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
+use crate::registrations::queue::RegistrationQueue;
 use crate::state::AppState;
 use crate::{
     accounts, agencies, attendance, dialogues, html, invitations, personal, registrations,
@@ -466,6 +467,7 @@ impl Application {
         subscribe(&state, dialogue_cache.clone());
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
+        let registration_queue = web::Data::new(RegistrationQueue::default());
         let mail_domain = settings
             .base_url
             .host_str()
@@ -496,6 +498,7 @@ impl Application {
                 .app_data(dialogue_cache.clone())
                 .app_data(code_limiter.clone())
                 .app_data(registration_limiter.clone())
+                .app_data(registration_queue.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

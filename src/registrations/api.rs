@@ -12,6 +12,7 @@ use super::ops::{
     CheckInOutput, SelfRegistered, SelfRegistrationInput, WalkInInput, WalkInOutput, check_in_code,
     register_self, register_walk_in,
 };
+use super::queue::RegistrationQueue;
 use super::store;
 use crate::auth::Organizer;
 use crate::db::DialogueId;
@@ -75,13 +76,14 @@ impl From<SelfRegistered> for SelfRegistrationOutput {
 pub async fn self_register(
     state: web::Data<AppState>,
     limiter: web::Data<RegistrationLimiter>,
+    queue: web::Data<RegistrationQueue>,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     body: ApiJson<SelfRegistrationInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     limiter.check(client_ip(&req, state.settings.trusted_proxy), &id)?;
-    let output = SelfRegistrationOutput::from(register_self(&state, &id, body.0).await?);
+    let output = SelfRegistrationOutput::from(register_self(&state, &queue, &id, body.0).await?);
     let mut response = if output.code.is_some() {
         HttpResponse::Created()
     } else {

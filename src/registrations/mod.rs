@@ -4,5 +4,6 @@ pub mod api;
 pub mod model;
 pub mod ops;
 pub mod pages;
+pub mod queue;
 pub mod store;
 pub mod ticket;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{NewRegistration, Registration, RegistrationStatus, RegistrationView};
+use super::queue::RegistrationQueue;
 use super::{store, ticket};
 use crate::audit::{self, Actor};
 use crate::config::Settings;
@@ -20,7 +21,9 @@ use crate::events::Event;
 use crate::json::schema;
 use crate::mail::Attachment;
 use crate::participants;
-use crate::participants::model::{Category, Participant, PersonInput, Source, normalize_code};
+use crate::participants::model::{
+    Category, Participant, Person, PersonInput, Source, normalize_code,
+};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::ratelimit::{KeyLimiter, LoginLimiter, per_address_per_minute};
 use crate::state::AppState;
@@ -481,6 +484,7 @@ pub enum SelfRegistered {
 /// deadlock when they then ask for the row lock.
 pub async fn register_self(
     state: &AppState,
+    queue: &RegistrationQueue,
     dialogue_id: &str,
     input: SelfRegistrationInput,
 ) -> Result<SelfRegistered, AppError> {
@@ -506,76 +510,92 @@ pub async fn register_self(
     let Some(person) = person else {
         return Err(AppError::unexpected("person parsed without values"));
     };
-    let st = state.clone();
-    let dialogue_id = dialogue_id.to_string();
-    state
-        .db
-        .write(move |conn| {
-            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            if !crate::dialogues::model::DialogueStatus::listed_publicly(dialogue.status()) {
-                return Err(AppError::NotFound);
-            }
-            if !dialogue.self_registration {
-                return Err(AppError::ForbiddenBecause("self_registration_closed"));
-            }
-            ensure_accepting(&dialogue)?;
-            dialogues::store::lock(conn, &dialogue.id)?;
-            // Before looking anyone up, so a full dialogue answers the same to everyone.
-            let (counts, status) = ensure_room(conn, &dialogue, st.settings.waitlist_limit)?;
-            let mailing = Mailing::of(&st);
-            let same = participants::store::find_same_person(conn, &dialogue.id, &person)?;
-            if let Some(existing) = &same {
-                if person.email.is_some() && existing.email == person.email {
-                    remind_of_link(conn, mailing, &dialogue, existing)?;
-                    return Ok(SelfRegistered::Emailed);
-                }
-            }
-            let (mut row, _token) = participants::store::prepare(
-                &dialogue.id,
-                &person,
-                Source::SelfRegistration,
-                Some((crate::db::now(), CONSENT_PURPOSE)),
-            );
-            if let Some(existing) = &same {
-                row.mark_possible_duplicate(&existing.id);
-                audit::entry(&Actor::Anonymous, "registration.possible_duplicate")
-                    .about("participant", &row.id)
-                    .in_dialogue(&dialogue.id)
-                    .detail(format!("same name and phone as {}", existing.id))
-                    .record(conn)?;
-            }
-            // The dialogue is locked and the person is new: the counts taken above still
-            // hold, so the seat is decided without reading anything again.
-            participants::store::insert(conn, &row)?;
-            let participant = Participant::from(row);
-            let registration = insert_registration(conn, &dialogue, &participant, status)?;
-            let position = announce(
-                conn,
-                mailing,
-                &dialogue,
-                &participant,
-                &registration,
-                counts,
-            )?;
-            if participant.email.is_some() {
-                return Ok(SelfRegistered::Emailed);
-            }
-            Ok(SelfRegistered::Code {
-                registration: RegistrationView::of(&registration, position),
-                code: participant.code,
-            })
-        })
-        .await
+    queue.decide(state, dialogue_id.to_string(), person).await
 }
 
-/// Refuses a new seat or waitlist place when both are full (`registration_full`).
-fn ensure_room(
+/// Opens a dialogue for registrations in the current transaction: the checks, then the lock,
+/// then the seat counts. The outer error aborts the transaction; the inner one refuses only
+/// the registrations of this dialogue.
+pub(super) fn open_for_registration(
     conn: &mut DbConnection,
-    dialogue: &Dialogue,
-    waitlist_limit: i64,
-) -> Result<((i64, i64), RegistrationStatus), AppError> {
+    dialogue_id: &str,
+) -> Result<Result<(Dialogue, (i64, i64)), AppError>, AppError> {
+    let Some(dialogue) = dialogues::store::find(conn, dialogue_id)? else {
+        return Ok(Err(AppError::NotFound));
+    };
+    if !crate::dialogues::model::DialogueStatus::listed_publicly(dialogue.status()) {
+        return Ok(Err(AppError::NotFound));
+    }
+    if !dialogue.self_registration {
+        return Ok(Err(AppError::ForbiddenBecause("self_registration_closed")));
+    }
+    if let Err(e) = ensure_accepting(&dialogue) {
+        return Ok(Err(e));
+    }
+    dialogues::store::lock(conn, &dialogue.id)?;
     let counts = store::seat_counts(conn, &dialogue.id)?;
-    Ok((counts, place_for(dialogue, counts, waitlist_limit)?))
+    Ok(Ok((dialogue, counts)))
+}
+
+/// Registers one person in a dialogue opened by `open_for_registration`, keeping `counts`
+/// up to date. Refusals (a full dialogue) come before anyone is looked up, so they answer
+/// the same to everyone; only database errors are outer errors.
+pub(super) fn register_one(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    counts: &mut (i64, i64),
+    person: &Person,
+) -> Result<Result<SelfRegistered, AppError>, AppError> {
+    let status = match place_for(dialogue, *counts, mailing.settings.waitlist_limit) {
+        Ok(status) => status,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let same = participants::store::find_same_person(conn, &dialogue.id, person)?;
+    if let Some(existing) = &same {
+        if person.email.is_some() && existing.email == person.email {
+            remind_of_link(conn, mailing, dialogue, existing)?;
+            return Ok(Ok(SelfRegistered::Emailed));
+        }
+    }
+    let (mut row, _token) = participants::store::prepare(
+        &dialogue.id,
+        person,
+        Source::SelfRegistration,
+        Some((crate::db::now(), CONSENT_PURPOSE)),
+    );
+    if let Some(existing) = &same {
+        row.mark_possible_duplicate(&existing.id);
+        audit::entry(&Actor::Anonymous, "registration.possible_duplicate")
+            .about("participant", &row.id)
+            .in_dialogue(&dialogue.id)
+            .detail(format!("same name and phone as {}", existing.id))
+            .record(conn)?;
+    }
+    // The dialogue is locked and the person is new: the counts still hold, so the seat is
+    // decided without reading anything again.
+    participants::store::insert(conn, &row)?;
+    let participant = Participant::from(row);
+    let registration = insert_registration(conn, dialogue, &participant, status)?;
+    let position = announce(
+        conn,
+        mailing,
+        dialogue,
+        &participant,
+        &registration,
+        *counts,
+    )?;
+    match status {
+        RegistrationStatus::Waitlisted => counts.1 += 1,
+        _ => counts.0 += 1,
+    }
+    if participant.email.is_some() {
+        return Ok(Ok(SelfRegistered::Emailed));
+    }
+    Ok(Ok(SelfRegistered::Code {
+        registration: RegistrationView::of(&registration, position),
+        code: participant.code,
+    }))
 }
 
 /// Emails someone already on the list, who asked to register again with their address, the

@@ -10,6 +10,7 @@ use super::ops::{
     SelfRegistered, SelfRegistrationInput, WalkInInput, check_in_code, register_self,
     register_walk_in,
 };
+use super::queue::RegistrationQueue;
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;
@@ -69,6 +70,7 @@ pub async fn register_form(
 pub async fn register_submit(
     state: web::Data<AppState>,
     limiter: web::Data<RegistrationLimiter>,
+    queue: web::Data<RegistrationQueue>,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     form: PageForm,
@@ -86,7 +88,7 @@ pub async fn register_submit(
         language: Some(Lang::of_request(&req).code().into()),
         consent: form.checked("consent"),
     };
-    match register_self(&state, &id, input).await {
+    match register_self(&state, &queue, &id, input).await {
         Ok(SelfRegistered::Code { code, .. }) => {
             Ok(see_other(&format!("/p/{code}?done=registered")))
         }
