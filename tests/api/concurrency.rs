@@ -180,3 +180,43 @@ async fn sixty_four_parallel_acceptances_never_give_more_seats_than_there_are() 
         "{counts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn past_the_seats_and_the_waitlist_cap_everyone_is_refused_alike() {
+    let app = Arc::new(
+        spawn_app_with(|s| {
+            s.registrations_per_address_per_minute = 1_000_000;
+            s.registrations_per_dialogue_per_minute = 1_000_000;
+            s.registrations_per_minute = 1_000_000;
+            s.waitlist_limit = 10;
+            s.workers = 2;
+        })
+        .await,
+    );
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true, "capacity": 5})).await;
+    let replies = in_parallel(40, |i| {
+        let app = app.clone();
+        let id = id.clone();
+        async move {
+            app.self_register(
+                &id,
+                &json!({"full_name": format!("Người Đến Muộn {i}"), "phone": format!("07{:08}", i), "category": "other", "consent": true}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let statuses = count_statuses(&replies);
+    assert_eq!(statuses.get(&201), Some(&15), "{statuses:?}");
+    assert_eq!(statuses.get(&409), Some(&25), "{statuses:?}");
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status == 409)
+            .all(|r| r.code() == "registration_full")
+    );
+    let counts = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(counts.get("registered"), Some(&5), "{counts:?}");
+    assert_eq!(counts.get("waitlisted"), Some(&10), "{counts:?}");
+}
