@@ -157,3 +157,40 @@ async fn a_refused_action_on_the_personal_page_shows_the_reason_and_changes_noth
         "registered"
     );
 }
+
+#[tokio::test]
+async fn registering_with_an_email_on_the_form_shows_the_same_page_whether_or_not_the_address_is_listed()
+ {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([{"full_name": "Nguyễn Thị Hoa", "email": "hoa@example.vn", "category": "other"}]),
+    )
+    .await;
+    let mut pages = Vec::new();
+    for (name, email) in [
+        ("Ai Đó", "hoa@example.vn"),
+        ("Trần Văn Mới", "moi@example.vn"),
+    ] {
+        let visitor = BrowserSession::new(&app).await;
+        visitor.get(&format!("/d/{id}/register")).await;
+        let fields = [
+            ("full_name", name),
+            ("email", email),
+            ("category", "other"),
+            ("consent", "true"),
+        ];
+        let (status, location) = visitor
+            .post_form(&format!("/d/{id}/register"), &fields)
+            .await;
+        assert_eq!(status, 303, "{location}");
+        assert_eq!(location, format!("/d/{id}/register/sent"));
+        let page = visitor.get(&location).await;
+        assert!(page.contains("Đã nhận đăng ký"), "{page}");
+        let csrf = visitor.csrf.lock().unwrap().clone();
+        pages.push(page.replace(&csrf, ""));
+    }
+    assert_eq!(pages[0], pages[1]);
+}
