@@ -513,13 +513,20 @@ pub async fn register_self(
     queue.decide(state, dialogue_id.to_string(), person).await
 }
 
+/// Seats held and waitlist places of a dialogue, as `store::seat_counts` reads them.
+pub type SeatCounts = (i64, i64);
+
+/// A dialogue open for registrations in the current transaction with its counts, or why
+/// registrations to it are refused.
+pub type Opened = Result<(Dialogue, SeatCounts), AppError>;
+
 /// Opens a dialogue for registrations in the current transaction: the checks, then the lock,
 /// then the seat counts. The outer error aborts the transaction; the inner one refuses only
 /// the registrations of this dialogue.
 pub(super) fn open_for_registration(
     conn: &mut DbConnection,
     dialogue_id: &str,
-) -> Result<Result<(Dialogue, (i64, i64)), AppError>, AppError> {
+) -> Result<Opened, AppError> {
     let Some(dialogue) = dialogues::store::find(conn, dialogue_id)? else {
         return Ok(Err(AppError::NotFound));
     };

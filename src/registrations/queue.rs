@@ -13,8 +13,7 @@ use std::sync::Mutex;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::ops::{SelfRegistered, open_for_registration, register_one};
-use crate::dialogues::model::Dialogue;
+use super::ops::{Opened, SelfRegistered, open_for_registration, register_one};
 use crate::error::AppError;
 use crate::participants::model::Person;
 use crate::participants::notify::Mailing;
@@ -118,7 +117,7 @@ fn decide_all(
     items: &[(String, Person)],
 ) -> Result<Vec<Result<SelfRegistered, AppError>>, AppError> {
     let mailing = Mailing::of(state);
-    let mut opened: HashMap<&str, Result<(Dialogue, (i64, i64)), AppError>> = HashMap::new();
+    let mut opened: HashMap<&str, Opened> = HashMap::new();
     let mut answers = Vec::with_capacity(items.len());
     for (dialogue_id, person) in items {
         if !opened.contains_key(dialogue_id.as_str()) {
