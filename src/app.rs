@@ -28,7 +28,6 @@ use crate::mail::Mailer;
 use crate::participants::auth::CodeLimiter;
 use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
-use crate::registrations::queue::RegistrationQueue;
 use crate::state::AppState;
 use crate::{
     accounts, agencies, attendance, dialogues, html, invitations, personal, registrations,
@@ -467,7 +466,7 @@ impl Application {
         subscribe(&state, dialogue_cache.clone());
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
-        let registration_queue = web::Data::new(RegistrationQueue::default());
+        let registration_queue = web::Data::new(registrations::ops::registration_queue());
         let mail_domain = settings
             .base_url
             .host_str()

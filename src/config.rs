@@ -164,7 +164,7 @@ impl RawSettings {
         }
         let smtp_url = self.smtp_url.clone().filter(|s| !s.trim().is_empty());
         if let Some(smtp) = &smtp_url {
-            crate::mail::check_smtp_url(smtp).map_err(|e| bad("DOITHOAI_SMTP_URL", e))?;
+            check_smtp_url(smtp).map_err(|e| bad("DOITHOAI_SMTP_URL", e))?;
         }
         let smtp_ca_pem = match self.smtp_ca_file.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -274,6 +274,17 @@ impl RawSettings {
             run_job_worker: true,
         })
     }
+}
+
+/// Checks an SMTP URL the way the mailer will read it.
+fn check_smtp_url(url: &str) -> Result<(), String> {
+    lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "{url:?} is not an SMTP URL like smtp://host:25 or smtps://user:pass@host:465 ({e})"
+            )
+        })
 }
 
 /// The environment variable an operator sets for a settings key.

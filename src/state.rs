@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Settings;
 use crate::db::Db;
-use crate::html::Templates;
+use crate::html::templates::Templates;
 use crate::ratelimit::FailureLimiter;
 
 #[derive(Clone)]

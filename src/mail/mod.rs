@@ -79,17 +79,6 @@ pub enum Mailer {
     Memory(Arc<Mutex<Vec<Message>>>),
 }
 
-/// Checks an SMTP URL the way the mailer will read it.
-pub fn check_smtp_url(url: &str) -> Result<(), String> {
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "{url:?} is not an SMTP URL like smtp://host:25 or smtps://user:pass@host:465 ({e})"
-            )
-        })
-}
-
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> Result<Mailer, String> {
         match &settings.smtp_url {

@@ -8,11 +8,11 @@ use utoipa::ToSchema;
 
 use super::model::{RegistrationStatus, RegistrationView};
 use super::ops::RegistrationLimiter;
+use super::ops::RegistrationQueue;
 use super::ops::{
     CheckInOutput, SelfRegistered, SelfRegistrationInput, WalkInInput, WalkInOutput, check_in_code,
     register_self, register_walk_in,
 };
-use super::queue::RegistrationQueue;
 use super::store;
 use crate::auth::Organizer;
 use crate::db::DialogueId;

@@ -2,14 +2,14 @@
 //! share. Each runs inside the caller's transaction, with the dialogue's row locked, so a
 //! seat is never given twice and a freed seat goes to the next person in the same commit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{NewRegistration, Registration, RegistrationStatus, RegistrationView};
-use super::queue::RegistrationQueue;
+use super::queue::BatchQueue;
 use super::{store, ticket};
 use crate::audit::{self, Actor};
 use crate::config::Settings;
@@ -510,7 +510,41 @@ pub async fn register_self(
     let Some(person) = person else {
         return Err(AppError::unexpected("person parsed without values"));
     };
-    queue.decide(state, dialogue_id.to_string(), person).await
+    queue.decide(state, (dialogue_id.to_string(), person)).await
+}
+
+/// Self-registrations waiting for the next transaction (see `queue.rs`).
+pub type RegistrationQueue = BatchQueue<(String, Person), SelfRegistered>;
+
+/// The queue with its decision, one per process.
+pub fn registration_queue() -> RegistrationQueue {
+    BatchQueue::new(decide_registrations)
+}
+
+/// One transaction for waiting self-registrations: each dialogue opened (checked, locked,
+/// counted) once, then every person in arrival order. A database error rolls everything
+/// back and fails the batch.
+fn decide_registrations(
+    conn: &mut DbConnection,
+    state: &AppState,
+    items: &[(String, Person)],
+) -> Result<Vec<Result<SelfRegistered, AppError>>, AppError> {
+    let mailing = Mailing::of(state);
+    let mut opened: HashMap<&str, Opened> = HashMap::new();
+    let mut answers = Vec::with_capacity(items.len());
+    for (dialogue_id, person) in items {
+        if !opened.contains_key(dialogue_id.as_str()) {
+            let open = open_for_registration(conn, dialogue_id)?;
+            opened.insert(dialogue_id, open);
+        }
+        let answer = match opened.get_mut(dialogue_id.as_str()) {
+            Some(Ok((dialogue, counts))) => register_one(conn, mailing, dialogue, counts, person)?,
+            Some(Err(refused)) => Err(refused.clone()),
+            None => Err(AppError::unexpected("dialogue not opened")),
+        };
+        answers.push(answer);
+    }
+    Ok(answers)
 }
 
 /// Seats held and waitlist places of a dialogue, as `store::seat_counts` reads them.
@@ -523,10 +557,7 @@ pub type Opened = Result<(Dialogue, SeatCounts), AppError>;
 /// Opens a dialogue for registrations in the current transaction: the checks, then the lock,
 /// then the seat counts. The outer error aborts the transaction; the inner one refuses only
 /// the registrations of this dialogue.
-pub(super) fn open_for_registration(
-    conn: &mut DbConnection,
-    dialogue_id: &str,
-) -> Result<Opened, AppError> {
+fn open_for_registration(conn: &mut DbConnection, dialogue_id: &str) -> Result<Opened, AppError> {
     let Some(dialogue) = dialogues::store::find(conn, dialogue_id)? else {
         return Ok(Err(AppError::NotFound));
     };
@@ -547,7 +578,7 @@ pub(super) fn open_for_registration(
 /// Registers one person in a dialogue opened by `open_for_registration`, keeping `counts`
 /// up to date. Refusals (a full dialogue) come before anyone is looked up, so they answer
 /// the same to everyone; only database errors are outer errors.
-pub(super) fn register_one(
+fn register_one(
     conn: &mut DbConnection,
     mailing: Mailing<'_>,
     dialogue: &Dialogue,

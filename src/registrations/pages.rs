@@ -6,11 +6,11 @@ use minijinja::{Value, context};
 
 use super::model::RegistrationStatus;
 use super::ops::RegistrationLimiter;
+use super::ops::RegistrationQueue;
 use super::ops::{
     SelfRegistered, SelfRegistrationInput, WalkInInput, check_in_code, register_self,
     register_walk_in,
 };
-use super::queue::RegistrationQueue;
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;

@@ -1,64 +1,59 @@
-//! Self-registrations decided in batches.
+//! Decisions taken in batches: one transaction for whatever waits.
 //!
 //! Every registration of a dialogue must hold the dialogue's row lock while it counts the
 //! seats and writes (see docs/ARCHITECTURE.md, "Decisions under concurrency"), so
 //! registrations of one dialogue go one at a time, and each one's lock, round trips and
-//! commit set the pace. Here the requests that arrive while a transaction is running wait
-//! in a queue and are then decided together in the next one: one lock and one commit for
-//! the batch, the seats counted once and kept up to date in memory. Each person still gets
-//! the answer they would have had alone.
+//! commit set the pace. A `BatchQueue` lets the requests that arrive while a transaction
+//! runs wait, and then hands them all to one call of its `decide` function inside the next
+//! transaction: one lock and one commit for the batch. `decide` answers each item as it
+//! would have been answered alone (`registrations::ops::decide_registrations`).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::ops::{Opened, SelfRegistered, open_for_registration, register_one};
+use crate::db::DbConnection;
 use crate::error::AppError;
-use crate::participants::model::Person;
-use crate::participants::notify::Mailing;
 use crate::state::AppState;
 
-/// The most registrations one transaction decides.
+/// The most items one transaction decides.
 const MAX_BATCH: usize = 256;
 
-struct Waiting {
-    dialogue_id: String,
-    person: Person,
-    reply: oneshot::Sender<Result<SelfRegistered, AppError>>,
+/// Decides a batch in the caller's transaction: one answer per item, in order. An outer
+/// error rolls the whole batch back and is every item's answer.
+pub type Decide<I, A> =
+    fn(&mut DbConnection, &AppState, &[I]) -> Result<Vec<Result<A, AppError>>, AppError>;
+
+type Waiting<I, A> = (I, oneshot::Sender<Result<A, AppError>>);
+
+/// Registered by the application as `web::Data`: one per process.
+pub struct BatchQueue<I, A> {
+    decide: Decide<I, A>,
+    sender: Mutex<Option<mpsc::UnboundedSender<Waiting<I, A>>>>,
 }
 
-/// Registered by the application as `web::Data<RegistrationQueue>`: one per process.
-#[derive(Default)]
-pub struct RegistrationQueue {
-    sender: Mutex<Option<mpsc::UnboundedSender<Waiting>>>,
-}
+impl<I: Send + Sync + 'static, A: Send + 'static> BatchQueue<I, A> {
+    pub fn new(decide: Decide<I, A>) -> BatchQueue<I, A> {
+        BatchQueue {
+            decide,
+            sender: Mutex::new(None),
+        }
+    }
 
-impl RegistrationQueue {
-    /// Queues the registration and waits for its answer.
-    pub async fn decide(
-        &self,
-        state: &AppState,
-        dialogue_id: String,
-        person: Person,
-    ) -> Result<SelfRegistered, AppError> {
-        let sender = self.sender(state);
+    /// Queues the item and waits for its answer.
+    pub async fn decide(&self, state: &AppState, item: I) -> Result<A, AppError> {
         let (reply, answer) = oneshot::channel();
-        sender
-            .send(Waiting {
-                dialogue_id,
-                person,
-                reply,
-            })
-            .map_err(|_| AppError::Unavailable("the registration queue has stopped".into()))?;
+        self.sender(state)
+            .send((item, reply))
+            .map_err(|_| AppError::Unavailable("the queue has stopped".into()))?;
         answer
             .await
-            .map_err(|_| AppError::unexpected("a registration got no answer"))?
+            .map_err(|_| AppError::unexpected("a queued item got no answer"))?
     }
 
     /// The queue's entrance, starting the task that decides on first use, or again if the
     /// worker thread that ran it has stopped.
-    fn sender(&self, state: &AppState) -> mpsc::UnboundedSender<Waiting> {
+    fn sender(&self, state: &AppState) -> mpsc::UnboundedSender<Waiting<I, A>> {
         let mut slot = self
             .sender
             .lock()
@@ -67,7 +62,7 @@ impl RegistrationQueue {
             Some(sender) if !sender.is_closed() => sender.clone(),
             _ => {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                actix_web::rt::spawn(decide_in_batches(state.clone(), receiver));
+                actix_web::rt::spawn(decide_in_batches(state.clone(), self.decide, receiver));
                 *slot = Some(sender.clone());
                 sender
             }
@@ -76,7 +71,11 @@ impl RegistrationQueue {
 }
 
 /// Takes whatever is waiting (at least one), decides it in one transaction, answers each.
-async fn decide_in_batches(state: AppState, mut waiting: mpsc::UnboundedReceiver<Waiting>) {
+async fn decide_in_batches<I: Send + Sync + 'static, A: Send + 'static>(
+    state: AppState,
+    decide: Decide<I, A>,
+    mut waiting: mpsc::UnboundedReceiver<Waiting<I, A>>,
+) {
     while let Some(first) = waiting.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -85,16 +84,9 @@ async fn decide_in_batches(state: AppState, mut waiting: mpsc::UnboundedReceiver
                 Err(_) => break,
             }
         }
-        let (items, replies): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|w| ((w.dialogue_id, w.person), w.reply))
-            .unzip();
+        let (items, replies): (Vec<I>, Vec<_>) = batch.into_iter().unzip();
         let st = state.clone();
-        match state
-            .db
-            .write(move |conn| decide_all(conn, &st, &items))
-            .await
-        {
+        match state.db.write(move |conn| decide(conn, &st, &items)).await {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     reply.send(answer).ok();
@@ -107,29 +99,4 @@ async fn decide_in_batches(state: AppState, mut waiting: mpsc::UnboundedReceiver
             }
         }
     }
-}
-
-/// One transaction: each dialogue opened (checked, locked, counted) once, then every
-/// person in arrival order. A database error rolls everything back and fails the batch.
-fn decide_all(
-    conn: &mut crate::db::DbConnection,
-    state: &AppState,
-    items: &[(String, Person)],
-) -> Result<Vec<Result<SelfRegistered, AppError>>, AppError> {
-    let mailing = Mailing::of(state);
-    let mut opened: HashMap<&str, Opened> = HashMap::new();
-    let mut answers = Vec::with_capacity(items.len());
-    for (dialogue_id, person) in items {
-        if !opened.contains_key(dialogue_id.as_str()) {
-            let open = open_for_registration(conn, dialogue_id)?;
-            opened.insert(dialogue_id, open);
-        }
-        let answer = match opened.get_mut(dialogue_id.as_str()) {
-            Some(Ok((dialogue, counts))) => register_one(conn, mailing, dialogue, counts, person)?,
-            Some(Err(refused)) => Err(refused.clone()),
-            None => Err(AppError::unexpected("dialogue not opened")),
-        };
-        answers.push(answer);
-    }
-    Ok(answers)
 }
