@@ -530,13 +530,17 @@ fn decide_registrations(
     items: &[(String, Person)],
 ) -> Result<Vec<Result<SelfRegistered, AppError>>, AppError> {
     let mailing = Mailing::of(state);
+    // Locked in the order of their ids, so two instances' batches never wait on each other
+    // in a circle.
+    let mut ids: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let mut opened: HashMap<&str, Opened> = HashMap::new();
+    for id in ids {
+        opened.insert(id, open_for_registration(conn, id)?);
+    }
     let mut answers = Vec::with_capacity(items.len());
     for (dialogue_id, person) in items {
-        if !opened.contains_key(dialogue_id.as_str()) {
-            let open = open_for_registration(conn, dialogue_id)?;
-            opened.insert(dialogue_id, open);
-        }
         let answer = match opened.get_mut(dialogue_id.as_str()) {
             Some(Ok((dialogue, counts))) => register_one(conn, mailing, dialogue, counts, person)?,
             Some(Err(refused)) => Err(refused.clone()),
