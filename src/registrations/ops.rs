@@ -202,7 +202,8 @@ pub fn fill_free_seats(
     mailing: Mailing<'_>,
     dialogue: &Dialogue,
 ) -> Result<usize, AppError> {
-    let free = i64::from(dialogue.capacity) - store::count_seated(conn, &dialogue.id)?;
+    let (seated, _) = store::seat_counts(conn, &dialogue.id)?;
+    let free = i64::from(dialogue.capacity) - seated;
     if free <= 0 {
         return Ok(0);
     }

@@ -27,18 +27,6 @@ pub fn find_by_participant(
         .optional()
 }
 
-/// People holding a seat: registered or already checked in.
-pub fn count_seated(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i64> {
-    registrations::table
-        .filter(registrations::dialogue_id.eq(dialogue_id))
-        .filter(registrations::status.eq_any([
-            RegistrationStatus::Registered.as_str(),
-            RegistrationStatus::CheckedIn.as_str(),
-        ]))
-        .count()
-        .get_result(conn)
-}
-
 /// Seats held (registered or checked in) and waitlist places, in one query.
 pub fn seat_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<(i64, i64)> {
     let rows: Vec<(RegistrationStatus, i64)> = registrations::table
@@ -60,14 +48,6 @@ pub fn seat_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<(i
         ]),
         count(&[RegistrationStatus::Waitlisted]),
     ))
-}
-
-pub fn count_waitlisted(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i64> {
-    registrations::table
-        .filter(registrations::dialogue_id.eq(dialogue_id))
-        .filter(registrations::status.eq(RegistrationStatus::Waitlisted.as_str()))
-        .count()
-        .get_result(conn)
 }
 
 /// The waitlist, first come first served.

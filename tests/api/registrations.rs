@@ -569,3 +569,27 @@ async fn nobody_cancels_or_gets_a_ticket_without_a_seat_or_after_the_dialogue() 
         "waitlisted"
     );
 }
+
+/// A hall behind one address is not refused, but one dialogue cannot be flooded from a
+/// few addresses: the per-dialogue cap holds whatever the address, and another dialogue
+/// still takes registrations.
+#[tokio::test]
+async fn self_registration_is_capped_per_dialogue_as_well_as_per_address() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.registrations_per_address_per_minute = 1_000;
+        s.registrations_per_dialogue_per_minute = 3;
+        s.registrations_per_minute = 1_000;
+    })
+    .await;
+    let (_token, first) = open_dialogue(&app, json!({"self_registration": true})).await;
+    let (_token, second) = open_dialogue(&app, json!({"self_registration": true})).await;
+    let person = |i: usize| json!({"full_name": format!("Người Dự {i}"), "phone": format!("09{:08}", 500 + i), "category": "other", "consent": true});
+    for i in 0..3 {
+        assert_eq!(app.self_register(&first, &person(i)).await.status, 201);
+    }
+    let refused = app.self_register(&first, &person(3)).await;
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert_eq!(refused.code(), "rate_limited");
+    assert!(refused.headers.contains_key("retry-after"));
+    assert_eq!(app.self_register(&second, &person(4)).await.status, 201);
+}
