@@ -30,7 +30,8 @@ use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
-    accounts, agencies, attendance, dialogues, html, invitations, personal, registrations,
+    accounts, agencies, assignments, attendance, dialogues, html, invitations, personal, questions,
+    registrations,
 };
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
@@ -63,7 +64,25 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(personal::api::cancel)
         .service(registrations::api::check_in)
         .service(registrations::api::walk_in)
-        .service(attendance::api::attendance);
+        .service(attendance::api::attendance)
+        .service(questions::api::submit)
+        .service(questions::api::list)
+        .service(questions::api::show)
+        .service(questions::api::edit)
+        .service(questions::api::moderate)
+        .service(questions::api::vote)
+        .service(questions::api::unvote)
+        .service(questions::api::withdraw)
+        .service(assignments::api::assign_one)
+        .service(assignments::api::assign_batch)
+        .service(assignments::api::list)
+        .service(assignments::api::show)
+        .service(assignments::api::decline)
+        .service(assignments::api::respond)
+        .service(assignments::api::approve)
+        .service(assignments::api::return_answer)
+        .service(assignments::api::export_csv)
+        .service(assignments::api::overview);
 }
 
 /// Every HTML page.
@@ -161,7 +180,26 @@ fn periodic_tasks(state: &AppState) -> Vec<PeriodicTask> {
             },
         )
     };
-    vec![reminders]
+    let due_dates = {
+        let state = state.clone();
+        PeriodicTask::new(
+            "assignment_due_dates",
+            Duration::from_secs(60),
+            move |conn| {
+                // A reminder to the agency a day before, then an overdue notice to the agency
+                // and the list to the organizers.
+                let reminded =
+                    assignments::ops::queue_due_reminders(conn, &state.templates, &state.settings)?;
+                let overdue = assignments::ops::queue_overdue_notices(
+                    conn,
+                    &state.templates,
+                    &state.settings,
+                )?;
+                Ok(reminded + overdue)
+            },
+        )
+    };
+    vec![reminders, due_dates]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -467,6 +505,8 @@ impl Application {
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
+        let question_limiter =
+            web::Data::new(questions::ops::QuestionLimiter::from_settings(&settings));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -498,6 +538,7 @@ impl Application {
                 .app_data(code_limiter.clone())
                 .app_data(registration_limiter.clone())
                 .app_data(registration_queue.clone())
+                .app_data(question_limiter.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

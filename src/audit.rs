@@ -118,3 +118,36 @@ pub fn count_action(conn: &mut DbConnection, action: &str) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// One step of a record's history, as read back.
+#[derive(Debug, Clone, Queryable)]
+pub struct Step {
+    pub at: chrono::NaiveDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub detail: Option<String>,
+}
+
+/// Everything recorded about the records `ids` of one kind, oldest first.
+pub fn history(
+    conn: &mut DbConnection,
+    kind: &str,
+    ids: &[String],
+) -> QueryResult<Vec<(String, Step)>> {
+    audit_log::table
+        .filter(audit_log::subject_kind.eq(kind))
+        .filter(audit_log::subject_id.eq_any(ids))
+        .order((audit_log::at.asc(), audit_log::id.asc()))
+        .select((
+            audit_log::subject_id.assume_not_null(),
+            (
+                audit_log::at,
+                audit_log::actor_kind,
+                audit_log::actor_id,
+                audit_log::action,
+                audit_log::detail,
+            ),
+        ))
+        .load(conn)
+}

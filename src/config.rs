@@ -50,6 +50,10 @@ pub struct RawSettings {
     pub registrations_per_minute: u32,
     /// The longest waitlist a dialogue keeps; past it, registering is refused.
     pub waitlist_limit: i64,
+    /// Questions without a credential a minute from one address (a hall is often one address).
+    pub questions_per_address_per_minute: u32,
+    /// Questions without a credential a minute for one dialogue, from all addresses together.
+    pub questions_per_dialogue_per_minute: u32,
 }
 
 impl Default for RawSettings {
@@ -74,6 +78,8 @@ impl Default for RawSettings {
             registrations_per_dialogue_per_minute: 120,
             registrations_per_minute: 600,
             waitlist_limit: 200,
+            questions_per_address_per_minute: 20,
+            questions_per_dialogue_per_minute: 120,
         }
     }
 }
@@ -104,6 +110,8 @@ pub struct Settings {
     pub registrations_per_dialogue_per_minute: u32,
     pub registrations_per_minute: u32,
     pub waitlist_limit: i64,
+    pub questions_per_address_per_minute: u32,
+    pub questions_per_dialogue_per_minute: u32,
     /// Whether the job worker runs inside `serve` (tests turn it off to drain by hand).
     pub run_job_worker: bool,
 }
@@ -229,6 +237,14 @@ impl RawSettings {
                 self.registrations_per_minute,
                 "DOITHOAI_REGISTRATIONS_PER_MINUTE",
             ),
+            (
+                self.questions_per_address_per_minute,
+                "DOITHOAI_QUESTIONS_PER_ADDRESS_PER_MINUTE",
+            ),
+            (
+                self.questions_per_dialogue_per_minute,
+                "DOITHOAI_QUESTIONS_PER_DIALOGUE_PER_MINUTE",
+            ),
         ] {
             if !(1..=1_000_000).contains(&value) {
                 return Err(bad(name, "must be between 1 and 1000000"));
@@ -271,6 +287,8 @@ impl RawSettings {
             registrations_per_dialogue_per_minute: self.registrations_per_dialogue_per_minute,
             registrations_per_minute: self.registrations_per_minute,
             waitlist_limit: self.waitlist_limit,
+            questions_per_address_per_minute: self.questions_per_address_per_minute,
+            questions_per_dialogue_per_minute: self.questions_per_dialogue_per_minute,
             run_job_worker: true,
         })
     }
@@ -309,6 +327,8 @@ fn env_name(key: &str) -> &'static str {
         "registrations_per_dialogue_per_minute" => "DOITHOAI_REGISTRATIONS_PER_DIALOGUE_PER_MINUTE",
         "registrations_per_minute" => "DOITHOAI_REGISTRATIONS_PER_MINUTE",
         "waitlist_limit" => "DOITHOAI_WAITLIST_LIMIT",
+        "questions_per_address_per_minute" => "DOITHOAI_QUESTIONS_PER_ADDRESS_PER_MINUTE",
+        "questions_per_dialogue_per_minute" => "DOITHOAI_QUESTIONS_PER_DIALOGUE_PER_MINUTE",
         _ => "DOITHOAI_CONFIG",
     }
 }

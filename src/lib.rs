@@ -25,11 +25,13 @@ pub mod text;
 
 pub mod accounts;
 pub mod agencies;
+pub mod assignments;
 pub mod attendance;
 pub mod dialogues;
 pub mod invitations;
 pub mod participants;
 pub mod personal;
+pub mod questions;
 pub mod registrations;
 
 pub use app::Application;

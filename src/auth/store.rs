@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{NewToken, NewUser, TokenPurpose, User};
+use super::model::{NewToken, NewUser, Role, TokenPurpose, User};
 use crate::db::schema::{auth_tokens, users};
 use crate::db::{DbConnection, new_id, now};
 
@@ -139,4 +139,26 @@ pub fn revoke_password_links(conn: &mut DbConnection, user_id: &str) -> QueryRes
     .set(auth_tokens::revoked_at.eq(now()))
     .execute(conn)
     .map(|_| ())
+}
+
+/// The active accounts of an agency's staff (who get its assignment emails).
+pub fn agency_staff(conn: &mut DbConnection, agency_id: &str) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::agency_id.eq(agency_id))
+        .filter(users::role.eq(Role::Agency.as_str()))
+        .filter(users::disabled_at.is_null())
+        .order(users::email.asc())
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// The active organizers (told of declined and overdue assignments when a dialogue has no
+/// creator on record).
+pub fn organizers(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
+    users::table
+        .filter(users::role.eq(Role::Organizer.as_str()))
+        .filter(users::disabled_at.is_null())
+        .order(users::email.asc())
+        .select(User::as_select())
+        .load(conn)
 }

@@ -4,7 +4,10 @@
 pub mod schema;
 pub mod types;
 
-pub use types::{AgencyId, DialogueId, InvitationId, ParticipantId, RegistrationId, UserId};
+pub use types::{
+    AgencyId, AssignmentId, DialogueId, InvitationId, ParticipantId, QuestionId, RegistrationId,
+    UserId,
+};
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

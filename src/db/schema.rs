@@ -163,6 +163,7 @@ diesel::table! {
         moderated_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        consent_statement -> Nullable<Text>,
     }
 }
 

@@ -257,6 +257,14 @@ crate::id_type!(
     /// A staff account.
     UserId
 );
+crate::id_type!(
+    /// A question asked before or during a dialogue.
+    QuestionId
+);
+crate::id_type!(
+    /// A question handed to an agency to answer.
+    AssignmentId
+);
 
 #[cfg(test)]
 mod tests {

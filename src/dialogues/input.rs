@@ -146,7 +146,8 @@ pub struct ValidDialogue {
 /// duration (a start in 2262 once gave an `ends_at` of `+10000-01-01…`, not RFC 3339).
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-fn parse_instant(raw: &str) -> Result<NaiveDateTime, FieldError> {
+/// An RFC 3339 time with an offset, as UTC, within `YEARS`.
+pub fn parse_instant(raw: &str) -> Result<NaiveDateTime, FieldError> {
     let instant = DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.naive_utc())
         .map_err(|_| FieldError::new("invalid_datetime"))?;

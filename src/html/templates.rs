@@ -48,6 +48,15 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "email/reminder/subject.txt",
     "email/reminder/body.txt",
     "email/reminder/body.html",
+    "email/question/subject.txt",
+    "email/question/body.txt",
+    "email/question/body.html",
+    "email/agency_notice/subject.txt",
+    "email/agency_notice/body.txt",
+    "email/agency_notice/body.html",
+    "email/organizer_notice/subject.txt",
+    "email/organizer_notice/body.txt",
+    "email/organizer_notice/body.html",
 ];
 
 #[derive(Clone)]

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::assignments;
+use crate::assignments::ops::QuestionWithAnswer;
 use crate::db::DbConnection;
 use crate::dialogues;
 use crate::dialogues::view::DialogueView;
@@ -41,8 +43,8 @@ pub struct MeView {
     pub dialogue: DialogueView,
     pub invitation: Option<MeInvitation>,
     pub registration: Option<RegistrationView>,
-    /// The participant's questions with their answers (questions arrive in a later version).
-    pub questions: Vec<serde_json::Value>,
+    /// The participant's own questions, newest first, with their published answers.
+    pub questions: Vec<QuestionWithAnswer>,
 }
 
 pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeView, AppError> {
@@ -56,6 +58,7 @@ pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeV
         }
         None => None,
     };
+    let questions = assignments::ops::own_questions(conn, &dialogue.dialogue, &participant.id)?;
     Ok(MeView {
         participant: MeParticipant {
             id: participant.id.to_string(),
@@ -71,7 +74,7 @@ pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeV
             responded_at: i.responded_at.map(|t| t.and_utc()),
         }),
         registration,
-        questions: Vec::new(),
+        questions,
     })
 }
 

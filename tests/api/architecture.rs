@@ -43,8 +43,9 @@ const COMPOSITION: &[&str] = &["app", "cli", "demo", "lib", "main"];
 const LAYERS: &[&[&str]] = &[
     &["agencies", "dialogues"],
     &["accounts", "participants"],
-    &["invitations", "registrations"],
-    &["attendance", "personal"],
+    &["invitations", "registrations", "questions"],
+    &["attendance", "assignments"],
+    &["personal"],
 ];
 
 /// A capability's handler modules, which no other capability uses.

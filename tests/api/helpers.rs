@@ -184,6 +184,48 @@ impl TestApp {
         Self::reply(request.send().await.expect("PATCH")).await
     }
 
+    pub async fn put(&self, path: &str, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.put(self.url(path)), token);
+        Self::reply(request.send().await.expect("PUT")).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        let request = Self::with_token(self.client.delete(self.url(path)), token);
+        Self::reply(request.send().await.expect("DELETE")).await
+    }
+
+    /// POST /api/v1/dialogues/{id}/questions
+    pub async fn ask(&self, id: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.post(&format!("/api/v1/dialogues/{id}/questions"), token, body)
+            .await
+    }
+
+    /// POST /api/v1/questions/{id}/moderation
+    pub async fn moderate(&self, token: &str, question: &str, body: &Value) -> Reply {
+        self.post(
+            &format!("/api/v1/questions/{question}/moderation"),
+            Some(token),
+            body,
+        )
+        .await
+    }
+
+    /// PUT /api/v1/questions/{id}/vote
+    pub async fn vote(&self, token: &str, question: &str) -> Reply {
+        self.put(&format!("/api/v1/questions/{question}/vote"), Some(token))
+            .await
+    }
+
+    /// POST /api/v1/questions/{id}/assignments
+    pub async fn assign(&self, token: &str, question: &str, agency: &str, due_at: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/questions/{question}/assignments"),
+            Some(token),
+            &json!({"agency_id": agency, "due_at": due_at, "note": "Trả lời ngắn gọn, dễ hiểu."}),
+        )
+        .await
+    }
+
     /// POST with a raw body and content type, for malformed and oversized requests.
     pub async fn post_raw(
         &self,

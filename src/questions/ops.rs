@@ -1,0 +1,989 @@
+//! The question queue's use cases: submitting (by a participant, anonymously, or by staff
+//! from paper or the floor), moderating (approve, reject, reword, merge), voting, and the
+//! asker withdrawing. Each runs in one transaction, writes its history to the audit log
+//! and queues the asker's emails in the same commit.
+
+use std::net::IpAddr;
+
+use chrono::Duration;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{
+    Channel, NewQuestion, OrganizerQuestion, OwnQuestion, PublicQuestion, Question, QuestionStatus,
+    QueueSort, REPEAT_WINDOW_MINUTES, Topic, parse_body, parse_reason,
+};
+use super::similar;
+use super::store::{self, Decision, Filter};
+use crate::audit::{self, Actor};
+use crate::auth::Staff;
+use crate::config::Settings;
+use crate::db::{DbConnection, DialogueId, QuestionId, now};
+use crate::dialogues;
+use crate::dialogues::model::{Dialogue, DialogueStatus};
+use crate::error::{AppError, FieldError, FieldErrors};
+use crate::json::schema;
+use crate::participants;
+use crate::participants::model::Participant;
+use crate::participants::notify::{self, Mailing, Notice};
+use crate::ratelimit::{KeyLimiter, LoginLimiter, per_address_per_minute};
+use crate::state::AppState;
+use crate::text;
+
+/// What staff record when they enter a question for someone: the person agreed to it.
+pub const STAFF_ENTRY_STATEMENT: &str =
+    "Người hỏi đồng ý để cán bộ ghi lại câu hỏi này thay mình và gửi tới hội nghị.";
+
+/// Who is submitting a question.
+pub enum Asker {
+    Participant(Participant),
+    Staff(Staff),
+    /// No credential, from this address (only when the dialogue allows anonymous questions).
+    Anonymous(Option<IpAddr>),
+}
+
+/// A question as submitted (API and form alike).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionInput {
+    /// 10–2,000 characters after trimming; line breaks are kept.
+    #[schema(schema_with = body_schema)]
+    pub body: String,
+    pub topic: Topic,
+    /// Hide the asker's name from everyone but the organizers (default: true).
+    pub anonymous: Option<bool>,
+    /// Let the answering agency see who asked (default: false).
+    pub share_identity_with_agency: Option<bool>,
+    /// Staff only: `paper` (copied from a paper form) or `floor` (raised in the hall).
+    pub channel: Option<Channel>,
+    /// Staff only: the asker's name, if they gave it.
+    #[schema(schema_with = schema::optional_text::<200>)]
+    pub asker_name: Option<String>,
+    /// Staff only, required true: the person agreed to have the question entered for them.
+    pub asker_agreed: Option<bool>,
+    /// Leave empty. A field people never see; automated senders fill it.
+    #[schema(schema_with = schema::optional_text::<200>)]
+    pub website: Option<String>,
+}
+
+fn body_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(10))
+        .max_length(Some(2000))
+        .pattern(Some(r"\S"))
+        .into()
+}
+
+/// Limits on questions without a credential, loose enough for a hall behind one address
+/// (settings `DOITHOAI_QUESTIONS_PER_ADDRESS_PER_MINUTE`, `…_PER_DIALOGUE_PER_MINUTE`).
+/// Registered by the application as `web::Data<QuestionLimiter>`.
+#[derive(Clone)]
+pub struct QuestionLimiter {
+    per_address: LoginLimiter,
+    per_dialogue: KeyLimiter,
+}
+
+impl QuestionLimiter {
+    pub fn from_settings(settings: &Settings) -> QuestionLimiter {
+        QuestionLimiter {
+            per_address: per_address_per_minute(settings.questions_per_address_per_minute),
+            per_dialogue: KeyLimiter::per_minute(settings.questions_per_dialogue_per_minute),
+        }
+    }
+
+    pub fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
+        self.per_address.check(ip)?;
+        self.per_dialogue.check(dialogue_id)
+    }
+}
+
+/// The submission after checking each field, before any rule that needs the database.
+struct ValidInput {
+    body: String,
+    topic: Topic,
+    anonymous: bool,
+    share_identity_with_agency: bool,
+    channel: Channel,
+    asker_name: Option<String>,
+}
+
+fn validate(input: &QuestionInput, by_staff: bool) -> Result<ValidInput, AppError> {
+    let mut errors = FieldErrors::new();
+    let body = errors.take("body", parse_body(&input.body));
+    if input
+        .website
+        .as_deref()
+        .is_some_and(|w| !w.trim().is_empty())
+    {
+        errors.add("website", FieldError::new("must_be_empty"));
+    }
+    let asker_name = errors.take(
+        "asker_name",
+        text::optional(input.asker_name.as_deref(), super::model::NAME_MAX),
+    );
+    let channel = match (by_staff, input.channel) {
+        (true, Some(c @ (Channel::Paper | Channel::Floor))) => Some(c),
+        (true, _) => {
+            errors.add("channel", FieldError::new("required_for_staff"));
+            None
+        }
+        (false, None | Some(Channel::Web)) => Some(Channel::Web),
+        (false, Some(_)) => {
+            errors.add("channel", FieldError::new("only_for_staff"));
+            None
+        }
+    };
+    if by_staff && input.asker_agreed != Some(true) {
+        errors.add("asker_agreed", FieldError::new("consent_required"));
+    }
+    if !by_staff && (input.asker_name.is_some() || input.asker_agreed.is_some()) {
+        let field = if input.asker_name.is_some() {
+            "asker_name"
+        } else {
+            "asker_agreed"
+        };
+        errors.add(field, FieldError::new("only_for_staff"));
+    }
+    errors.into_result()?;
+    Ok(ValidInput {
+        body: body.unwrap_or_default(),
+        topic: input.topic,
+        anonymous: input.anonymous.unwrap_or(true),
+        share_identity_with_agency: input.share_identity_with_agency.unwrap_or(false),
+        channel: channel.unwrap_or(Channel::Web),
+        asker_name: asker_name.flatten(),
+    })
+}
+
+/// Questions come in while the dialogue is open or under way.
+fn ensure_taking_questions(dialogue: &Dialogue) -> Result<(), AppError> {
+    match dialogue.status() {
+        DialogueStatus::Open | DialogueStatus::InProgress => Ok(()),
+        _ => Err(AppError::Conflict("dialogue_not_open")),
+    }
+}
+
+/// Past the deadline only staff may add a question, and only one raised from the floor
+/// while the dialogue is under way.
+fn ensure_before_deadline(dialogue: &Dialogue, channel: Channel) -> Result<(), AppError> {
+    let past = dialogue
+        .question_deadline
+        .is_some_and(|deadline| now() > deadline);
+    let floor_during_session =
+        channel == Channel::Floor && dialogue.status() == DialogueStatus::InProgress;
+    if past && !floor_during_session {
+        return Err(AppError::Conflict("question_deadline_passed"));
+    }
+    Ok(())
+}
+
+/// Submits a question to the dialogue. Runs in the caller's transaction.
+pub fn submit(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue_id: &str,
+    asker: &Asker,
+    input: &QuestionInput,
+) -> Result<Question, AppError> {
+    let by_staff = matches!(asker, Asker::Staff(_));
+    let valid = validate(input, by_staff)?;
+    let dialogue = dialogues::store::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
+    check_asker_may_ask(&dialogue, asker)?;
+    ensure_taking_questions(&dialogue)?;
+    ensure_before_deadline(&dialogue, valid.channel)?;
+    dialogues::store::lock(conn, dialogue_id)?;
+    let search_text = similar::search_text(&valid.body);
+    if valid.channel == Channel::Web {
+        let since = now() - Duration::minutes(REPEAT_WINDOW_MINUTES);
+        if store::asked_since(conn, dialogue_id, &search_text, since)? {
+            return Err(AppError::Conflict("duplicate_question"));
+        }
+    }
+    let row = new_row(&dialogue, asker, valid, search_text);
+    store::insert(conn, &row)?;
+    let question = store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
+    audit::entry(&actor_of(asker), "question.submit")
+        .about("question", &question.id)
+        .in_dialogue(dialogue_id)
+        .detail(question.channel.as_str())
+        .record(conn)?;
+    if let Asker::Participant(participant) = asker {
+        tell_asker(
+            conn,
+            mailing,
+            &dialogue,
+            participant,
+            &question,
+            "receipt",
+            None,
+        )?;
+    }
+    Ok(question)
+}
+
+/// A participant asks only in their own dialogue; without a credential only where the
+/// dialogue allows anonymous questions; among staff only organizers enter questions.
+fn check_asker_may_ask(dialogue: &Dialogue, asker: &Asker) -> Result<(), AppError> {
+    match asker {
+        Asker::Participant(p) if p.dialogue_id != dialogue.id => Err(AppError::NotFound),
+        Asker::Participant(_) if dialogue.status() == DialogueStatus::Draft => {
+            Err(AppError::NotFound)
+        }
+        Asker::Participant(_) => Ok(()),
+        Asker::Staff(staff) if staff.can_organize() => Ok(()),
+        Asker::Staff(_) => Err(AppError::Forbidden),
+        Asker::Anonymous(_) if dialogue.status() == DialogueStatus::Draft => {
+            Err(AppError::NotFound)
+        }
+        Asker::Anonymous(_) if !dialogue.anonymous_questions => {
+            Err(AppError::ForbiddenBecause("anonymous_questions_closed"))
+        }
+        Asker::Anonymous(_) => Ok(()),
+    }
+}
+
+fn new_row(
+    dialogue: &Dialogue,
+    asker: &Asker,
+    valid: ValidInput,
+    search_text: String,
+) -> NewQuestion {
+    let at = now();
+    let (participant_id, asker_name, entered_by, consent, anonymous) = match asker {
+        Asker::Participant(p) => (
+            Some(p.id.clone()),
+            Some(p.full_name.clone()),
+            None,
+            None,
+            valid.anonymous,
+        ),
+        Asker::Staff(staff) => (
+            None,
+            valid.asker_name.clone(),
+            Some(staff.user.id.clone()),
+            Some(format!("{STAFF_ENTRY_STATEMENT} ({})", staff.user.name)),
+            // Without a name there is nobody to show.
+            valid.anonymous || valid.asker_name.is_none(),
+        ),
+        Asker::Anonymous(_) => (None, None, None, None, true),
+    };
+    NewQuestion {
+        id: QuestionId::new(),
+        dialogue_id: dialogue.id.clone(),
+        participant_id,
+        asker_name,
+        channel: valid.channel,
+        body: valid.body,
+        search_text,
+        topic: valid.topic,
+        anonymous,
+        share_identity_with_agency: valid.share_identity_with_agency,
+        status: QuestionStatus::Submitted,
+        vote_count: 0,
+        entered_by,
+        consent_statement: consent,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+fn actor_of(asker: &Asker) -> Actor {
+    match asker {
+        Asker::Participant(p) => Actor::Participant(p.id.to_string()),
+        Asker::Staff(s) => Actor::User(s.user.id.clone()),
+        Asker::Anonymous(_) => Actor::Anonymous,
+    }
+}
+
+/// Emails the asker about their question (`kind`: receipt, rejected, merged, answered).
+pub fn tell_asker(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+    question: &Question,
+    kind: &'static str,
+    extra: Option<&str>,
+) -> Result<bool, AppError> {
+    let link = notify::code_link(mailing.settings, participant);
+    let base = notify::context_for(mailing, dialogue, participant, &link);
+    let context = context! {
+        kind => kind,
+        question => &question.body,
+        extra => extra,
+        ..base
+    };
+    notify::queue(
+        conn,
+        mailing,
+        participant,
+        Notice {
+            kind: "question",
+            template: "question",
+            context,
+            attachments: Vec::new(),
+            dedupe_key: None,
+            subject_ref: Some(("question", question.id.to_string())),
+        },
+    )
+}
+
+/// The asker of a question, when they are on the list (not anonymous web, not paper).
+pub fn asker_of(
+    conn: &mut DbConnection,
+    question: &Question,
+) -> Result<Option<Participant>, AppError> {
+    match &question.participant_id {
+        Some(id) => Ok(participants::store::find(conn, id)?),
+        None => Ok(None),
+    }
+}
+
+/// A question of a dialogue the caller may moderate, or 404.
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Question, AppError> {
+    store::find(conn, id)?.ok_or(AppError::NotFound)
+}
+
+// ---------------------------------------------------------------- moderation
+
+/// A moderator's decision on a question.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationInput {
+    pub action: ModerationAction,
+    /// Required to reject: the asker is told it.
+    #[schema(schema_with = schema::optional_multiline_text::<1000>)]
+    pub reason: Option<String>,
+    /// Required to merge: the question this one repeats.
+    pub into: Option<QuestionId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ModerationAction {
+    Approve,
+    Reject,
+    Merge,
+}
+
+/// Approves, rejects (with a reason the asker is told) or merges a question into another
+/// (its votes and asker follow; the asker is told).
+pub fn moderate(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    staff: &Staff,
+    id: &str,
+    input: &ModerationInput,
+) -> Result<Question, AppError> {
+    let question = find(conn, id)?;
+    dialogues::store::lock(conn, &question.dialogue_id)?;
+    store::lock(conn, id)?;
+    let question = find(conn, id)?;
+    let actor = Actor::User(staff.user.id.clone());
+    match input.action {
+        ModerationAction::Approve => approve(conn, &actor, &question)?,
+        ModerationAction::Reject => reject(conn, mailing, &actor, &question, input)?,
+        ModerationAction::Merge => merge(conn, mailing, &actor, &question, input)?,
+    }
+    find(conn, id)
+}
+
+fn approve(conn: &mut DbConnection, actor: &Actor, question: &Question) -> Result<(), AppError> {
+    if !matches!(
+        question.status,
+        QuestionStatus::Submitted | QuestionStatus::Rejected
+    ) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    let decision = Decision {
+        status: QuestionStatus::Approved,
+        reason: None,
+        merged_into: None,
+        moderated: true,
+    };
+    store::decide(conn, &question.id, decision)?;
+    history(conn, actor, question, "question.approve", None)
+}
+
+fn reject(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    actor: &Actor,
+    question: &Question,
+    input: &ModerationInput,
+) -> Result<(), AppError> {
+    let reason = parse_reason(input.reason.as_deref()).map_err(|e| AppError::field("reason", e))?;
+    if !matches!(
+        question.status,
+        QuestionStatus::Submitted | QuestionStatus::Approved
+    ) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    let decision = Decision {
+        status: QuestionStatus::Rejected,
+        reason: Some(&reason),
+        merged_into: None,
+        moderated: true,
+    };
+    store::decide(conn, &question.id, decision)?;
+    history(
+        conn,
+        actor,
+        question,
+        "question.reject",
+        Some(reason.clone()),
+    )?;
+    notify_asker(conn, mailing, question, "rejected", Some(&reason))
+}
+
+fn merge(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    actor: &Actor,
+    question: &Question,
+    input: &ModerationInput,
+) -> Result<(), AppError> {
+    let into_id = input
+        .into
+        .clone()
+        .ok_or_else(|| AppError::field("into", FieldError::new("required")))?;
+    if into_id == question.id {
+        return Err(AppError::field("into", FieldError::new("same_question")));
+    }
+    let target = store::find(conn, &into_id)?
+        .filter(|t| t.dialogue_id == question.dialogue_id)
+        .ok_or_else(|| AppError::field("into", FieldError::new("unknown_question")))?;
+    if !question.status.is_moderatable() || !merge_target_ok(target.status) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    store::lock(conn, &target.id)?;
+    store::move_votes(conn, &question.id, &target.id)?;
+    let decision = Decision {
+        status: QuestionStatus::Merged,
+        reason: None,
+        merged_into: Some(&target.id),
+        moderated: true,
+    };
+    store::decide(conn, &question.id, decision)?;
+    history(
+        conn,
+        actor,
+        question,
+        "question.merge",
+        Some(target.id.to_string()),
+    )?;
+    notify_asker(conn, mailing, question, "merged", Some(&target.body))
+}
+
+/// A question can take in duplicates while it is pending or in the public queue.
+fn merge_target_ok(status: QuestionStatus) -> bool {
+    status == QuestionStatus::Submitted || status.is_public()
+}
+
+/// A moderator's rewording or change of topic.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionPatch {
+    /// The clearer wording; the first wording stays stored as `original_body`.
+    #[schema(schema_with = body_schema)]
+    pub body: Option<String>,
+    pub topic: Option<Topic>,
+}
+
+pub fn edit(
+    conn: &mut DbConnection,
+    staff: &Staff,
+    id: &str,
+    patch: &QuestionPatch,
+) -> Result<Question, AppError> {
+    let body = match &patch.body {
+        Some(raw) => Some(parse_body(raw).map_err(|e| AppError::field("body", e))?),
+        None => None,
+    };
+    store::lock(conn, id)?;
+    let question = find(conn, id)?;
+    if matches!(
+        question.status,
+        QuestionStatus::Merged | QuestionStatus::Withdrawn
+    ) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    let actor = Actor::User(staff.user.id.clone());
+    if let Some(body) = body.filter(|b| *b != question.body) {
+        store::reword(conn, &question, &body, &similar::search_text(&body))?;
+        history(conn, &actor, &question, "question.edit", Some(body))?;
+    }
+    if let Some(topic) = patch.topic.filter(|t| *t != question.topic) {
+        store::set_topic(conn, id, topic)?;
+        history(
+            conn,
+            &actor,
+            &question,
+            "question.topic",
+            Some(topic.as_str().into()),
+        )?;
+    }
+    find(conn, id)
+}
+
+/// Writes one step of a question's history (who, what, when) to the audit log.
+pub fn history(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    question: &Question,
+    action: &str,
+    detail: Option<String>,
+) -> Result<(), AppError> {
+    let mut entry = audit::entry(actor, action)
+        .about("question", &question.id)
+        .in_dialogue(&question.dialogue_id);
+    if let Some(detail) = detail {
+        entry = entry.detail(detail);
+    }
+    entry.record(conn)?;
+    Ok(())
+}
+
+fn notify_asker(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    question: &Question,
+    kind: &'static str,
+    extra: Option<&str>,
+) -> Result<(), AppError> {
+    let Some(participant) = asker_of(conn, question)? else {
+        return Ok(());
+    };
+    let dialogue =
+        dialogues::store::find(conn, &question.dialogue_id)?.ok_or(AppError::NotFound)?;
+    tell_asker(
+        conn,
+        mailing,
+        &dialogue,
+        &participant,
+        question,
+        kind,
+        extra,
+    )?;
+    Ok(())
+}
+
+/// The asker takes back a question nobody has moderated yet.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    participant: &Participant,
+    id: &str,
+) -> Result<Question, AppError> {
+    store::lock(conn, id)?;
+    let question = store::find(conn, id)?
+        .filter(|q| q.participant_id.as_ref() == Some(&participant.id))
+        .ok_or(AppError::NotFound)?;
+    if question.status != QuestionStatus::Submitted {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    let decision = Decision {
+        status: QuestionStatus::Withdrawn,
+        reason: None,
+        merged_into: None,
+        moderated: false,
+    };
+    store::decide(conn, id, decision)?;
+    let actor = Actor::Participant(participant.id.to_string());
+    history(conn, &actor, &question, "question.withdraw", None)?;
+    find(conn, id)
+}
+
+// ---------------------------------------------------------------- votes
+
+/// The question's votes after the participant's vote was added or taken back.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoteOutput {
+    pub votes: i32,
+    /// Whether this participant's vote is on the question now.
+    pub voted: bool,
+}
+
+/// Adds (`on`) or takes back the participant's vote; repeating either changes nothing.
+pub fn vote(
+    conn: &mut DbConnection,
+    participant: &Participant,
+    id: &str,
+    on: bool,
+) -> Result<VoteOutput, AppError> {
+    store::lock(conn, id)?;
+    let question = store::find(conn, id)?
+        .filter(|q| q.dialogue_id == participant.dialogue_id)
+        .ok_or(AppError::NotFound)?;
+    if !question.status.is_public() {
+        return Err(AppError::Conflict("not_open_for_votes"));
+    }
+    if on {
+        store::add_vote(conn, id, &participant.id)?;
+    } else {
+        store::remove_vote(conn, id, &participant.id)?;
+    }
+    let (votes, _) = store::vote_totals(conn, id)?;
+    Ok(VoteOutput { votes, voted: on })
+}
+
+// ---------------------------------------------------------------- reading
+
+/// The statuses a reader may list: organizers every one, everyone else the public queue.
+pub fn readable_statuses(
+    requested: Option<QuestionStatus>,
+    organizer: bool,
+) -> Vec<QuestionStatus> {
+    let allowed = |s: &QuestionStatus| organizer || s.is_public();
+    match requested {
+        Some(status) if allowed(&status) => vec![status],
+        Some(_) => Vec::new(),
+        None => QuestionStatus::ALL
+            .iter()
+            .copied()
+            .filter(allowed)
+            .collect(),
+    }
+}
+
+/// The public form of a question, with times in the dialogue's zone.
+pub fn public_view(dialogue: &Dialogue, q: &Question) -> PublicQuestion {
+    PublicQuestion {
+        id: q.id.clone(),
+        body: q.body.clone(),
+        topic: q.topic,
+        status: q.status,
+        votes: q.vote_count,
+        asker: q.public_asker().map(str::to_string),
+        created_at: dialogue.local(q.created_at).to_rfc3339(),
+    }
+}
+
+pub fn own_view(dialogue: &Dialogue, q: &Question) -> OwnQuestion {
+    OwnQuestion {
+        id: q.id.clone(),
+        body: q.body.clone(),
+        topic: q.topic,
+        status: q.status,
+        votes: q.vote_count,
+        anonymous: q.anonymous,
+        share_identity_with_agency: q.share_identity_with_agency,
+        channel: q.channel,
+        created_at: dialogue.local(q.created_at).to_rfc3339(),
+        rejection_reason: q.rejection_reason.clone(),
+        merged_into: q.merged_into_id.clone(),
+    }
+}
+
+pub fn organizer_view(dialogue: &Dialogue, q: &Question) -> OrganizerQuestion {
+    OrganizerQuestion {
+        public: public_view(dialogue, q),
+        anonymous: q.anonymous,
+        share_identity_with_agency: q.share_identity_with_agency,
+        channel: q.channel,
+        asker_name: q.asker_name.clone(),
+        participant_id: q.participant_id.clone(),
+        original_body: q.original_body.clone(),
+        rejection_reason: q.rejection_reason.clone(),
+        merged_into: q.merged_into_id.clone(),
+        consent_statement: q.consent_statement.clone(),
+    }
+}
+
+/// A page of the dialogue's questions as the reader may see them.
+pub fn list(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Question>, i64), AppError> {
+    if filter.statuses.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    Ok(store::list(conn, &dialogue.id, filter, offset, limit)?)
+}
+
+/// An earlier question like this one, for the moderator.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimilarQuestion {
+    pub id: QuestionId,
+    pub body: String,
+    pub status: QuestionStatus,
+    /// From 0 to 1.
+    pub score: f64,
+}
+
+/// The questions of the same dialogue most like `question` (any status but withdrawn).
+pub fn similar_to(
+    conn: &mut DbConnection,
+    question: &Question,
+    limit: usize,
+) -> Result<Vec<SimilarQuestion>, AppError> {
+    let others: Vec<Question> = store::all_in(conn, &question.dialogue_id)?
+        .into_iter()
+        .filter(|q| q.id != question.id && q.status != QuestionStatus::Withdrawn)
+        .collect();
+    let candidates = others
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (i, q.search_text.clone()));
+    Ok(similar::rank(&question.search_text, candidates, limit)
+        .into_iter()
+        .map(|m| {
+            let q = &others[m.key];
+            SimilarQuestion {
+                id: q.id.clone(),
+                body: q.body.clone(),
+                status: q.status,
+                score: (m.score * 100.0).round() / 100.0,
+            }
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------- entry points
+
+/// Submits a question (see [`submit`]); anonymous askers pass the rate limits first.
+pub async fn submit_question(
+    state: &AppState,
+    limiter: &QuestionLimiter,
+    dialogue_id: DialogueId,
+    asker: Asker,
+    input: QuestionInput,
+) -> Result<OwnQuestion, AppError> {
+    if let Asker::Anonymous(ip) = &asker {
+        limiter.check(*ip, &dialogue_id)?;
+    }
+    let state = state.clone();
+    state
+        .db
+        .clone()
+        .write(move |conn| {
+            let question = submit(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            Ok(own_view(&dialogue, &question))
+        })
+        .await
+}
+
+/// The queue's parameters as read from the query string.
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    pub status: Option<QuestionStatus>,
+    pub topic: Option<Topic>,
+    pub sort: QueueSort,
+}
+
+impl QueueQuery {
+    /// `?status=&topic=&sort=`, each at most once; empty means absent.
+    pub fn parse(query: &str) -> Result<QueueQuery, AppError> {
+        let raw = crate::json::single_parameters(query, &["status", "topic", "sort"])?;
+        let value = |name: &str| raw.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let mut errors = FieldErrors::new();
+        let invalid = || FieldError::new("invalid_choice");
+        let status = value("status")
+            .map(|v| errors.take("status", QuestionStatus::from_code(v).ok_or_else(invalid)))
+            .flatten();
+        let topic = value("topic")
+            .map(|v| errors.take("topic", Topic::from_code(v).ok_or_else(invalid)))
+            .flatten();
+        let sort = value("sort")
+            .map(|v| errors.take("sort", QueueSort::from_code(v).ok_or_else(invalid)))
+            .flatten()
+            .unwrap_or_default();
+        errors.into_result()?;
+        Ok(QueueQuery {
+            status,
+            topic,
+            sort,
+        })
+    }
+}
+
+/// One page of the queue, as organizers (everything) or anyone else (approved questions,
+/// no anonymous asker) may see it.
+pub enum QueuePage {
+    Public(Vec<PublicQuestion>, i64),
+    Organizer(Vec<OrganizerQuestion>, i64),
+}
+
+pub async fn queue(
+    state: &AppState,
+    dialogue_id: DialogueId,
+    organizer: bool,
+    query: QueueQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<QueuePage, AppError> {
+    state
+        .db
+        .read(move |conn| {
+            let dialogue = visible_dialogue(conn, &dialogue_id, organizer)?;
+            let filter = Filter {
+                statuses: readable_statuses(query.status, organizer),
+                topic: query.topic,
+                sort: query.sort,
+            };
+            let (rows, total) = list(conn, &dialogue, &filter, offset, limit)?;
+            Ok(if organizer {
+                QueuePage::Organizer(
+                    rows.iter().map(|q| organizer_view(&dialogue, q)).collect(),
+                    total,
+                )
+            } else {
+                QueuePage::Public(
+                    rows.iter().map(|q| public_view(&dialogue, q)).collect(),
+                    total,
+                )
+            })
+        })
+        .await
+}
+
+/// The dialogue, when the reader may see it (drafts only organizers).
+pub fn visible_dialogue(
+    conn: &mut DbConnection,
+    id: &str,
+    organizer: bool,
+) -> Result<Dialogue, AppError> {
+    dialogues::store::find(conn, id)?
+        .filter(|d| dialogues::ops::status_visible_to(d.status(), organizer))
+        .ok_or(AppError::NotFound)
+}
+
+/// One step of a question's (or an assignment's) history, for organizers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryStep {
+    pub at: String,
+    pub action: String,
+    /// The staff member's name, or `participant`, `anonymous`, `system`.
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The history of the records `ids` of `kind`, with staff named.
+pub fn history_of(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    kind: &str,
+    ids: &[String],
+) -> Result<Vec<HistoryStep>, AppError> {
+    let steps = audit::history(conn, kind, ids)?;
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(steps.len());
+    for (_, step) in steps {
+        let by = match (step.actor_kind.as_str(), &step.actor_id) {
+            ("user", Some(id)) => match names.get(id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = crate::auth::store::find_user(conn, id)?
+                        .map(|u| u.name)
+                        .unwrap_or_else(|| "user".into());
+                    names.insert(id.clone(), name.clone());
+                    name
+                }
+            },
+            (kind, _) => kind.to_string(),
+        };
+        out.push(HistoryStep {
+            at: dialogue.local(step.at).to_rfc3339(),
+            action: step.action,
+            by,
+            detail: step.detail,
+        });
+    }
+    Ok(out)
+}
+
+/// A question with what a moderator needs beside it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionDetail {
+    #[serde(flatten)]
+    pub question: OrganizerQuestion,
+    /// The dialogue's questions most like this one, best first.
+    pub similar: Vec<SimilarQuestion>,
+    pub history: Vec<HistoryStep>,
+}
+
+pub fn detail(conn: &mut DbConnection, id: &str) -> Result<QuestionDetail, AppError> {
+    let question = find(conn, id)?;
+    let dialogue =
+        dialogues::store::find(conn, &question.dialogue_id)?.ok_or(AppError::NotFound)?;
+    Ok(QuestionDetail {
+        question: organizer_view(&dialogue, &question),
+        similar: similar_to(conn, &question, 5)?,
+        history: history_of(conn, &dialogue, "question", &[question.id.to_string()])?,
+    })
+}
+
+/// Moderates a question and answers with its organizer view.
+pub async fn moderate_question(
+    state: &AppState,
+    staff: Staff,
+    id: QuestionId,
+    input: ModerationInput,
+) -> Result<OrganizerQuestion, AppError> {
+    let state = state.clone();
+    state
+        .db
+        .clone()
+        .write(move |conn| {
+            let question = moderate(conn, Mailing::of(&state), &staff, &id, &input)?;
+            organizer_view_of(conn, &question)
+        })
+        .await
+}
+
+pub async fn edit_question(
+    state: &AppState,
+    staff: Staff,
+    id: QuestionId,
+    patch: QuestionPatch,
+) -> Result<OrganizerQuestion, AppError> {
+    state
+        .db
+        .write(move |conn| {
+            let question = edit(conn, &staff, &id, &patch)?;
+            organizer_view_of(conn, &question)
+        })
+        .await
+}
+
+pub fn organizer_view_of(
+    conn: &mut DbConnection,
+    q: &Question,
+) -> Result<OrganizerQuestion, AppError> {
+    let dialogue = dialogues::store::find(conn, &q.dialogue_id)?.ok_or(AppError::NotFound)?;
+    Ok(organizer_view(&dialogue, q))
+}
+
+pub async fn vote_on(
+    state: &AppState,
+    participant: Participant,
+    id: QuestionId,
+    on: bool,
+) -> Result<VoteOutput, AppError> {
+    state
+        .db
+        .write(move |conn| vote(conn, &participant, &id, on))
+        .await
+}
+
+pub async fn withdraw_own(
+    state: &AppState,
+    participant: Participant,
+    id: QuestionId,
+) -> Result<OwnQuestion, AppError> {
+    state
+        .db
+        .write(move |conn| {
+            let question = withdraw(conn, &participant, &id)?;
+            let dialogue =
+                dialogues::store::find(conn, &question.dialogue_id)?.ok_or(AppError::NotFound)?;
+            Ok(own_view(&dialogue, &question))
+        })
+        .await
+}

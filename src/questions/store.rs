@@ -1,0 +1,333 @@
+//! Queries on `questions` and `votes`.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{NewQuestion, Question, QuestionStatus, QueueSort, Topic};
+use crate::db::DbConnection;
+use crate::db::schema::{questions, votes};
+
+pub fn insert(conn: &mut DbConnection, row: &NewQuestion) -> QueryResult<()> {
+    diesel::insert_into(questions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Question>> {
+    questions::table
+        .find(id)
+        .select(Question::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Holds the question's row until the transaction ends, so a vote and a merge of the same
+/// question cannot cross (SQLite already lets one writer at a time in).
+pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query("SELECT id FROM questions WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(pg)
+                .map(|_| ())
+        }
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Whether the same text (as its search form) was asked in the dialogue since `since`.
+pub fn asked_since(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    search_text: &str,
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        questions::table
+            .filter(questions::dialogue_id.eq(dialogue_id))
+            .filter(questions::created_at.ge(since))
+            .filter(questions::search_text.eq(search_text)),
+    ))
+    .get_result(conn)
+}
+
+/// Which questions of the queue to read.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub statuses: Vec<QuestionStatus>,
+    pub topic: Option<Topic>,
+    pub sort: QueueSort,
+}
+
+/// One page of a dialogue's questions, and how many match in all.
+pub fn list(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    filter: &Filter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<Question>, i64)> {
+    let statuses: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+    let matching = || {
+        let mut query = questions::table
+            .filter(questions::dialogue_id.eq(dialogue_id))
+            .filter(questions::status.eq_any(statuses.clone()))
+            .into_boxed();
+        if let Some(topic) = filter.topic {
+            query = query.filter(questions::topic.eq(topic.as_str()));
+        }
+        query
+    };
+    let total = matching().count().get_result(conn)?;
+    let query = matching();
+    let query = match filter.sort {
+        QueueSort::Votes => query.order((
+            questions::vote_count.desc(),
+            questions::created_at.asc(),
+            questions::id.asc(),
+        )),
+        QueueSort::Recent => query.order((questions::created_at.desc(), questions::id.desc())),
+        QueueSort::Oldest => query.order((questions::created_at.asc(), questions::id.asc())),
+        QueueSort::Topic => query.order((
+            questions::topic.asc(),
+            questions::vote_count.desc(),
+            questions::created_at.asc(),
+        )),
+    };
+    let items = query
+        .offset(offset)
+        .limit(limit)
+        .select(Question::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+/// A participant's own questions, newest first.
+pub fn by_participant(conn: &mut DbConnection, participant_id: &str) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::participant_id.eq(participant_id))
+        .order((questions::created_at.desc(), questions::id.desc()))
+        .select(Question::as_select())
+        .load(conn)
+}
+
+/// Questions by id (any dialogue), for views that join them to other records.
+pub fn find_many(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::id.eq_any(ids))
+        .select(Question::as_select())
+        .load(conn)
+}
+
+/// Every question of the dialogue, oldest first (exports, the minutes, similarity hints).
+pub fn all_in(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<Question>> {
+    questions::table
+        .filter(questions::dialogue_id.eq(dialogue_id))
+        .order((questions::created_at.asc(), questions::id.asc()))
+        .select(Question::as_select())
+        .load(conn)
+}
+
+/// How many of the dialogue's questions are in each status.
+pub fn count_by_status(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+) -> QueryResult<Vec<(QuestionStatus, i64)>> {
+    questions::table
+        .filter(questions::dialogue_id.eq(dialogue_id))
+        .group_by(questions::status)
+        .select((questions::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// How many of the dialogue's questions in `statuses` are on each topic.
+pub fn count_by_topic(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    statuses: &[QuestionStatus],
+) -> QueryResult<Vec<(Topic, i64)>> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    questions::table
+        .filter(questions::dialogue_id.eq(dialogue_id))
+        .filter(questions::status.eq_any(statuses))
+        .group_by(questions::topic)
+        .select((questions::topic, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// Stores a moderator's wording; the first wording is kept once in `original_body`.
+pub fn reword(
+    conn: &mut DbConnection,
+    question: &Question,
+    body: &str,
+    search_text: &str,
+) -> QueryResult<()> {
+    let original = question
+        .original_body
+        .clone()
+        .unwrap_or_else(|| question.body.clone());
+    diesel::update(questions::table.find(question.id.as_str()))
+        .set((
+            questions::body.eq(body),
+            questions::search_text.eq(search_text),
+            questions::original_body.eq(original),
+            questions::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_topic(conn: &mut DbConnection, id: &str, topic: Topic) -> QueryResult<()> {
+    diesel::update(questions::table.find(id))
+        .set((
+            questions::topic.eq(topic.as_str()),
+            questions::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A moderator's decision (or the asker's withdrawal).
+pub struct Decision<'a> {
+    pub status: QuestionStatus,
+    pub reason: Option<&'a str>,
+    pub merged_into: Option<&'a str>,
+    pub moderated: bool,
+}
+
+pub fn decide(conn: &mut DbConnection, id: &str, decision: Decision<'_>) -> QueryResult<()> {
+    let now = crate::db::now();
+    diesel::update(questions::table.find(id))
+        .set((
+            questions::status.eq(decision.status.as_str()),
+            questions::rejection_reason.eq(decision.reason),
+            questions::merged_into_id.eq(decision.merged_into),
+            questions::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if decision.moderated {
+        diesel::update(questions::table.find(id))
+            .set(questions::moderated_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Moves a question to `status` without touching its reasons (assignment steps).
+pub fn set_status(conn: &mut DbConnection, id: &str, status: QuestionStatus) -> QueryResult<()> {
+    diesel::update(questions::table.find(id))
+        .set((
+            questions::status.eq(status.as_str()),
+            questions::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Adds the participant's vote; false when it was already there. The unique key on
+/// (question, participant) decides, so two parallel votes count once.
+pub fn add_vote(
+    conn: &mut DbConnection,
+    question_id: &str,
+    participant_id: &str,
+) -> QueryResult<bool> {
+    let row = (
+        votes::question_id.eq(question_id),
+        votes::participant_id.eq(participant_id),
+        votes::created_at.eq(crate::db::now()),
+    );
+    let inserted = match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(votes::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(votes::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(lite)?,
+    };
+    if inserted > 0 {
+        bump_votes(conn, question_id, 1)?;
+    }
+    Ok(inserted > 0)
+}
+
+/// Takes the participant's vote back; false when there was none.
+pub fn remove_vote(
+    conn: &mut DbConnection,
+    question_id: &str,
+    participant_id: &str,
+) -> QueryResult<bool> {
+    let removed = diesel::delete(
+        votes::table
+            .filter(votes::question_id.eq(question_id))
+            .filter(votes::participant_id.eq(participant_id)),
+    )
+    .execute(conn)?;
+    if removed > 0 {
+        bump_votes(conn, question_id, -1)?;
+    }
+    Ok(removed > 0)
+}
+
+fn bump_votes(conn: &mut DbConnection, question_id: &str, by: i32) -> QueryResult<()> {
+    diesel::update(questions::table.find(question_id))
+        .set(questions::vote_count.eq(questions::vote_count + by))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Moves `from`'s votes onto `into` (a voter of both counts once) and recounts both.
+pub fn move_votes(conn: &mut DbConnection, from: &str, into: &str) -> QueryResult<()> {
+    let voters: Vec<String> = votes::table
+        .filter(votes::question_id.eq(from))
+        .select(votes::participant_id)
+        .load(conn)?;
+    for voter in &voters {
+        add_vote(conn, into, voter)?;
+    }
+    diesel::delete(votes::table.filter(votes::question_id.eq(from))).execute(conn)?;
+    diesel::update(questions::table.find(from))
+        .set(questions::vote_count.eq(0))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the participant's vote is on the question.
+pub fn has_vote(
+    conn: &mut DbConnection,
+    question_id: &str,
+    participant_id: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        votes::table
+            .filter(votes::question_id.eq(question_id))
+            .filter(votes::participant_id.eq(participant_id)),
+    ))
+    .get_result(conn)
+}
+
+/// Which of the dialogue's questions the participant voted for.
+pub fn voted_by(conn: &mut DbConnection, participant_id: &str) -> QueryResult<HashSet<String>> {
+    let ids: Vec<String> = votes::table
+        .filter(votes::participant_id.eq(participant_id))
+        .select(votes::question_id)
+        .load(conn)?;
+    Ok(ids.into_iter().collect())
+}
+
+/// The vote count as stored, and as counted from the votes (they must agree).
+pub fn vote_totals(conn: &mut DbConnection, question_id: &str) -> QueryResult<(i32, i64)> {
+    let stored = questions::table
+        .find(question_id)
+        .select(questions::vote_count)
+        .first(conn)?;
+    let counted = votes::table
+        .filter(votes::question_id.eq(question_id))
+        .count()
+        .get_result(conn)?;
+    Ok((stored, counted))
+}

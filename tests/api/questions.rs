@@ -1,0 +1,729 @@
+//! The question queue: submission (participant, anonymous, staff), the deadline, limits,
+//! moderation, votes, withdrawal, and what each reader sees.
+
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{
+    TestApp, invitations, open_dialogue, queued_emails, spawn_app, spawn_app_with,
+};
+
+/// RFC 3339 for a time `hours` from now.
+pub fn in_hours(hours: i64) -> String {
+    (Utc::now() + Duration::hours(hours)).to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// An open dialogue whose question deadline is tomorrow; returns (organizer token, id).
+pub async fn dialogue_taking_questions(app: &TestApp, change: Value) -> (String, String) {
+    let mut body = json!({
+        "starts_at": in_hours(48),
+        "ends_at": in_hours(51),
+        "question_deadline": in_hours(24),
+    });
+    for (k, v) in change.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    open_dialogue(app, body).await
+}
+
+/// Invites people (name, email) and returns each one's short code, which works as their
+/// bearer credential.
+pub async fn participants(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    people: &[(&str, Option<&str>)],
+) -> Vec<String> {
+    let invitees: Vec<Value> = people
+        .iter()
+        .enumerate()
+        .map(|(i, (name, email))| {
+            json!({"full_name": name, "email": email, "phone": format!("09012345{i:02}"), "category": "completed_sentence"})
+        })
+        .collect();
+    let added = app.add_invitees(token, id, &json!(invitees)).await;
+    assert_eq!(added.status, 201, "{}", added.text);
+    let list = invitations(app, token, id).await;
+    people
+        .iter()
+        .map(|(name, _)| {
+            crate::helpers::by_name(&list, name)["code"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+pub fn question(body: &str, topic: &str) -> Value {
+    json!({"body": body, "topic": topic})
+}
+
+const ASKED: &str =
+    "Tôi đã chấp hành xong án phạt tù 3 năm, xin hỏi thủ tục xóa án tích như thế nào?";
+
+#[actix_web::test]
+async fn a_participant_asks_gets_a_receipt_and_sees_the_question_as_their_own() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[("Trần Văn Bảy", Some("bay@example.vn"))],
+    )
+    .await;
+    // Decomposed input is stored composed; surrounding blanks go.
+    let decomposed =
+        "  Xin hỏi ve\u{0302}\u{0300} vay vốn Ngân hàng Chính sách xã hội để chăn nuôi?  ";
+    let reply = app
+        .ask(
+            &id,
+            Some(&codes[0]),
+            &question(decomposed, "loans_livelihood"),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.body["status"], "submitted");
+    assert_eq!(reply.body["anonymous"], true, "anonymous by default");
+    assert_eq!(reply.body["share_identity_with_agency"], false);
+    assert_eq!(reply.body["channel"], "web");
+    assert_eq!(
+        reply.body["body"],
+        "Xin hỏi về vay vốn Ngân hàng Chính sách xã hội để chăn nuôi?"
+    );
+    let receipts = queued_emails(&app, "question").await;
+    assert_eq!(receipts.len(), 1, "exactly one receipt");
+    assert!(receipts[0].recipient.contains("bay@example.vn"));
+    assert!(receipts[0].body_text.contains("Đã nhận") || receipts[0].subject.contains("Đã nhận"));
+    let me = app.me(&codes[0]).await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["questions"][0]["id"], reply.body["id"]);
+    assert_eq!(me.body["questions"][0]["status"], "submitted");
+}
+
+#[actix_web::test]
+async fn bad_questions_get_field_errors_and_store_nothing() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(&app, &organizer, &id, &[("Lê Thị Mai", None)]).await;
+    let cases = [
+        (question("ngắn quá", "employment"), "body", "too_short"),
+        (
+            question(&"dài ".repeat(600), "employment"),
+            "body",
+            "too_long",
+        ),
+        (question("   ", "employment"), "body", "required"),
+        (
+            json!({"body": ASKED, "topic": "weather"}),
+            "topic",
+            "invalid_type",
+        ),
+        (
+            json!({"body": ASKED, "topic": "employment", "channel": "paper"}),
+            "channel",
+            "only_for_staff",
+        ),
+        (
+            json!({"body": ASKED, "topic": "employment", "website": "http://spam"}),
+            "website",
+            "must_be_empty",
+        ),
+    ];
+    for (body, field, code) in cases {
+        let reply = app.ask(&id, Some(&codes[0]), &body).await;
+        assert_eq!(reply.status, 422, "{body}: {}", reply.text);
+        assert_eq!(
+            reply.body["error"]["field_codes"][field], code,
+            "{}",
+            reply.text
+        );
+    }
+    let all = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions"),
+            Some(&organizer),
+        )
+        .await;
+    assert_eq!(all.body["total"], 0, "nothing stored");
+}
+
+#[actix_web::test]
+async fn anonymous_questions_follow_the_dialogue_setting_the_honeypot_and_the_repeat_rule() {
+    let app = spawn_app().await;
+    let (_, open_id) = dialogue_taking_questions(&app, json!({})).await;
+    let first = app
+        .ask(&open_id, None, &question(ASKED, "record_expungement"))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    assert_eq!(first.body["anonymous"], true);
+    // The same text again within ten minutes, with other spacing and case: refused.
+    let again = app
+        .ask(
+            &open_id,
+            None,
+            &question(&format!("  {}", ASKED.to_uppercase()), "record_expungement"),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert_eq!(again.code(), "duplicate_question");
+    let bot = app
+        .ask(&open_id, None, &json!({"body": "Mua thuốc giá rẻ tại đây nhé các bạn", "topic": "other", "website": "x"}))
+        .await;
+    assert_eq!(bot.status, 422);
+
+    let (_, closed_id) =
+        dialogue_taking_questions(&app, json!({"anonymous_questions": false})).await;
+    let refused = app
+        .ask(&closed_id, None, &question(ASKED, "record_expungement"))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert_eq!(refused.code(), "anonymous_questions_closed");
+    // A credential that matches no one is not taken as anonymous.
+    let wrong = app
+        .ask(
+            &open_id,
+            Some("not-a-real-token-at-all"),
+            &question(ASKED, "other"),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+}
+
+#[actix_web::test]
+async fn anonymous_questions_from_one_address_are_rate_limited_with_retry_after() {
+    let app = spawn_app_with(|s| s.questions_per_address_per_minute = 3).await;
+    let (_, id) = dialogue_taking_questions(&app, json!({})).await;
+    for i in 0..3 {
+        let reply = app
+            .ask(
+                &id,
+                None,
+                &question(
+                    &format!("Câu hỏi số {i} về việc làm sau khi ra tù"),
+                    "employment",
+                ),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let limited = app
+        .ask(
+            &id,
+            None,
+            &question("Câu hỏi thứ tư về việc làm sau khi ra tù", "employment"),
+        )
+        .await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.headers.get("retry-after").is_some());
+}
+
+#[actix_web::test]
+async fn the_deadline_stops_questions_except_staff_floor_questions_during_the_session() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(
+        &app,
+        json!({"question_deadline": in_hours(-1), "starts_at": in_hours(1), "ends_at": in_hours(4)}),
+    )
+    .await;
+    let codes = participants(&app, &organizer, &id, &[("Nguyễn Văn Tám", None)]).await;
+    let late = app
+        .ask(&id, Some(&codes[0]), &question(ASKED, "record_expungement"))
+        .await;
+    assert_eq!(late.status, 409, "{}", late.text);
+    assert_eq!(late.code(), "question_deadline_passed");
+    let floor = json!({"body": "Xin cho biết điều kiện vay vốn khi vừa ra trại?", "topic": "loans_livelihood",
+        "channel": "floor", "asker_name": "Phạm Văn Chín", "asker_agreed": true, "anonymous": false});
+    let before_session = app.ask(&id, Some(&organizer), &floor).await;
+    assert_eq!(
+        before_session.code(),
+        "question_deadline_passed",
+        "{}",
+        before_session.text
+    );
+    assert_eq!(
+        app.change_status(&organizer, &id, "in_progress")
+            .await
+            .status,
+        200
+    );
+    let during = app.ask(&id, Some(&organizer), &floor).await;
+    assert_eq!(during.status, 201, "{}", during.text);
+    assert_eq!(during.body["channel"], "floor");
+    let paper = json!({"body": "Câu hỏi trên phiếu giấy nộp muộn về học nghề", "topic": "vocational_training",
+        "channel": "paper", "asker_agreed": true});
+    assert_eq!(
+        app.ask(&id, Some(&organizer), &paper).await.code(),
+        "question_deadline_passed"
+    );
+    // The organizer sees who asked and the recorded agreement; the public sees no name
+    // until the question is approved, and then the name the asker agreed to show.
+    let qid = during.body["id"].as_str().unwrap();
+    let detail = app
+        .get(&format!("/api/v1/questions/{qid}"), Some(&organizer))
+        .await;
+    assert_eq!(detail.body["asker_name"], "Phạm Văn Chín");
+    assert!(
+        detail.body["consent_statement"]
+            .as_str()
+            .unwrap()
+            .contains("đồng ý")
+    );
+}
+
+#[actix_web::test]
+async fn staff_entries_need_a_channel_and_the_persons_agreement_and_agencies_cannot_enter() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let no_channel = app
+        .ask(&id, Some(&organizer), &question(ASKED, "other"))
+        .await;
+    assert_eq!(
+        no_channel.body["error"]["field_codes"]["channel"],
+        "required_for_staff"
+    );
+    let no_consent = app
+        .ask(
+            &id,
+            Some(&organizer),
+            &json!({"body": ASKED, "topic": "other", "channel": "paper"}),
+        )
+        .await;
+    assert_eq!(
+        no_consent.body["error"]["field_codes"]["asker_agreed"],
+        "consent_required"
+    );
+    let agency = app.staff_token("agency").await;
+    let by_agency = app
+        .ask(
+            &id,
+            Some(&agency),
+            &json!({"body": ASKED, "topic": "other", "channel": "paper", "asker_agreed": true}),
+        )
+        .await;
+    assert_eq!(by_agency.status, 403);
+    let paper = app
+        .ask(&id, Some(&organizer), &json!({"body": ASKED, "topic": "record_expungement", "channel": "paper", "asker_agreed": true}))
+        .await;
+    assert_eq!(paper.status, 201, "{}", paper.text);
+    assert_eq!(
+        paper.body["anonymous"], true,
+        "no name given: nobody to show"
+    );
+}
+
+/// Submits and returns the question's id.
+pub async fn asked(
+    app: &TestApp,
+    id: &str,
+    token: Option<&str>,
+    body: &str,
+    topic: &str,
+) -> String {
+    let reply = app
+        .ask(
+            id,
+            token,
+            &json!({"body": body, "topic": topic, "anonymous": false}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.body["id"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn moderation_moves_through_every_status_and_refuses_the_rest() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[("Võ Thị Lan", Some("lan@example.vn"))],
+    )
+    .await;
+    let q = asked(&app, &id, Some(&codes[0]), ASKED, "record_expungement").await;
+    let moderate = |body: Value| {
+        let app = &app;
+        let organizer = organizer.clone();
+        let q = q.clone();
+        async move { app.moderate(&organizer, &q, &body).await }
+    };
+    let no_reason = moderate(json!({"action": "reject"})).await;
+    assert_eq!(no_reason.body["error"]["field_codes"]["reason"], "required");
+    let rejected =
+        moderate(json!({"action": "reject", "reason": "Nội dung là tranh chấp dân sự cá nhân."}))
+            .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text);
+    assert_eq!(rejected.body["status"], "rejected");
+    assert_eq!(
+        rejected.body["rejection_reason"],
+        "Nội dung là tranh chấp dân sự cá nhân."
+    );
+    let told = queued_emails(&app, "question").await;
+    assert!(
+        told.iter()
+            .any(|e| e.body_text.contains("tranh chấp dân sự cá nhân")),
+        "the asker is told the reason"
+    );
+    // Undo: a rejected question can still be approved.
+    let approved = moderate(json!({"action": "approve"})).await;
+    assert_eq!(approved.body["status"], "approved");
+    assert_eq!(
+        moderate(json!({"action": "approve"})).await.code(),
+        "invalid_transition"
+    );
+    // Rewording keeps the first text.
+    let edited = app
+        .patch(&format!("/api/v1/questions/{q}"), Some(&organizer),
+            &json!({"body": "Thủ tục xóa án tích sau khi chấp hành xong án phạt tù?", "topic": "legal_procedures"}))
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    assert_eq!(edited.body["original_body"], ASKED);
+    assert_eq!(edited.body["topic"], "legal_procedures");
+    // The participant cannot moderate, nor withdraw an approved question.
+    assert_eq!(
+        app.moderate(&codes[0], &q, &json!({"action": "approve"}))
+            .await
+            .status,
+        401
+    );
+    let late_withdraw = app
+        .post(
+            &format!("/api/v1/me/questions/{q}/withdraw"),
+            Some(&codes[0]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(late_withdraw.code(), "invalid_transition");
+    // The history names who did what.
+    let detail = app
+        .get(&format!("/api/v1/questions/{q}"), Some(&organizer))
+        .await;
+    let actions: Vec<&str> = detail.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "question.submit",
+            "question.reject",
+            "question.approve",
+            "question.edit",
+            "question.topic"
+        ]
+    );
+    assert_eq!(detail.body["history"][1]["by"], "Nguyễn Thị Hồng Nhung");
+}
+
+#[actix_web::test]
+async fn a_participant_withdraws_only_their_own_pending_question() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[("Đỗ Văn Hùng", None), ("Mai Thị Thu", None)],
+    )
+    .await;
+    let q = asked(&app, &id, Some(&codes[0]), ASKED, "record_expungement").await;
+    let path = format!("/api/v1/me/questions/{q}/withdraw");
+    assert_eq!(
+        app.post(&path, Some(&codes[1]), &json!({})).await.status,
+        404,
+        "not theirs"
+    );
+    let done = app.post(&path, Some(&codes[0]), &json!({})).await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(done.body["status"], "withdrawn");
+    assert_eq!(
+        app.post(&path, Some(&codes[0]), &json!({})).await.code(),
+        "invalid_transition"
+    );
+}
+
+#[actix_web::test]
+async fn votes_are_idempotent_public_only_and_follow_a_merge() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[
+            ("Trần Văn Một", Some("mot@example.vn")),
+            ("Trần Văn Hai", None),
+            ("Trần Văn Ba", None),
+        ],
+    )
+    .await;
+    let original = asked(
+        &app,
+        &id,
+        Some(&codes[1]),
+        "Làm sao để được vay vốn làm ăn sau khi ra tù?",
+        "loans_livelihood",
+    )
+    .await;
+    let duplicate = asked(
+        &app,
+        &id,
+        Some(&codes[0]),
+        "Người mới ra tù có được vay vốn làm ăn không?",
+        "loans_livelihood",
+    )
+    .await;
+    assert_eq!(
+        app.vote(&codes[2], &original).await.code(),
+        "not_open_for_votes",
+        "not approved yet"
+    );
+    for q in [&original, &duplicate] {
+        assert_eq!(
+            app.moderate(&organizer, q, &json!({"action": "approve"}))
+                .await
+                .status,
+            200
+        );
+    }
+    let first = app.vote(&codes[2], &original).await;
+    assert_eq!(first.body, json!({"votes": 1, "voted": true}));
+    assert_eq!(
+        app.vote(&codes[2], &original).await.body["votes"],
+        1,
+        "twice counts once"
+    );
+    assert_eq!(app.vote(&codes[2], &duplicate).await.body["votes"], 1);
+    assert_eq!(app.vote(&codes[1], &duplicate).await.body["votes"], 2);
+    let unvoted = app
+        .delete(
+            &format!("/api/v1/questions/{original}/vote"),
+            Some(&codes[2]),
+        )
+        .await;
+    assert_eq!(unvoted.body, json!({"votes": 0, "voted": false}));
+    let again = app
+        .delete(
+            &format!("/api/v1/questions/{original}/vote"),
+            Some(&codes[2]),
+        )
+        .await;
+    assert_eq!(again.body["votes"], 0);
+    assert_eq!(app.vote(&codes[2], &original).await.body["votes"], 1);
+    // Merge the duplicate: its two votes join, the voter of both counts once.
+    let into_self = app
+        .moderate(
+            &organizer,
+            &duplicate,
+            &json!({"action": "merge", "into": duplicate}),
+        )
+        .await;
+    assert_eq!(
+        into_self.body["error"]["field_codes"]["into"],
+        "same_question"
+    );
+    let merged = app
+        .moderate(
+            &organizer,
+            &duplicate,
+            &json!({"action": "merge", "into": original}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.text);
+    assert_eq!(merged.body["status"], "merged");
+    assert_eq!(merged.body["votes"], 0);
+    let queue = app
+        .get(&format!("/api/v1/dialogues/{id}/questions"), None)
+        .await;
+    assert_eq!(
+        queue.body["total"], 1,
+        "the merged one leaves the public queue"
+    );
+    assert_eq!(queue.body["items"][0]["votes"], 2);
+    let told = queued_emails(&app, "question").await;
+    assert!(
+        told.iter()
+            .any(|e| e.recipient.contains("mot@example.vn") && e.subject.contains("gộp")),
+        "the asker is told"
+    );
+    // The merged question's asker sees where it went.
+    let me = app.me(&codes[0]).await;
+    assert_eq!(me.body["questions"][0]["merged_into"], original.as_str());
+    assert_eq!(
+        app.moderate(&organizer, &duplicate, &json!({"action": "approve"}))
+            .await
+            .code(),
+        "invalid_transition"
+    );
+    assert_eq!(
+        app.vote(&codes[0], &duplicate).await.code(),
+        "not_open_for_votes"
+    );
+    // Another dialogue's participant cannot vote here.
+    let (other_org, other_id) = dialogue_taking_questions(&app, json!({})).await;
+    let outsider = participants(&app, &other_org, &other_id, &[("Người Ngoài", None)]).await;
+    assert_eq!(app.vote(&outsider[0], &original).await.status, 404);
+}
+
+#[actix_web::test]
+async fn the_public_queue_never_shows_an_anonymous_asker_a_group_or_contact_details() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[
+            ("Huỳnh Văn Ẩn Danh", Some("an.danh@example.vn")),
+            ("Lý Thị Công Khai", Some("cong.khai@example.vn")),
+        ],
+    )
+    .await;
+    let hidden = app
+        .ask(&id, Some(&codes[0]), &json!({"body": "Tôi đang cai nghiện tại cộng đồng, có được học nghề miễn phí không?", "topic": "drug_rehabilitation"}))
+        .await;
+    let named = app
+        .ask(&id, Some(&codes[1]), &json!({"body": "Xin hỏi thủ tục đăng ký thường trú lại sau khi ra trại?", "topic": "residence_documents", "anonymous": false}))
+        .await;
+    let pending = app
+        .ask(
+            &id,
+            None,
+            &json!({"body": "Câu hỏi chưa duyệt không được hiện ra ngoài", "topic": "other"}),
+        )
+        .await;
+    for q in [&hidden, &named] {
+        let qid = q.body["id"].as_str().unwrap();
+        assert_eq!(
+            app.moderate(&organizer, qid, &json!({"action": "approve"}))
+                .await
+                .status,
+            200
+        );
+    }
+    let public = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?sort=recent"),
+            None,
+        )
+        .await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body["total"], 2);
+    for leak in [
+        "Huỳnh Văn Ẩn Danh",
+        "an.danh@example.vn",
+        "cong.khai@example.vn",
+        "0901234",
+        "completed_sentence",
+        "Câu hỏi chưa duyệt",
+    ] {
+        assert!(
+            !public.text.contains(leak),
+            "public queue leaks {leak}: {}",
+            public.text
+        );
+    }
+    assert!(
+        public.text.contains("Lý Thị Công Khai"),
+        "the named asker is shown"
+    );
+    // A participant reads the same public view.
+    let as_participant = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions"),
+            Some(&codes[1]),
+        )
+        .await;
+    assert_eq!(
+        as_participant.status, 401,
+        "a participant code is not a staff credential on this list"
+    );
+    // Asking for a non-public status lists nothing rather than leaking.
+    let submitted = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=submitted"),
+            None,
+        )
+        .await;
+    assert_eq!(submitted.body["total"], 0);
+    // The organizer sees everything, and who asked.
+    let all = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions"),
+            Some(&organizer),
+        )
+        .await;
+    assert_eq!(all.body["total"], 3);
+    assert!(all.text.contains("Huỳnh Văn Ẩn Danh"));
+    assert!(pending.status == 201);
+    let bad = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?sort=loudest"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.body["error"]["field_codes"]["sort"], "invalid_choice");
+    let repeated = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?topic=other&topic=employment"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        repeated.body["error"]["field_codes"]["topic"],
+        "repeated_parameter"
+    );
+    let by_topic = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?topic=residence_documents"),
+            None,
+        )
+        .await;
+    assert_eq!(by_topic.body["total"], 1);
+}
+
+#[actix_web::test]
+async fn similar_earlier_questions_are_shown_to_the_moderator() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let first = asked(
+        &app,
+        &id,
+        None,
+        "Thủ tục xóa án tích cho người đã chấp hành xong án phạt tù như thế nào?",
+        "record_expungement",
+    )
+    .await;
+    asked(
+        &app,
+        &id,
+        None,
+        "Công ty nào đang tuyển lao động phổ thông gần Bến Lức?",
+        "employment",
+    )
+    .await;
+    // Typed without diacritics, words in another order.
+    let later = asked(
+        &app,
+        &id,
+        None,
+        "nhu the nao thi duoc xoa an tich, thu tuc ra sao",
+        "record_expungement",
+    )
+    .await;
+    let detail = app
+        .get(&format!("/api/v1/questions/{later}"), Some(&organizer))
+        .await;
+    assert_eq!(detail.status, 200, "{}", detail.text);
+    assert_eq!(
+        detail.body["similar"][0]["id"],
+        first.as_str(),
+        "{}",
+        detail.text
+    );
+}
