@@ -10,6 +10,7 @@ mod smtp;
 mod accounts;
 mod agencies;
 mod architecture;
+mod assignments;
 mod browser;
 mod cli;
 mod concurrency;
