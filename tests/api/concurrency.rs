@@ -220,3 +220,155 @@ async fn past_the_seats_and_the_waitlist_cap_everyone_is_refused_alike() {
     assert_eq!(counts.get("registered"), Some(&5), "{counts:?}");
     assert_eq!(counts.get("waitlisted"), Some(&10), "{counts:?}");
 }
+
+/// 64 participants vote for one question at once, each twice; then half take it back at
+/// once. The stored count always equals the votes stored.
+#[actix_web::test]
+async fn parallel_votes_count_each_participant_once() {
+    let app = unlimited_app().await;
+    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let people: Vec<(String, Option<&str>)> = (0..CLIENTS)
+        .map(|i| (format!("Người bỏ phiếu số {i}"), None))
+        .collect();
+    let refs: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let codes = Arc::new(crate::questions::participants(&app, &organizer, &id, &refs).await);
+    let q = crate::questions::asked(
+        &app,
+        &id,
+        None,
+        "Câu hỏi được cả hội trường ủng hộ",
+        "employment",
+    )
+    .await;
+    assert_eq!(
+        app.moderate(&organizer, &q, &json!({"action": "approve"}))
+            .await
+            .status,
+        200
+    );
+    let q = Arc::new(q);
+    let votes = in_parallel(CLIENTS * 2, |i| {
+        let (app, codes, q) = (app.clone(), codes.clone(), q.clone());
+        async move { app.vote(&codes[i % CLIENTS], &q).await }
+    })
+    .await;
+    assert_no_server_errors(&votes);
+    assert_eq!(count_statuses(&votes)[&200], CLIENTS * 2);
+    let unvotes = in_parallel(CLIENTS, |i| {
+        let (app, codes, q) = (app.clone(), codes.clone(), q.clone());
+        async move {
+            let path = format!("/api/v1/questions/{q}/vote");
+            app.delete(&path, Some(&codes[i / 2])).await
+        }
+    })
+    .await;
+    assert_no_server_errors(&unvotes);
+    let queue = app
+        .get(&format!("/api/v1/dialogues/{id}/questions"), None)
+        .await;
+    assert_eq!(
+        queue.body["items"][0]["votes"],
+        CLIENTS / 2,
+        "{}",
+        queue.text
+    );
+    let db = app.state.db.clone();
+    let q2 = q.to_string();
+    let (stored, counted) = tokio::task::spawn_blocking(move || {
+        db.read_now(|conn| Ok(doithoai::questions::store::vote_totals(conn, &q2)?))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        i64::from(stored),
+        counted,
+        "the count matches the votes stored"
+    );
+}
+
+/// The same anonymous question sent 64 times at once is stored once.
+#[actix_web::test]
+async fn parallel_identical_questions_are_stored_once() {
+    let app = spawn_app_with(|s| {
+        s.questions_per_address_per_minute = 1_000;
+        s.questions_per_dialogue_per_minute = 1_000;
+        s.db_pool_size = 8;
+        s.workers = 2;
+    })
+    .await;
+    let app = Arc::new(app);
+    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let id = Arc::new(id);
+    let replies = in_parallel(CLIENTS, |_| {
+        let (app, id) = (app.clone(), id.clone());
+        async move {
+            app.ask(
+                &id,
+                None,
+                &json!({"body": "Cùng một câu hỏi gửi nhiều lần liên tiếp", "topic": "other"}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let statuses = count_statuses(&replies);
+    assert_eq!(statuses.get(&201), Some(&1), "{statuses:?}");
+    assert_eq!(statuses.get(&409), Some(&(CLIENTS - 1)), "{statuses:?}");
+    let all = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions"),
+            Some(&organizer),
+        )
+        .await;
+    assert_eq!(all.body["total"], 1);
+}
+
+/// Two organizers assign the same question to different agencies at once: one wins.
+#[actix_web::test]
+async fn parallel_assignments_of_one_question_leave_one_open_assignment() {
+    let app = unlimited_app().await;
+    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let q = crate::questions::asked(
+        &app,
+        &id,
+        None,
+        "Một câu hỏi chỉ giao cho một cơ quan",
+        "other",
+    )
+    .await;
+    app.moderate(&organizer, &q, &json!({"action": "approve"}))
+        .await;
+    let admin = app.staff_token("admin").await;
+    let mut agencies = Vec::new();
+    for i in 0..8 {
+        let made = app
+            .create_agency(
+                &admin,
+                &json!({"name": format!("Cơ quan số {i}"), "kind": "government"}),
+            )
+            .await;
+        agencies.push(made.body["id"].as_str().unwrap().to_string());
+    }
+    let (agencies, q, organizer) = (Arc::new(agencies), Arc::new(q), Arc::new(organizer));
+    let replies = in_parallel(CLIENTS, |i| {
+        let (app, agencies, q, organizer) =
+            (app.clone(), agencies.clone(), q.clone(), organizer.clone());
+        async move {
+            app.assign(
+                &organizer,
+                &q,
+                &agencies[i % 8],
+                &crate::questions::in_hours(48),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let statuses = count_statuses(&replies);
+    assert_eq!(statuses.get(&201), Some(&1), "{statuses:?}");
+    let list = app.get("/api/v1/assignments", Some(&organizer)).await;
+    assert_eq!(list.body["total"], 1);
+}
