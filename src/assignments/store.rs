@@ -235,3 +235,14 @@ pub fn agency_names(conn: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<
         .select((agencies::id, agencies::name))
         .load(conn)
 }
+
+/// Moves the due date (the demo's overdue example; an organizer's extension later).
+pub fn set_due(conn: &mut DbConnection, id: &str, due_at: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(assignments::table.find(id))
+        .set((
+            assignments::due_at.eq(due_at),
+            assignments::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

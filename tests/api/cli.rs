@@ -182,6 +182,47 @@ async fn the_demo_dialogue_is_public_and_its_organizer_can_sign_in() {
     );
     assert!(attendance.body["checked_in"].as_i64().unwrap() > 0);
     assert!(attendance.body["declined"].as_i64().unwrap() > 0);
+    // The reference day's questions: every status the day has, answers published, one overdue.
+    let all = app
+        .get(&format!("/api/v1/dialogues/{id}/overview"), Some(&token))
+        .await;
+    let by_status: std::collections::HashMap<String, i64> = all.body["by_status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["status"].as_str().unwrap().to_string(),
+                s["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    for status in [
+        "submitted",
+        "approved",
+        "rejected",
+        "merged",
+        "assigned",
+        "answered",
+    ] {
+        assert!(
+            by_status.get(status).is_some_and(|n| *n > 0),
+            "{status}: {}",
+            all.text
+        );
+    }
+    assert_eq!(by_status.values().sum::<i64>(), 40);
+    let overdue = app
+        .get("/api/v1/assignments?overdue=true", Some(&token))
+        .await;
+    assert_eq!(overdue.body["total"], 1, "{}", overdue.text);
+    let public = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=answered"),
+            None,
+        )
+        .await;
+    assert_eq!(public.body["total"], 12, "published answers");
 }
 
 #[test]

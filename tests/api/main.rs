@@ -24,4 +24,5 @@ mod questions;
 mod registrations;
 mod schema;
 mod security;
+mod similar_questions;
 mod system;

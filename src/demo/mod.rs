@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub mod questions;
+
 use chrono::{Datelike, Duration, TimeZone};
 use diesel::prelude::*;
 
@@ -234,12 +236,86 @@ pub fn fill(db: &Db, settings: &Settings) -> Result<DemoReport, AppError> {
         )
     })?;
     let people = fill_people(db, settings, &full.dialogue, &organizer_id)?;
+    let questions = fill_questions(db, settings, &full.dialogue, &organizer_id, &agency_ids)?;
     Ok(DemoReport {
-        people,
+        people: format!("{people}; {questions}"),
         dialogue_id: full.dialogue.id.to_string(),
         base_url: settings.base_url.to_string(),
         accounts: accounts_made,
     })
+}
+
+/// The reference questions, acted out by the organizer and one staff member per agency
+/// (accounts without a password for the agencies that have no demo login).
+fn fill_questions(
+    db: &Db,
+    settings: &Settings,
+    dialogue: &crate::dialogues::model::Dialogue,
+    organizer_id: &str,
+    agency_ids: &[String],
+) -> Result<String, AppError> {
+    use crate::auth::store::{agency_staff, find_user};
+    let templates = crate::html::Templates::load().map_err(AppError::unexpected)?;
+    let organizer = db
+        .read_now(|conn| Ok(find_user(conn, organizer_id)?))?
+        .ok_or(AppError::NotFound)?;
+    let mut cast = questions::Cast {
+        organizer: questions::acting_as(organizer),
+        agency_staff: Default::default(),
+        agency_ids: Default::default(),
+        invitees: invitees_in_order(db, dialogue)?,
+        templates: &templates,
+        settings,
+    };
+    for (n, ((name, short, _), id)) in AGENCIES.iter().zip(agency_ids).enumerate() {
+        let mut staff = db.read_now(|conn| Ok(agency_staff(conn, id)?))?;
+        if staff.is_empty() {
+            let account = AccountInput {
+                email: format!("coquan{n}@benluc.example.vn"),
+                name: format!("Cán bộ {name}"),
+                role: "agency".into(),
+                agency_id: Some(id.clone()),
+                password: None,
+                language: None,
+            }
+            .validate()?;
+            db.write_now(|conn| accounts::ops::create(conn, &account, None, &Actor::System, None))?;
+            staff = db.read_now(|conn| Ok(agency_staff(conn, id)?))?;
+        }
+        let member = staff.into_iter().next().ok_or(AppError::NotFound)?;
+        cast.agency_staff
+            .insert(short.to_string(), questions::acting_as(member));
+        cast.agency_ids
+            .insert(short.to_string(), crate::db::AgencyId::from_stored(id));
+    }
+    questions::fill(db, dialogue, &cast)
+}
+
+/// The invitees by their demo index (the order `fill_people` made them in).
+fn invitees_in_order(
+    db: &Db,
+    dialogue: &crate::dialogues::model::Dialogue,
+) -> Result<Vec<crate::participants::model::Participant>, AppError> {
+    let listed = db.read_now(|conn| {
+        Ok(crate::invitations::store::list(conn, &dialogue.id, None, 0, 1000)?.0)
+    })?;
+    let mut by_name: std::collections::HashMap<
+        String,
+        Vec<crate::participants::model::Participant>,
+    > = Default::default();
+    for (_, p) in listed {
+        by_name.entry(p.full_name.clone()).or_default().push(p);
+    }
+    let mut ordered = Vec::with_capacity(80);
+    for i in 0..80 {
+        if let Some(p) = by_name
+            .get_mut(&synthetic_name(i))
+            .and_then(|list| list.pop())
+        {
+            ordered.push(p);
+        }
+    }
+    Ok(ordered)
 }
 
 const FAMILY: &[&str] = &[
