@@ -126,14 +126,31 @@ pub struct AssignmentParams {
     /// `true`: only those past due and still with the agency.
     #[param(schema_with = overdue_schema)]
     overdue: Option<String>,
-    /// Only this dialogue's.
-    dialogue_id: Option<uuid::Uuid>,
+    /// Only this dialogue's (empty means all).
+    #[param(schema_with = dialogue_id_schema)]
+    dialogue_id: Option<String>,
 }
 
 fn status_schema() -> utoipa::openapi::schema::Object {
     let mut codes = vec![""];
     codes.extend(AssignmentStatus::ALL.iter().map(|s| s.as_str()));
     schema::one_of(&codes).build()
+}
+
+fn dialogue_id_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([""])),
+        )
+        .into()
 }
 
 fn overdue_schema() -> utoipa::openapi::schema::Object {

@@ -244,7 +244,7 @@ fn find_for_agency(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseInput {
-    #[schema(schema_with = schema::text::<10000>)]
+    #[schema(schema_with = schema::multiline::<1, 10000>)]
     pub body: String,
     /// `false` saves a draft; `true` submits it to the organizer.
     pub submit: bool,
@@ -302,7 +302,7 @@ pub fn respond(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
-    #[schema(schema_with = schema::text::<1000>)]
+    #[schema(schema_with = schema::multiline::<1, 1000>)]
     pub reason: String,
 }
 

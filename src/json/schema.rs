@@ -79,6 +79,47 @@ pub fn optional_multiline_text<const MAX: usize>() -> Schema {
         .into()
 }
 
+/// Multi-line text of `MIN` to `MAX` characters once trimmed (questions, answers, reasons):
+/// line breaks allowed inside; `null` allowed when `nullable` (an absent field of a PATCH).
+pub fn multiline_between<const MIN: usize, const MAX: usize>(nullable: bool) -> Schema {
+    let inner = format!(
+        r"[^\s{CONTROL}](?:[^{MULTILINE_CONTROL}]{{{},{}}}[^\s{CONTROL}])?",
+        MIN.saturating_sub(2),
+        MAX.saturating_sub(2)
+    );
+    let inner = if MIN >= 2 {
+        format!(
+            r"[^\s{CONTROL}][^{MULTILINE_CONTROL}]{{{},{}}}[^\s{CONTROL}]",
+            MIN - 2,
+            MAX.saturating_sub(2)
+        )
+    } else {
+        inner
+    };
+    let builder = if nullable {
+        nullable_string()
+    } else {
+        string()
+    };
+    builder
+        .min_length(Some(MIN.max(1)))
+        .pattern(Some(format!(r"^\s*{inner}\s*$")))
+        .description(Some(format!(
+            "{MIN} to {MAX} characters, not counting surrounding white space; line breaks allowed"
+        )))
+        .into()
+}
+
+/// Required multi-line text of `MIN` to `MAX` characters.
+pub fn multiline<const MIN: usize, const MAX: usize>() -> Schema {
+    multiline_between::<MIN, MAX>(false)
+}
+
+/// A PATCH field: absent, `null`, or multi-line text of `MIN` to `MAX` characters.
+pub fn optional_multiline_between<const MIN: usize, const MAX: usize>() -> Schema {
+    multiline_between::<MIN, MAX>(true)
+}
+
 /// Optional text that may be blank but not `null` (a `String` with a serde default).
 pub fn blank_or_text<const MAX: usize>() -> Schema {
     string()

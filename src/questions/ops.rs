@@ -48,7 +48,7 @@ pub enum Asker {
 #[serde(deny_unknown_fields)]
 pub struct QuestionInput {
     /// 10–2,000 characters after trimming; line breaks are kept.
-    #[schema(schema_with = body_schema)]
+    #[schema(schema_with = schema::multiline::<10, 2000>)]
     pub body: String,
     pub topic: Topic,
     /// Hide the asker's name from everyone but the organizers (default: true).
@@ -65,15 +65,6 @@ pub struct QuestionInput {
     /// Leave empty. A field people never see; automated senders fill it.
     #[schema(schema_with = schema::optional_text::<200>)]
     pub website: Option<String>,
-}
-
-fn body_schema() -> utoipa::openapi::schema::Object {
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .min_length(Some(10))
-        .max_length(Some(2000))
-        .pattern(Some(r"\S"))
-        .into()
 }
 
 /// Limits on questions without a credential, loose enough for a hall behind one address
@@ -487,7 +478,7 @@ fn merge_target_ok(status: QuestionStatus) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct QuestionPatch {
     /// The clearer wording; the first wording stays stored as `original_body`.
-    #[schema(schema_with = body_schema)]
+    #[schema(schema_with = schema::optional_multiline_between::<10, 2000>)]
     pub body: Option<String>,
     pub topic: Option<Topic>,
 }
