@@ -27,7 +27,7 @@ use crate::jobs::{NewEmail, enqueue_email};
 use crate::json::schema;
 use crate::participants::notify::Mailing;
 use crate::questions;
-use crate::questions::model::{Question, QuestionStatus};
+use crate::questions::model::{Question, QuestionStatus, Topic};
 use crate::state::AppState;
 use crate::text;
 
@@ -954,4 +954,56 @@ pub fn own_questions(
             }
         })
         .collect())
+}
+
+/// The picture a chair shows when opening: questions by topic and status, answers by agency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    /// Public questions (approved and after) per topic.
+    pub by_topic: Vec<TopicCount>,
+    /// Questions per status (organizers only; empty for others).
+    pub by_status: Vec<StatusCount>,
+    pub by_agency: Vec<AgencyProgress>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopicCount {
+    pub topic: Topic,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusCount {
+    pub status: QuestionStatus,
+    pub count: i64,
+}
+
+pub fn overview_of(
+    conn: &mut crate::db::DbConnection,
+    dialogue_id: &str,
+    organizer: bool,
+) -> Result<Overview, AppError> {
+    let dialogue = questions::ops::visible_dialogue(conn, dialogue_id, organizer)?;
+    let public: Vec<QuestionStatus> = QuestionStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_public())
+        .collect();
+    let by_topic = questions::store::count_by_topic(conn, &dialogue.id, &public)?
+        .into_iter()
+        .map(|(topic, count)| TopicCount { topic, count })
+        .collect();
+    let by_status = if organizer {
+        questions::store::count_by_status(conn, &dialogue.id)?
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Overview {
+        by_topic,
+        by_status,
+        by_agency: progress_by_agency(conn, &dialogue.id)?,
+    })
 }
