@@ -1007,3 +1007,48 @@ pub fn overview_of(
         by_agency: progress_by_agency(conn, &dialogue.id)?,
     })
 }
+
+/// A question of the public queue with its published answer, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    #[serde(flatten)]
+    pub question: questions::model::PublicQuestion,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<PublishedAnswer>,
+}
+
+/// The public queue as a page shows it: the questions (no anonymous asker, no group, no
+/// contact), their published answers, and the overview without names.
+pub struct PublicQueue {
+    pub entries: Vec<QueueEntry>,
+    pub overview: Overview,
+}
+
+/// Most questions one page of the public queue lists.
+pub const QUEUE_PAGE_MAX: i64 = 500;
+
+pub fn public_queue(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    query: &questions::ops::QueueQuery,
+) -> Result<PublicQueue, AppError> {
+    let dialogue = questions::ops::visible_dialogue(conn, dialogue_id, false)?;
+    let filter = questions::store::Filter {
+        statuses: questions::ops::readable_statuses(None, false),
+        topic: query.topic,
+        sort: query.sort,
+    };
+    let (rows, _) = questions::ops::list(conn, &dialogue, &filter, 0, QUEUE_PAGE_MAX)?;
+    let answers = published_answers(conn, &dialogue)?;
+    let entries = rows
+        .iter()
+        .map(|q| QueueEntry {
+            question: questions::ops::public_view(&dialogue, q),
+            answer: answers.get(q.id.as_str()).cloned(),
+        })
+        .collect();
+    Ok(PublicQueue {
+        entries,
+        overview: overview_of(conn, dialogue_id, false)?,
+    })
+}
