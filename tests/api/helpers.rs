@@ -294,7 +294,7 @@ impl TestApp {
         reply.body["token"].as_str().expect("token").to_string()
     }
 
-    async fn create_agency_directly(&self, name: &str) -> String {
+    pub async fn create_agency_directly(&self, name: &str) -> String {
         let db = self.state.db.clone();
         let name = format!("{name} {}", uuid::Uuid::new_v4().simple());
         tokio::task::spawn_blocking(move || {
