@@ -8,18 +8,18 @@ use super::ops::{MeView, cancel_own, ensure_seat, me_view, respond};
 use crate::assignments;
 use crate::auth::{MaybeStaff, Staff};
 use crate::db::QuestionId;
-use crate::dialogues::model::DialogueStatus;
-use crate::html::{readable, with_status};
-use crate::questions;
-use crate::questions::model::Topic;
-use crate::questions::ops::{Asker, QuestionInput, QuestionLimiter, QueueQuery};
 use crate::dialogues;
+use crate::dialogues::model::DialogueStatus;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
+use crate::html::{readable, with_status};
 use crate::i18n::Lang;
 use crate::participants::auth::{canonical, find_limited};
 use crate::participants::model::{Participant, normalize_code};
+use crate::questions;
+use crate::questions::model::Topic;
+use crate::questions::ops::{Asker, QuestionInput, QuestionLimiter, QueueQuery};
 use crate::registrations::ticket;
 use crate::state::AppState;
 
@@ -282,7 +282,9 @@ pub async fn ask_page(
         )),
     };
     match outcome {
-        Ok(()) => Ok(see_other(&format!("/p/{credential}?done=asked#my-questions"))),
+        Ok(()) => Ok(see_other(&format!(
+            "/p/{credential}?done=asked#my-questions"
+        ))),
         Err(e) => {
             let fields = match &e {
                 AppError::Validation(_) => Some(e.envelope(lang, None).error.fields),
@@ -294,7 +296,9 @@ pub async fn ask_page(
                 named => form.checked("named"), share => form.checked("share_identity_with_agency"),
             };
             let extra = match fields {
-                Some(fields) => context! { ask => ask, ask_errors => Value::from_serialize(&fields) },
+                Some(fields) => {
+                    context! { ask => ask, ask_errors => Value::from_serialize(&fields) }
+                }
                 None => context! { ask => ask, ask_error => message },
             };
             let page = show(&state, &req, &credential, extra).await?;
@@ -344,13 +348,12 @@ pub async fn queue_page(
             Ok((full, queue, voted))
         })
         .await?;
-    let error = web::Query::<std::collections::HashMap<String, String>>::from_query(
-        req.query_string(),
-    )
-    .ok()
-    .and_then(|q| q.get("error").cloned())
-    .filter(|code| code == "not_open_for_votes")
-    .map(|code| lang.text(&format!("error.{code}")));
+    let error =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("error").cloned())
+            .filter(|code| code == "not_open_for_votes")
+            .map(|code| lang.text(&format!("error.{code}")));
     render(
         &state,
         &req,

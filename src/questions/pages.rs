@@ -262,7 +262,16 @@ pub async fn edit_page(
     let outcome = ops::edit_question(&state, staff.clone(), id.clone(), patch)
         .await
         .map(|_| ());
-    after(&state, &req, &staff, &id, &back_of(&form), outcome, "edited").await
+    after(
+        &state,
+        &req,
+        &staff,
+        &id,
+        &back_of(&form),
+        outcome,
+        "edited",
+    )
+    .await
 }
 
 /// A question from a paper form or the floor, entered by staff with the person's agreement.

@@ -217,6 +217,7 @@ impl TestApp {
     }
 
     /// POST /api/v1/questions/{id}/assignments
+    #[allow(dead_code)] // for the assignment API tests
     pub async fn assign(&self, token: &str, question: &str, agency: &str, due_at: &str) -> Reply {
         self.post(
             &format!("/api/v1/questions/{question}/assignments"),

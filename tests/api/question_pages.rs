@@ -8,13 +8,21 @@ use serde_json::{Value, json};
 use crate::helpers::{BrowserSession, TestApp, queued_emails, spawn_app};
 use crate::questions::{dialogue_taking_questions, participants};
 
-const ASKED: &str = "Tôi đã chấp hành xong án phạt tù 3 năm, xin hỏi thủ tục xóa án tích như thế nào?";
-const ASKED_ANONYMOUSLY: &str = "Xin hỏi người từng cai nghiện có được vay vốn Ngân hàng Chính sách để chăn nuôi không?";
-const ANSWER: &str = "Ông liên hệ Sở Tư pháp để được cấp phiếu lý lịch tư pháp; thời hạn giải quyết 10 ngày.";
+const ASKED: &str =
+    "Tôi đã chấp hành xong án phạt tù 3 năm, xin hỏi thủ tục xóa án tích như thế nào?";
+const ASKED_ANONYMOUSLY: &str =
+    "Xin hỏi người từng cai nghiện có được vay vốn Ngân hàng Chính sách để chăn nuôi không?";
+const ANSWER: &str =
+    "Ông liên hệ Sở Tư pháp để được cấp phiếu lý lịch tư pháp; thời hạn giải quyết 10 ngày.";
 
-async fn staff_browser<'a>(app: &'a TestApp, role: &str, agency: Option<&str>) -> BrowserSession<'a> {
+async fn staff_browser<'a>(
+    app: &'a TestApp,
+    role: &str,
+    agency: Option<&str>,
+) -> BrowserSession<'a> {
     let email = format!("{role}-{}@benluc.example.vn", uuid::Uuid::new_v4().simple());
-    app.create_account(&email, "Phạm Quốc Khánh", role, agency).await;
+    app.create_account(&email, "Phạm Quốc Khánh", role, agency)
+        .await;
     let browser = BrowserSession::new(app).await;
     browser.sign_in(&email).await;
     browser
@@ -35,7 +43,10 @@ async fn question_id(app: &TestApp, token: &str, id: &str, body: &str) -> String
 async fn assignment_of(app: &TestApp, token: &str, question: &str) -> String {
     let list = app.get("/api/v1/assignments", Some(token)).await;
     let items: &Vec<Value> = list.body["items"].as_array().unwrap();
-    items.iter().find(|a| a["question"]["id"] == question).unwrap()["id"]
+    items
+        .iter()
+        .find(|a| a["question"]["id"] == question)
+        .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string()
@@ -49,7 +60,10 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
         &app,
         &token,
         &id,
-        &[("Trần Văn Bảy", Some("bay@example.vn")), ("Lê Thị Mai", None)],
+        &[
+            ("Trần Văn Bảy", Some("bay@example.vn")),
+            ("Lê Thị Mai", None),
+        ],
     )
     .await;
 
@@ -60,7 +74,11 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
     let (status, location) = bay
         .post_form(
             &format!("/p/{}/questions", codes[0]),
-            &[("body", ASKED), ("topic", "record_expungement"), ("named", "true")],
+            &[
+                ("body", ASKED),
+                ("topic", "record_expungement"),
+                ("named", "true"),
+            ],
         )
         .await;
     assert_eq!(status, 303, "{location}");
@@ -81,13 +99,21 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
     assert_eq!(status, 303, "{location}");
     let page = mai.get(&location.replace("#my-questions", "")).await;
     assert!(page.contains("Đã nhận câu hỏi của bạn"));
-    assert!(!page.contains("thư điện tử"), "no email promised without an address");
+    assert!(
+        !page.contains("thư điện tử"),
+        "no email promised without an address"
+    );
 
     // The organizer sees both, with who asked, and approves them with the buttons.
     let organizer = staff_browser(&app, "organizer", None).await;
-    let queue = organizer.get(&format!("/staff/dialogues/{id}/questions")).await;
+    let queue = organizer
+        .get(&format!("/staff/dialogues/{id}/questions"))
+        .await;
     assert!(queue.contains(ASKED) && queue.contains(ASKED_ANONYMOUSLY));
-    assert!(queue.contains("Lê Thị Mai"), "organizers see the anonymous asker");
+    assert!(
+        queue.contains("Lê Thị Mai"),
+        "organizers see the anonymous asker"
+    );
     assert!(queue.contains("Giao cơ quan"), "the organizer's tabs");
     let q1 = question_id(&app, &token, &id, ASKED).await;
     let q2 = question_id(&app, &token, &id, ASKED_ANONYMOUSLY).await;
@@ -111,10 +137,17 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
     let justice = app.create_agency_directly("Sở Tư pháp").await;
     let police = app.create_agency_directly("Công an huyện").await;
     let justice_staff = staff_browser(&app, "agency", Some(&justice)).await;
-    app.create_account("tuphap2@benluc.example.vn", "Võ Thị Lan", "agency", Some(&justice))
-        .await;
+    app.create_account(
+        "tuphap2@benluc.example.vn",
+        "Võ Thị Lan",
+        "agency",
+        Some(&justice),
+    )
+    .await;
     let police_staff = staff_browser(&app, "agency", Some(&police)).await;
-    let board = organizer.get(&format!("/staff/dialogues/{id}/assignments")).await;
+    let board = organizer
+        .get(&format!("/staff/dialogues/{id}/assignments"))
+        .await;
     assert!(board.contains(ASKED) && board.contains("Sở Tư pháp"));
     let due = (Utc::now() + Duration::days(3) + Duration::hours(7))
         .format("%Y-%m-%dT%H:%M")
@@ -135,7 +168,10 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
     let notices = queued_emails(&app, "agency_notice").await;
     assert_eq!(notices.len(), 2, "one email per staff member of the agency");
     let board = organizer.get(&location).await;
-    assert!(board.contains("Đang xử lý") && board.contains("<svg"), "{board}");
+    assert!(
+        board.contains("Đang xử lý") && board.contains("<svg"),
+        "{board}"
+    );
     let csv = organizer
         .client
         .get(app.url(&format!("/staff/dialogues/{id}/questions.csv")))
@@ -183,10 +219,16 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
     assert!(html.contains(ASKED) && html.contains(ANSWER) && html.contains("Sở Tư pháp"));
     assert!(html.contains(ASKED_ANONYMOUSLY));
     assert!(html.contains("Trần Văn Bảy"), "named by his choice");
-    assert!(!html.contains("Lê Thị Mai"), "an anonymous asker is never named");
+    assert!(
+        !html.contains("Lê Thị Mai"),
+        "an anonymous asker is never named"
+    );
     assert!(!html.contains("@example.vn") && !html.contains("bay@"));
     assert!(!html.contains("090123"), "no phone number");
-    assert!(!html.contains("Người chấp hành xong hình phạt tù"), "no group");
+    assert!(
+        !html.contains("Người chấp hành xong hình phạt tù"),
+        "no group"
+    );
     assert!(html.contains("<svg"), "the overview is drawn");
 
     // Bảy finds the answer on his page.
