@@ -124,7 +124,25 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(registrations::pages::door_page)
         .service(registrations::pages::door_check_in)
         .service(registrations::pages::walk_in_page)
-        .service(attendance::pages::attendance_page);
+        .service(attendance::pages::attendance_page)
+        .service(questions::pages::moderation_page)
+        .service(questions::pages::moderate_page)
+        .service(questions::pages::edit_page)
+        .service(questions::pages::enter_page)
+        .service(assignments::pages::public_queue)
+        .service(assignments::pages::board_page)
+        .service(assignments::pages::assign_page)
+        .service(assignments::pages::export_page)
+        .service(assignments::pages::inbox)
+        .service(assignments::pages::assignment_page)
+        .service(assignments::pages::respond_page)
+        .service(assignments::pages::decline_page)
+        .service(assignments::pages::approve_page)
+        .service(assignments::pages::return_page)
+        .service(personal::pages::ask_page)
+        .service(personal::pages::withdraw_page)
+        .service(personal::pages::queue_page)
+        .service(personal::pages::vote_page);
 }
 
 /// What a capability does when a job about one of its rows is done or fails for good.

@@ -3,12 +3,12 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::export;
 use super::model::{AssignmentStatus, AssignmentView};
-use super::ops::{self, Action, AgencyProgress, AssignInput, ReasonInput, ResponseInput, Viewer};
+use super::ops::{self, Action, AssignInput, Overview, ReasonInput, ResponseInput, Viewer};
 use super::store::Filter;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::{AgencyId, AssignmentId, DialogueId, QuestionId};
@@ -16,7 +16,6 @@ use crate::error::{AppError, ErrorEnvelope, FieldError, FieldErrors};
 use crate::i18n::Lang;
 use crate::json::{ApiJson, PageOf, Paging, PagingParams, schema};
 use crate::questions;
-use crate::questions::model::{QuestionStatus, Topic};
 use crate::state::AppState;
 
 const ASSIGN_ERRORS_409: &str =
@@ -395,28 +394,6 @@ pub async fn export_csv(
         .body(bytes))
 }
 
-/// The picture a chair shows when opening: questions by topic and status, answers by agency.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Overview {
-    /// Public questions (approved and after) per topic.
-    pub by_topic: Vec<TopicCount>,
-    /// Questions per status (organizers only; empty for others).
-    pub by_status: Vec<StatusCount>,
-    pub by_agency: Vec<AgencyProgress>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TopicCount {
-    pub topic: Topic,
-    pub count: i64,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatusCount {
-    pub status: QuestionStatus,
-    pub count: i64,
-}
-
 /// Counts without names: questions by topic, answers by agency and state (and, for
 /// organizers, questions by status).
 #[utoipa::path(
@@ -440,37 +417,7 @@ pub async fn overview(
     let organizer = staff.can_organize();
     let view = state
         .db
-        .read(move |conn| overview_of(conn, &id, organizer))
+        .read(move |conn| ops::overview_of(conn, &id, organizer))
         .await?;
     Ok(HttpResponse::Ok().json(view))
-}
-
-pub fn overview_of(
-    conn: &mut crate::db::DbConnection,
-    dialogue_id: &str,
-    organizer: bool,
-) -> Result<Overview, AppError> {
-    let dialogue = questions::ops::visible_dialogue(conn, dialogue_id, organizer)?;
-    let public: Vec<QuestionStatus> = QuestionStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| s.is_public())
-        .collect();
-    let by_topic = questions::store::count_by_topic(conn, &dialogue.id, &public)?
-        .into_iter()
-        .map(|(topic, count)| TopicCount { topic, count })
-        .collect();
-    let by_status = if organizer {
-        questions::store::count_by_status(conn, &dialogue.id)?
-            .into_iter()
-            .map(|(status, count)| StatusCount { status, count })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Overview {
-        by_topic,
-        by_status,
-        by_agency: ops::progress_by_agency(conn, &dialogue.id)?,
-    })
 }

@@ -5,4 +5,6 @@ pub mod api;
 pub mod export;
 pub mod model;
 pub mod ops;
+pub mod pages;
 pub mod store;
+pub mod view;

@@ -27,7 +27,7 @@ use crate::jobs::{NewEmail, enqueue_email};
 use crate::json::schema;
 use crate::participants::notify::Mailing;
 use crate::questions;
-use crate::questions::model::{Question, QuestionStatus};
+use crate::questions::model::{Question, QuestionStatus, Topic};
 use crate::state::AppState;
 use crate::text;
 
@@ -954,4 +954,101 @@ pub fn own_questions(
             }
         })
         .collect())
+}
+
+/// The picture a chair shows when opening: questions by topic and status, answers by agency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Overview {
+    /// Public questions (approved and after) per topic.
+    pub by_topic: Vec<TopicCount>,
+    /// Questions per status (organizers only; empty for others).
+    pub by_status: Vec<StatusCount>,
+    pub by_agency: Vec<AgencyProgress>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TopicCount {
+    pub topic: Topic,
+    pub count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusCount {
+    pub status: QuestionStatus,
+    pub count: i64,
+}
+
+pub fn overview_of(
+    conn: &mut crate::db::DbConnection,
+    dialogue_id: &str,
+    organizer: bool,
+) -> Result<Overview, AppError> {
+    let dialogue = questions::ops::visible_dialogue(conn, dialogue_id, organizer)?;
+    let public: Vec<QuestionStatus> = QuestionStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_public())
+        .collect();
+    let by_topic = questions::store::count_by_topic(conn, &dialogue.id, &public)?
+        .into_iter()
+        .map(|(topic, count)| TopicCount { topic, count })
+        .collect();
+    let by_status = if organizer {
+        questions::store::count_by_status(conn, &dialogue.id)?
+            .into_iter()
+            .map(|(status, count)| StatusCount { status, count })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Overview {
+        by_topic,
+        by_status,
+        by_agency: progress_by_agency(conn, &dialogue.id)?,
+    })
+}
+
+/// A question of the public queue with its published answer, if any.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    #[serde(flatten)]
+    pub question: questions::model::PublicQuestion,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<PublishedAnswer>,
+}
+
+/// The public queue as a page shows it: the questions (no anonymous asker, no group, no
+/// contact), their published answers, and the overview without names.
+pub struct PublicQueue {
+    pub entries: Vec<QueueEntry>,
+    pub overview: Overview,
+}
+
+/// Most questions one page of the public queue lists.
+pub const QUEUE_PAGE_MAX: i64 = 500;
+
+pub fn public_queue(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    query: &questions::ops::QueueQuery,
+) -> Result<PublicQueue, AppError> {
+    let dialogue = questions::ops::visible_dialogue(conn, dialogue_id, false)?;
+    let filter = questions::store::Filter {
+        statuses: questions::ops::readable_statuses(None, false),
+        topic: query.topic,
+        sort: query.sort,
+    };
+    let (rows, _) = questions::ops::list(conn, &dialogue, &filter, 0, QUEUE_PAGE_MAX)?;
+    let answers = published_answers(conn, &dialogue)?;
+    let entries = rows
+        .iter()
+        .map(|q| QueueEntry {
+            question: questions::ops::public_view(&dialogue, q),
+            answer: answers.get(q.id.as_str()).cloned(),
+        })
+        .collect();
+    Ok(PublicQueue {
+        entries,
+        overview: overview_of(conn, dialogue_id, false)?,
+    })
 }

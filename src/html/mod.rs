@@ -1,6 +1,7 @@
 //! Infrastructure for the HTML pages: templates, the browser cookie and CSRF check,
 //! form bodies, language switching and the service's own static files.
 
+pub mod charts;
 pub mod forms;
 pub mod templates;
 
@@ -215,4 +216,28 @@ pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppErr
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(body))
+}
+
+/// An error a person can act on (a field, a conflict, a refusal with a reason) as one line
+/// for the page, field messages joined; any other error is handed back to be answered as
+/// an error page.
+pub fn readable(error: AppError, lang: Lang) -> Result<String, AppError> {
+    match error {
+        e @ (AppError::Validation(_) | AppError::Conflict(_) | AppError::ForbiddenBecause(_)) => {
+            let envelope = e.envelope(lang, None).error;
+            let fields: Vec<String> = envelope.fields.values().cloned().collect();
+            Ok(if fields.is_empty() {
+                envelope.message
+            } else {
+                fields.join(" ")
+            })
+        }
+        other => Err(other),
+    }
+}
+
+/// The page with another status (422 after a refused form, so the form is shown again).
+pub fn with_status(mut page: HttpResponse, status: actix_web::http::StatusCode) -> HttpResponse {
+    *page.status_mut() = status;
+    page
 }

@@ -34,6 +34,12 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "staff/attendance.html",
     "participant/code.html",
     "participant/home.html",
+    "questions/queue.html",
+    "questions/overview.html",
+    "staff/questions.html",
+    "staff/assignment_board.html",
+    "staff/assignments.html",
+    "staff/assignment.html",
     "register.html",
     "register_sent.html",
     "email/password_setup/subject.txt",
@@ -71,6 +77,31 @@ fn translate(state: &State, key: &str) -> String {
     lang.text(key)
 }
 
+/// `{{ at|moment }}`: an RFC 3339 time (already in the dialogue's zone) written for people,
+/// "14:00, Thứ Hai, 30/11/2026"; anything else is shown as it is.
+fn moment(state: &State, at: &str) -> String {
+    use chrono::{Datelike, Timelike};
+    let Ok(t) = chrono::DateTime::parse_from_rfc3339(at) else {
+        return at.to_string();
+    };
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_default();
+    let weekday = lang.text(&format!(
+        "date.weekday_{}",
+        t.weekday().num_days_from_monday()
+    ));
+    format!(
+        "{:02}:{:02}, {weekday}, {:02}/{:02}/{}",
+        t.hour(),
+        t.minute(),
+        t.day(),
+        t.month(),
+        t.year()
+    )
+}
+
 impl Templates {
     pub fn load() -> Result<Templates, String> {
         let mut env = Environment::new();
@@ -81,6 +112,7 @@ impl Templates {
                 .map_err(|e| format!("template {name}: {e}"))?;
         }
         env.add_function("t", translate);
+        env.add_filter("moment", moment);
         Ok(Templates(Arc::new(env)))
     }
 

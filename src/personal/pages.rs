@@ -5,14 +5,21 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::ops::{MeView, cancel_own, ensure_seat, me_view, respond};
+use crate::assignments;
 use crate::auth::{MaybeStaff, Staff};
+use crate::db::QuestionId;
 use crate::dialogues;
+use crate::dialogues::model::DialogueStatus;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::{PageForm, render, see_other};
+use crate::html::{readable, with_status};
 use crate::i18n::Lang;
 use crate::participants::auth::{canonical, find_limited};
 use crate::participants::model::{Participant, normalize_code};
+use crate::questions;
+use crate::questions::model::Topic;
+use crate::questions::ops::{Asker, QuestionInput, QuestionLimiter, QueueQuery};
 use crate::registrations::ticket;
 use crate::state::AppState;
 
@@ -102,6 +109,10 @@ fn personal_page(
                 base => format!("/p/{credential}"),
                 can_answer => can_answer,
                 can_cancel => can_cancel,
+                questions => Value::from_serialize(&view.questions),
+                can_ask => matches!(full.dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress),
+                has_email => view.participant.email.is_some(),
+                topics => Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             }
         },
     )?;
@@ -147,9 +158,17 @@ pub async fn personal(
         Some("declined") => Some(lang.text("personal.thanks_decline")),
         Some("cancelled") => Some(lang.text("personal.cancelled")),
         Some("registered") => Some(lang.text("personal.registered")),
+        Some("withdrawn") => Some(lang.text("ask.withdrawn")),
         _ => None,
     };
-    show(&state, &req, &credential, context! { notice => notice }).await
+    let asked = query.done.as_deref() == Some("asked");
+    show(
+        &state,
+        &req,
+        &credential,
+        context! { notice => notice, asked => asked },
+    )
+    .await
 }
 
 #[post("/p/{credential}/rsvp")]
@@ -217,4 +236,159 @@ pub async fn ticket_page(
         .content_type("image/png")
         .insert_header(("Cache-Control", "private, no-store"))
         .body(ticket::qr_png(&participant.code)?))
+}
+
+// ---------------------------------------------------------------- questions
+
+/// Asks a question from the personal page. After it, a receipt on the page; after a
+/// refusal, the form again with what was typed and the reason beside the field.
+#[post("/p/{credential}/questions")]
+pub async fn ask_page(
+    state: web::Data<AppState>,
+    limiter: web::Data<QuestionLimiter>,
+    req: HttpRequest,
+    credential: web::Path<String>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
+    let lang = Lang::of_request(&req);
+    let dialogue_id = participant.dialogue_id.clone();
+    let outcome = match Topic::from_code(form.get("topic")) {
+        Some(topic) => {
+            let input = QuestionInput {
+                body: form.get("body").to_string(),
+                topic,
+                anonymous: Some(!form.checked("named")),
+                share_identity_with_agency: Some(form.checked("share_identity_with_agency")),
+                channel: None,
+                asker_name: None,
+                asker_agreed: None,
+                website: form.opt("website"),
+            };
+            questions::ops::submit_question(
+                &state,
+                &limiter,
+                dialogue_id,
+                Asker::Participant(participant),
+                input,
+            )
+            .await
+            .map(|_| ())
+        }
+        None => Err(AppError::field(
+            "topic",
+            crate::error::FieldError::new("required"),
+        )),
+    };
+    match outcome {
+        Ok(()) => Ok(see_other(&format!(
+            "/p/{credential}?done=asked#my-questions"
+        ))),
+        Err(e) => {
+            let fields = match &e {
+                AppError::Validation(_) => Some(e.envelope(lang, None).error.fields),
+                _ => None,
+            };
+            let message = readable(e, lang)?;
+            let ask = context! {
+                body => form.get("body"), topic => form.get("topic"),
+                named => form.checked("named"), share => form.checked("share_identity_with_agency"),
+            };
+            let extra = match fields {
+                Some(fields) => {
+                    context! { ask => ask, ask_errors => Value::from_serialize(&fields) }
+                }
+                None => context! { ask => ask, ask_error => message },
+            };
+            let page = show(&state, &req, &credential, extra).await?;
+            Ok(with_status(
+                page,
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+    }
+}
+
+#[post("/p/{credential}/questions/{question}/withdraw")]
+pub async fn withdraw_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, QuestionId)>,
+    _form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let (credential, question) = path.into_inner();
+    let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
+    let outcome = questions::ops::withdraw_own(&state, participant, question)
+        .await
+        .map(|_| ());
+    after_action(&state, &req, &credential, outcome, "withdrawn").await
+}
+
+/// The public queue as the participant sees it, with a vote button on each question.
+#[get("/p/{credential}/questions")]
+pub async fn queue_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    credential: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
+    let query = QueueQuery::parse(req.query_string()).map_err(|_| AppError::NotFound)?;
+    let lang = Lang::of_request(&req);
+    let q = query.clone();
+    let (full, queue, voted) = state
+        .db
+        .read(move |conn| {
+            let queue = assignments::ops::public_queue(conn, &participant.dialogue_id, &q)?;
+            let full = dialogues::store::find_full(conn, &participant.dialogue_id)?
+                .ok_or(AppError::NotFound)?;
+            let voted = questions::store::voted_by(conn, &participant.id)?;
+            Ok((full, queue, voted))
+        })
+        .await?;
+    let error =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+            .ok()
+            .and_then(|q| q.get("error").cloned())
+            .filter(|code| code == "not_open_for_votes")
+            .map(|code| lang.text(&format!("error.{code}")));
+    render(
+        &state,
+        &req,
+        None,
+        "questions/queue.html",
+        context! {
+            d => card(&full, lang),
+            queue => assignments::view::queue_context(&queue, &query, lang),
+            base => format!("/p/{credential}/questions"),
+            vote_base => format!("/p/{credential}/questions"),
+            voted => voted.into_iter().collect::<Vec<_>>(),
+            back => format!("/p/{credential}"),
+            error => error,
+        },
+    )
+}
+
+/// "Support" (`on=true`) or take the support back; back to the same place in the queue.
+#[post("/p/{credential}/questions/{question}/vote")]
+pub async fn vote_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, QuestionId)>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let (credential, question) = path.into_inner();
+    let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
+    let on = form.get("on") != "false";
+    let anchor = format!("#q-{question}");
+    match questions::ops::vote_on(&state, participant, question, on).await {
+        Ok(_) => Ok(see_other(&format!("/p/{credential}/questions{anchor}"))),
+        Err(AppError::Conflict(code)) => Ok(see_other(&format!(
+            "/p/{credential}/questions?error={code}"
+        ))),
+        Err(other) => Err(other),
+    }
 }

@@ -5,5 +5,6 @@
 pub mod api;
 pub mod model;
 pub mod ops;
+pub mod pages;
 pub mod similar;
 pub mod store;

@@ -775,14 +775,11 @@ impl QueueQuery {
         let mut errors = FieldErrors::new();
         let invalid = || FieldError::new("invalid_choice");
         let status = value("status")
-            .map(|v| errors.take("status", QuestionStatus::from_code(v).ok_or_else(invalid)))
-            .flatten();
+            .and_then(|v| errors.take("status", QuestionStatus::from_code(v).ok_or_else(invalid)));
         let topic = value("topic")
-            .map(|v| errors.take("topic", Topic::from_code(v).ok_or_else(invalid)))
-            .flatten();
+            .and_then(|v| errors.take("topic", Topic::from_code(v).ok_or_else(invalid)));
         let sort = value("sort")
-            .map(|v| errors.take("sort", QueueSort::from_code(v).ok_or_else(invalid)))
-            .flatten()
+            .and_then(|v| errors.take("sort", QueueSort::from_code(v).ok_or_else(invalid)))
             .unwrap_or_default();
         errors.into_result()?;
         Ok(QueueQuery {

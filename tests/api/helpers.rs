@@ -217,6 +217,7 @@ impl TestApp {
     }
 
     /// POST /api/v1/questions/{id}/assignments
+    #[allow(dead_code)] // for the assignment API tests
     pub async fn assign(&self, token: &str, question: &str, agency: &str, due_at: &str) -> Reply {
         self.post(
             &format!("/api/v1/questions/{question}/assignments"),
@@ -294,7 +295,7 @@ impl TestApp {
         reply.body["token"].as_str().expect("token").to_string()
     }
 
-    async fn create_agency_directly(&self, name: &str) -> String {
+    pub async fn create_agency_directly(&self, name: &str) -> String {
         let db = self.state.db.clone();
         let name = format!("{name} {}", uuid::Uuid::new_v4().simple());
         tokio::task::spawn_blocking(move || {

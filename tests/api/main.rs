@@ -20,6 +20,7 @@ mod mail;
 mod outbox_crash;
 mod pages;
 mod participant_pages;
+mod question_pages;
 mod questions;
 mod registrations;
 mod schema;

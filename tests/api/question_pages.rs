@@ -1,0 +1,290 @@
+//! The question and answer pages as people use them, without JavaScript: a participant
+//! asks from their personal page, the organizer approves and assigns, the agency answers,
+//! the organizer publishes, and the public page shows the answer and nothing personal.
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{BrowserSession, TestApp, queued_emails, spawn_app};
+use crate::questions::{dialogue_taking_questions, participants};
+
+const ASKED: &str =
+    "Tôi đã chấp hành xong án phạt tù 3 năm, xin hỏi thủ tục xóa án tích như thế nào?";
+const ASKED_ANONYMOUSLY: &str =
+    "Xin hỏi người từng cai nghiện có được vay vốn Ngân hàng Chính sách để chăn nuôi không?";
+const ANSWER: &str =
+    "Ông liên hệ Sở Tư pháp để được cấp phiếu lý lịch tư pháp; thời hạn giải quyết 10 ngày.";
+
+async fn staff_browser<'a>(
+    app: &'a TestApp,
+    role: &str,
+    agency: Option<&str>,
+) -> BrowserSession<'a> {
+    let email = format!("{role}-{}@benluc.example.vn", uuid::Uuid::new_v4().simple());
+    app.create_account(&email, "Phạm Quốc Khánh", role, agency)
+        .await;
+    let browser = BrowserSession::new(app).await;
+    browser.sign_in(&email).await;
+    browser
+}
+
+/// The dialogue's questions as the organizer's API lists them, by body.
+async fn question_id(app: &TestApp, token: &str, id: &str, body: &str) -> String {
+    let list = app
+        .get(&format!("/api/v1/dialogues/{id}/questions"), Some(token))
+        .await;
+    let items = list.body["items"].as_array().unwrap();
+    items.iter().find(|q| q["body"] == body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn assignment_of(app: &TestApp, token: &str, question: &str) -> String {
+    let list = app.get("/api/v1/assignments", Some(token)).await;
+    let items: &Vec<Value> = list.body["items"].as_array().unwrap();
+    items
+        .iter()
+        .find(|a| a["question"]["id"] == question)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[actix_web::test]
+async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_everyone() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &token,
+        &id,
+        &[
+            ("Trần Văn Bảy", Some("bay@example.vn")),
+            ("Lê Thị Mai", None),
+        ],
+    )
+    .await;
+
+    // Bảy asks, named; the receipt promises an email because he has an address.
+    let bay = BrowserSession::new(&app).await;
+    let page = bay.get(&format!("/p/{}", codes[0])).await;
+    assert!(page.contains("Câu hỏi của tôi") && page.contains("Hiện tên tôi công khai"));
+    let (status, location) = bay
+        .post_form(
+            &format!("/p/{}/questions", codes[0]),
+            &[
+                ("body", ASKED),
+                ("topic", "record_expungement"),
+                ("named", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let page = bay.get(&location.replace("#my-questions", "")).await;
+    assert!(page.contains("Đã nhận câu hỏi của bạn"), "{page}");
+    assert!(page.contains("gửi thư điện tử cho bạn"));
+    assert!(page.contains(ASKED) && page.contains("Chờ duyệt"));
+
+    // Mai has no email: the receipt never promises one. She asks anonymously (the default).
+    let mai = BrowserSession::new(&app).await;
+    mai.get(&format!("/p/{}", codes[1])).await;
+    let (status, location) = mai
+        .post_form(
+            &format!("/p/{}/questions", codes[1]),
+            &[("body", ASKED_ANONYMOUSLY), ("topic", "loans_livelihood")],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let page = mai.get(&location.replace("#my-questions", "")).await;
+    assert!(page.contains("Đã nhận câu hỏi của bạn"));
+    assert!(
+        !page.contains("thư điện tử"),
+        "no email promised without an address"
+    );
+
+    // The organizer sees both, with who asked, and approves them with the buttons.
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let queue = organizer
+        .get(&format!("/staff/dialogues/{id}/questions"))
+        .await;
+    assert!(queue.contains(ASKED) && queue.contains(ASKED_ANONYMOUSLY));
+    assert!(
+        queue.contains("Lê Thị Mai"),
+        "organizers see the anonymous asker"
+    );
+    assert!(queue.contains("Giao cơ quan"), "the organizer's tabs");
+    let q1 = question_id(&app, &token, &id, ASKED).await;
+    let q2 = question_id(&app, &token, &id, ASKED_ANONYMOUSLY).await;
+    for q in [&q1, &q2] {
+        let back = format!("/staff/dialogues/{id}/questions?status=submitted");
+        let (status, location) = organizer
+            .post_form(
+                &format!("/staff/questions/{q}/moderation"),
+                &[("action", "approve"), ("back", &back)],
+            )
+            .await;
+        assert_eq!(status, 303, "{location}");
+        assert_eq!(location, format!("{back}&done=moderated"));
+    }
+    let approved = organizer
+        .get(&format!("/staff/dialogues/{id}/questions?status=approved"))
+        .await;
+    assert!(approved.contains(ASKED) && approved.contains("Đã duyệt (2)"));
+
+    // Both go to one agency in one post: one email per staff member of that agency.
+    let justice = app.create_agency_directly("Sở Tư pháp").await;
+    let police = app.create_agency_directly("Công an huyện").await;
+    let justice_staff = staff_browser(&app, "agency", Some(&justice)).await;
+    app.create_account(
+        "tuphap2@benluc.example.vn",
+        "Võ Thị Lan",
+        "agency",
+        Some(&justice),
+    )
+    .await;
+    let police_staff = staff_browser(&app, "agency", Some(&police)).await;
+    let board = organizer
+        .get(&format!("/staff/dialogues/{id}/assignments"))
+        .await;
+    assert!(board.contains(ASKED) && board.contains("Sở Tư pháp"));
+    let due = (Utc::now() + Duration::days(3) + Duration::hours(7))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let (status, location) = organizer
+        .post_form(
+            &format!("/staff/dialogues/{id}/assignments"),
+            &[
+                ("question_id", &q1),
+                ("question_id", &q2),
+                ("agency_id", &justice),
+                ("due_at", &due),
+                ("note", "Đề nghị trả lời trước hội nghị."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let notices = queued_emails(&app, "agency_notice").await;
+    assert_eq!(notices.len(), 2, "one email per staff member of the agency");
+    let board = organizer.get(&location).await;
+    assert!(
+        board.contains("Đang xử lý") && board.contains("<svg"),
+        "{board}"
+    );
+    let csv = organizer
+        .client
+        .get(app.url(&format!("/staff/dialogues/{id}/questions.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.text().await.unwrap().contains(ASKED));
+
+    // The agency sees its own; another agency sees nothing of it.
+    let a1 = assignment_of(&app, &token, &q1).await;
+    let inbox = justice_staff.get("/staff/assignments").await;
+    assert!(inbox.contains(ASKED) && inbox.contains(ASKED_ANONYMOUSLY));
+    let other = police_staff.get("/staff/assignments").await;
+    assert!(!other.contains(ASKED));
+    let (status, _) = police_staff
+        .get_with_status(&format!("/staff/assignments/{a1}"))
+        .await;
+    assert_eq!(status, 404);
+
+    // The agency answers through the form; the asker's name shows because he is named.
+    let detail = justice_staff.get(&format!("/staff/assignments/{a1}")).await;
+    assert!(detail.contains("Trần Văn Bảy") && detail.contains("Gửi trả lời"));
+    let (status, location) = justice_staff
+        .post_form(
+            &format!("/staff/assignments/{a1}/response"),
+            &[("body", ANSWER), ("submit", "send")],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+
+    // The organizer approves from the side-by-side view.
+    let approval = organizer.get(&format!("/staff/assignments/{a1}")).await;
+    assert!(approval.contains(ANSWER) && approval.contains("Duyệt và công bố"));
+    let (status, location) = organizer
+        .post_form(&format!("/staff/assignments/{a1}/approve"), &[])
+        .await;
+    assert_eq!(status, 303, "{location}");
+
+    // Everyone sees the answer; nothing personal about anyone who did not choose it.
+    let public = BrowserSession::new(&app).await;
+    let dialogue_page = public.get(&format!("/d/{id}")).await;
+    assert!(dialogue_page.contains(&format!("/d/{id}/questions")));
+    let html = public.get(&format!("/d/{id}/questions")).await;
+    assert!(html.contains(ASKED) && html.contains(ANSWER) && html.contains("Sở Tư pháp"));
+    assert!(html.contains(ASKED_ANONYMOUSLY));
+    assert!(html.contains("Trần Văn Bảy"), "named by his choice");
+    assert!(
+        !html.contains("Lê Thị Mai"),
+        "an anonymous asker is never named"
+    );
+    assert!(!html.contains("@example.vn") && !html.contains("bay@"));
+    assert!(!html.contains("090123"), "no phone number");
+    assert!(
+        !html.contains("Người chấp hành xong hình phạt tù"),
+        "no group"
+    );
+    assert!(html.contains("<svg"), "the overview is drawn");
+
+    // Bảy finds the answer on his page.
+    let page = bay.get(&format!("/p/{}", codes[0])).await;
+    assert!(page.contains(ANSWER) && page.contains("Sở Tư pháp"));
+
+    // Mai supports Bảy's question from her page without JavaScript, and can take it back.
+    let queue = mai.get(&format!("/p/{}/questions", codes[1])).await;
+    assert!(queue.contains("Ủng hộ"));
+    let (status, location) = mai
+        .post_form(
+            &format!("/p/{}/questions/{q1}/vote", codes[1]),
+            &[("on", "true")],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let queue = mai.get(&format!("/p/{}/questions", codes[1])).await;
+    assert!(queue.contains("Bỏ ủng hộ") && queue.contains("<b>1</b>"));
+}
+
+#[actix_web::test]
+async fn a_refused_question_keeps_what_was_typed_and_marks_the_field() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(&app, &token, &id, &[("Lê Thị Mai", None)]).await;
+    let mai = BrowserSession::new(&app).await;
+    mai.get(&format!("/p/{}", codes[0])).await;
+    let (status, page) = mai
+        .post_form(
+            &format!("/p/{}/questions", codes[0]),
+            &[("body", "Ngắn quá"), ("topic", "employment")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains(">Ngắn quá</textarea>"), "{page}");
+    assert!(page.contains("aria-invalid=\"true\" aria-describedby=\"ask-body-error\""));
+    assert!(page.contains("id=\"ask-body-error\""));
+    // No topic chosen: the text is still there.
+    let (status, page) = mai
+        .post_form(&format!("/p/{}/questions", codes[0]), &[("body", ASKED)])
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains(ASKED) && page.contains("ask-topic-error"));
+    // Withdrawing a pending question from the page.
+    let (status, _) = mai
+        .post_form(
+            &format!("/p/{}/questions", codes[0]),
+            &[("body", ASKED), ("topic", "employment")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    let q = question_id(&app, &token, &id, ASKED).await;
+    let (status, location) = mai
+        .post_form(&format!("/p/{}/questions/{q}/withdraw", codes[0]), &[])
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let page = mai.get(&location).await;
+    assert!(page.contains("Đã rút"));
+}
