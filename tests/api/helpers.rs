@@ -217,7 +217,6 @@ impl TestApp {
     }
 
     /// POST /api/v1/questions/{id}/assignments
-    #[allow(dead_code)] // for the assignment API tests
     pub async fn assign(&self, token: &str, question: &str, agency: &str, due_at: &str) -> Reply {
         self.post(
             &format!("/api/v1/questions/{question}/assignments"),
