@@ -159,7 +159,7 @@ fn job_hooks() -> JobHooks {
 
 /// Who reacts to which event: inside the transaction that emitted it (the waitlist takes
 /// freed seats), and after it commits (the dialogue cache forgets what changed).
-fn subscribe(state: &AppState, dialogue_cache: web::Data<dialogues::cache::DialogueCache>) {
+fn subscribe(state: &AppState, caches: Caches) {
     let templates = state.templates.clone();
     let settings = state.settings.clone();
     state.db.listen_in_transaction(Arc::new(move |conn, event| {
@@ -169,11 +169,43 @@ fn subscribe(state: &AppState, dialogue_cache: web::Data<dialogues::cache::Dialo
         };
         registrations::ops::on_event(conn, mailing, event)
     }));
-    state.db.bus().on_publish(move |event| {
-        if let Event::DialogueChanged { dialogue_id } = event {
-            dialogue_cache.forget(dialogue_id);
+    state.db.bus().on_publish(move |event| match event {
+        Event::DialogueChanged { dialogue_id } => {
+            caches.dialogues.forget(dialogue_id);
+            caches.forget_queue_of(dialogue_id);
         }
+        Event::QuestionsChanged { dialogue_id } => caches.forget_queue_of(dialogue_id),
+        Event::JobsQueued => {}
     });
+}
+
+/// The short-lived copies of what everyone reads (one set for all workers), forgotten as
+/// soon as this process changes what they show.
+#[derive(Clone)]
+struct Caches {
+    dialogues: web::Data<dialogues::cache::DialogueCache>,
+    pages: web::Data<html::SharedPages>,
+    queues: web::Data<questions::api::PublicQueueCache>,
+}
+
+impl Caches {
+    fn new() -> Caches {
+        Caches {
+            dialogues: web::Data::new(dialogues::cache::DialogueCache::default()),
+            pages: web::Data::new(html::SharedPages::default()),
+            queues: web::Data::new(questions::api::PublicQueueCache::default()),
+        }
+    }
+
+    /// The dialogue's public pages (`/d/{id}…`, in each language) and queue answers.
+    fn forget_queue_of(&self, dialogue_id: &str) {
+        for lang in [crate::i18n::Lang::Vi, crate::i18n::Lang::En] {
+            self.pages
+                .0
+                .forget_prefix(&format!("{}/d/{dialogue_id}", lang.code()));
+        }
+        self.queues.0.forget_prefix(&format!("{dialogue_id}/"));
+    }
 }
 
 /// The work the job worker does on a timer. Each task runs in one write transaction when
@@ -518,8 +550,8 @@ impl Application {
         }
         let state = AppState::new(db.clone(), settings.clone())?;
         // One cache for all workers: built here, outside the per-worker closure.
-        let dialogue_cache = web::Data::new(dialogues::cache::DialogueCache::default());
-        subscribe(&state, dialogue_cache.clone());
+        let caches = Caches::new();
+        subscribe(&state, caches.clone());
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
@@ -552,7 +584,9 @@ impl Application {
             app.app_data(data.clone())
                 .app_data(doc.clone())
                 .app_data(routes.clone())
-                .app_data(dialogue_cache.clone())
+                .app_data(caches.dialogues.clone())
+                .app_data(caches.pages.clone())
+                .app_data(caches.queues.clone())
                 .app_data(code_limiter.clone())
                 .app_data(registration_limiter.clone())
                 .app_data(registration_queue.clone())

@@ -22,6 +22,10 @@ use tokio::sync::broadcast;
 pub enum Event {
     /// A dialogue's details, capacity or status changed.
     DialogueChanged { dialogue_id: String },
+    /// A question of the dialogue changed where the public may see it (moderated, reworded,
+    /// answered). Votes are not reported here: they are too many, and readers may see them
+    /// up to a second late.
+    QuestionsChanged { dialogue_id: String },
     /// Jobs (emails or other background work) were queued: a worker should look now.
     JobsQueued,
 }

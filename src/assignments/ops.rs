@@ -392,9 +392,6 @@ pub fn approve(
     )?;
     questions::ops::history(conn, &actor, &question, "question.answered", None)?;
     tell_askers_of_answer(conn, mailing, &assignment, &question)?;
-    crate::events::emit(crate::events::Event::DialogueChanged {
-        dialogue_id: question.dialogue_id.to_string(),
-    });
     store::find(conn, id)?.ok_or(AppError::NotFound)
 }
 

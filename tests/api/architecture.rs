@@ -24,6 +24,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "audit",
     "ratelimit",
     "json",
+    "cache",
     "html",
     "headers",
     "jobs",
