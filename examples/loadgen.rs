@@ -42,7 +42,9 @@ fn read_lines(path: &str) -> Vec<String> {
 fn plan() -> Plan {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 8 {
-        eprintln!("usage: loadgen submit|vote RATE SECONDS BASE_URL DIALOGUE|QUESTIONS_FILE CODES_FILE OFFSET");
+        eprintln!(
+            "usage: loadgen submit|vote RATE SECONDS BASE_URL DIALOGUE|QUESTIONS_FILE CODES_FILE OFFSET"
+        );
         std::process::exit(2);
     }
     let mode = args[1].clone();

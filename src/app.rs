@@ -30,8 +30,8 @@ use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
-    accounts, agencies, assignments, attendance, dialogues, html, invitations, personal, questions,
-    registrations,
+    accounts, agencies, assignments, attendance, dialogues, html, invitations, live, personal,
+    questions, registrations,
 };
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
@@ -82,7 +82,12 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(assignments::api::approve)
         .service(assignments::api::return_answer)
         .service(assignments::api::export_csv)
-        .service(assignments::api::overview);
+        .service(assignments::api::overview)
+        .service(live::api::set_current)
+        .service(live::api::show)
+        .service(live::api::events)
+        .service(live::api::answer)
+        .service(live::api::add_commitment);
 }
 
 /// Every HTML page.
@@ -91,6 +96,12 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(html::switch_language)
         .service(dialogues::pages::home)
         .service(dialogues::pages::public_page)
+        .service(live::pages::control_page)
+        .service(live::pages::current_submit)
+        .service(live::pages::answer_submit)
+        .service(live::pages::floor_submit)
+        .service(live::pages::commitment_submit)
+        .service(live::pages::projector)
         .service(accounts::pages::login_form)
         .service(accounts::pages::login_submit)
         .service(accounts::pages::logout)
@@ -169,13 +180,16 @@ fn subscribe(state: &AppState, caches: Caches) {
         };
         registrations::ops::on_event(conn, mailing, event)
     }));
+    state
+        .db
+        .listen_in_transaction(Arc::new(|conn, event| live::ops::on_event(conn, event)));
     state.db.bus().on_publish(move |event| match event {
         Event::DialogueChanged { dialogue_id } => {
             caches.dialogues.forget(dialogue_id);
             caches.forget_queue_of(dialogue_id);
         }
         Event::QuestionsChanged { dialogue_id } => caches.forget_queue_of(dialogue_id),
-        Event::JobsQueued => {}
+        _ => {}
     });
 }
 
@@ -249,7 +263,10 @@ fn periodic_tasks(state: &AppState) -> Vec<PeriodicTask> {
             },
         )
     };
-    vec![reminders, due_dates]
+    let replay_log = PeriodicTask::new("live_replay_log", Duration::from_secs(3600), |conn| {
+        live::ops::prune_replay_log(conn)
+    });
+    vec![reminders, due_dates, replay_log]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -301,7 +318,8 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     ),
     tags(
         (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues"),
-        (name = "invitations"), (name = "registrations"), (name = "participants")
+        (name = "invitations"), (name = "registrations"), (name = "participants"),
+        (name = "questions"), (name = "assignments"), (name = "live")
     )
 )]
 struct ApiInfo;
@@ -527,6 +545,7 @@ pub struct Application {
     state: AppState,
     worker: JobWorker,
     run_worker: bool,
+    hub: Arc<live::hub::Hub>,
 }
 
 impl Application {
@@ -552,6 +571,8 @@ impl Application {
         // One cache for all workers: built here, outside the per-worker closure.
         let caches = Caches::new();
         subscribe(&state, caches.clone());
+        let hub = live::hub::Hub::new(db.clone(), settings.live_max_clients as usize);
+        let live_hub = web::Data::new(live::api::LiveHub(hub.clone()));
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
@@ -587,6 +608,7 @@ impl Application {
                 .app_data(caches.dialogues.clone())
                 .app_data(caches.pages.clone())
                 .app_data(caches.queues.clone())
+                .app_data(live_hub.clone())
                 .app_data(code_limiter.clone())
                 .app_data(registration_limiter.clone())
                 .app_data(registration_queue.clone())
@@ -611,6 +633,7 @@ impl Application {
             state,
             worker,
             run_worker,
+            hub,
         })
     }
 
@@ -636,12 +659,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if self.run_worker {
-            Some(tokio::spawn(self.worker.run(stop_rx)))
+            Some(tokio::spawn(self.worker.run(stop_rx.clone())))
         } else {
             None
         };
+        let hub = tokio::spawn(self.hub.run(stop_rx.clone()));
         let served = self.server.await;
         stop_tx.send(true).ok();
+        hub.await.ok();
         if let Some(worker) = worker {
             worker.await.ok();
         }

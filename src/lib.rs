@@ -30,6 +30,7 @@ pub mod assignments;
 pub mod attendance;
 pub mod dialogues;
 pub mod invitations;
+pub mod live;
 pub mod participants;
 pub mod personal;
 pub mod questions;

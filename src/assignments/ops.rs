@@ -392,6 +392,10 @@ pub fn approve(
     )?;
     questions::ops::history(conn, &actor, &question, "question.answered", None)?;
     tell_askers_of_answer(conn, mailing, &assignment, &question)?;
+    crate::events::emit(crate::events::Event::AnswerPublished {
+        dialogue_id: question.dialogue_id.to_string(),
+        question_id: question.id.to_string(),
+    });
     store::find(conn, id)?.ok_or(AppError::NotFound)
 }
 

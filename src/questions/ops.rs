@@ -395,6 +395,10 @@ fn approve(conn: &mut DbConnection, actor: &Actor, question: &Question) -> Resul
         moderated: true,
     };
     store::decide(conn, &question.id, decision)?;
+    crate::events::emit(crate::events::Event::QuestionApproved {
+        dialogue_id: question.dialogue_id.to_string(),
+        question_id: question.id.to_string(),
+    });
     history(conn, actor, question, "question.approve", None)
 }
 

@@ -46,6 +46,7 @@ const LAYERS: &[&[&str]] = &[
     &["accounts", "participants"],
     &["invitations", "registrations", "questions"],
     &["attendance", "assignments"],
+    &["live"],
     &["personal"],
 ];
 

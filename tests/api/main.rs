@@ -17,6 +17,7 @@ mod concurrency;
 mod dialogues;
 mod group_commit;
 mod invitations;
+mod live;
 mod mail;
 mod outbox_crash;
 mod pages;
