@@ -18,6 +18,7 @@ mod dialogues;
 mod group_commit;
 mod invitations;
 mod live;
+mod live_browser;
 mod mail;
 mod outbox_crash;
 mod pages;
