@@ -65,10 +65,11 @@ pub async fn public_queue(
     }
     let lang = Lang::of_request(&req);
     let q = query.clone();
+    let page = crate::html::page_number(&req);
     let found = state
         .db
         .read(move |conn| {
-            let queue = ops::public_queue(conn, &id, &q)?;
+            let queue = ops::public_queue(conn, &id, &q, page)?;
             let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
             Ok((full, queue))
         })

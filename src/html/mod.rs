@@ -115,6 +115,16 @@ pub fn render(
         .body(html))
 }
 
+/// The `page` of a paged list page (from 1): anything else reads as the first page, since a
+/// page number in a link is not worth an error page.
+pub fn page_number(req: &HttpRequest) -> i64 {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("page").and_then(|p| p.trim().parse::<i64>().ok()))
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1)
+}
+
 /// Stands in for the CSRF token in a page rendered once for every anonymous reader
 /// ([`render_shared`]); [`serve_shared`] puts each reader's own token in its place.
 const CSRF_PLACEHOLDER: &str = "__doithoai_csrf_token__";
