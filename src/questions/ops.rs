@@ -178,6 +178,17 @@ pub fn submit(
     asker: &Asker,
     input: &QuestionInput,
 ) -> Result<Question, AppError> {
+    submit_to(conn, mailing, dialogue_id, asker, input).map(|(_, question)| question)
+}
+
+/// [`submit`], answering with the dialogue too (it was read anyway).
+fn submit_to(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue_id: &str,
+    asker: &Asker,
+    input: &QuestionInput,
+) -> Result<(Dialogue, Question), AppError> {
     let by_staff = matches!(asker, Asker::Staff(_));
     let valid = validate(input, by_staff)?;
     let dialogue = dialogues::store::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
@@ -211,7 +222,7 @@ pub fn submit(
             None,
         )?;
     }
-    Ok(question)
+    Ok((dialogue, question))
 }
 
 /// A participant asks only in their own dialogue; without a credential only where the
@@ -761,8 +772,8 @@ pub async fn submit_question(
         .db
         .clone()
         .write_grouped(move |conn| {
-            let question = submit(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
-            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let (dialogue, question) =
+                submit_to(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
             Ok(own_view(&dialogue, &question))
         })
         .await
