@@ -1,7 +1,6 @@
 //! `/api/v1/dialogues/{id}/questions`, `/api/v1/questions/{id}…` and the participant's
 //! `/api/v1/me/questions/{id}/withdraw`: thin adapters over `ops`.
 
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
 use super::model::{OrganizerQuestion, OwnQuestion, PublicQuestion, QuestionStatus, Topic};
@@ -24,16 +23,7 @@ const UNAUTHORIZED: &str =
 /// Who sends the question: staff (a session token), a participant (link token or code), or
 /// nobody. A credential that matches no one is refused rather than taken as anonymous.
 async fn asker(state: &AppState, req: &HttpRequest) -> Result<Asker, AppError> {
-    let bearer = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|v| v.trim().to_string());
-    let Some(token) = bearer else {
+    let Some(token) = crate::auth::bearer(req) else {
         return Ok(Asker::Anonymous(client_ip(
             req,
             state.settings.trusted_proxy,
