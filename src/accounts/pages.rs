@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::ops::{self, AccountInput, UserView};
 use super::ops::{create_account, log_in, send_link};
 use crate::agencies;
-use crate::auth::{Admin, SESSION_COOKIE, Staff, secrets, store};
+use crate::auth::{Admin, Role, SESSION_COOKIE, Staff, User, secrets, store};
 use crate::db::UserId;
 use crate::error::{AppError, FieldError};
 use crate::html::{PageForm, render, safe_next, see_other};
@@ -55,6 +55,15 @@ fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .finish()
 }
 
+/// Where a staff member starts after signing in: agency staff answer questions from their
+/// inbox; the dashboard (`/staff`) is where organizers and administrators run dialogues.
+fn home_of(user: &User) -> &'static str {
+    match user.role() {
+        Role::Agency => "/staff/assignments",
+        Role::Organizer | Role::Admin => "/staff",
+    }
+}
+
 #[post("/login")]
 pub async fn login_submit(
     state: web::Data<AppState>,
@@ -63,9 +72,10 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, AppError> {
     let ip = client_ip(&req, state.settings.trusted_proxy);
     // The value as sent, untrimmed: safe_next judges exactly what would be redirected to.
+    // Empty and "/" mean "nowhere in particular": the staff member's own start page then.
     let next = match form.get("next") {
-        "" => "/staff".to_string(),
-        raw => safe_next(Some(raw)),
+        "" | "/" => None,
+        raw => Some(safe_next(Some(raw))).filter(|n| n != "/"),
     };
     match log_in(
         &state,
@@ -75,18 +85,15 @@ pub async fn login_submit(
     )
     .await
     {
-        Ok((token, _)) => {
-            let target = if next == "/" {
-                "/staff".to_string()
-            } else {
-                next
-            };
+        Ok((token, user)) => {
+            let target = next.unwrap_or_else(|| home_of(&user).to_string());
             let mut res = see_other(&target);
             res.add_cookie(&session_cookie(&state, token)).ok();
             Ok(res)
         }
         Err(AppError::InvalidCredentials) => {
             let lang = Lang::of_request(&req);
+            let next = next.unwrap_or_else(|| "/".to_string());
             let mut res = render(
                 &state,
                 &req,

@@ -428,3 +428,54 @@ async fn agency_staff_cannot_open_the_invitation_door_or_attendance_pages() {
         );
     }
 }
+
+#[tokio::test]
+async fn after_signing_in_agency_staff_land_on_their_inbox_and_organizers_on_the_dashboard() {
+    let app = spawn_app().await;
+    let agency = app.create_agency_directly("Sở Lao động").await;
+    app.create_account(
+        "canbo@laodong.example.vn",
+        "Cán Bộ Lao Động",
+        "agency",
+        Some(&agency),
+    )
+    .await;
+    app.create_account("btc@benluc.example.vn", "Ban Tổ Chức", "organizer", None)
+        .await;
+    // The login form sends `next=/` when nobody asked for a page; a form without it too.
+    for next in [Some("/"), Some(""), None] {
+        for (email, home) in [
+            ("canbo@laodong.example.vn", "/staff/assignments"),
+            ("btc@benluc.example.vn", "/staff"),
+        ] {
+            let browser = BrowserSession::new(&app).await;
+            browser.get("/login").await;
+            let mut fields = vec![("email", email), ("password", PASSWORD)];
+            if let Some(next) = next {
+                fields.push(("next", next));
+            }
+            let (status, location) = browser.post_form("/login", &fields).await;
+            assert_eq!(status, 303, "{email}: {location}");
+            assert_eq!(location, home, "{email} with next={next:?}");
+            if home == "/staff/assignments" {
+                let inbox = browser.get(&location).await;
+                assert!(inbox.contains("<h1>Câu hỏi được giao</h1>"), "{inbox}");
+            }
+        }
+    }
+    // A page asked for is still where anyone goes.
+    let browser = BrowserSession::new(&app).await;
+    browser.get("/login").await;
+    let (status, location) = browser
+        .post_form(
+            "/login",
+            &[
+                ("email", "canbo@laodong.example.vn"),
+                ("password", PASSWORD),
+                ("next", "/staff/agencies"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "/staff/agencies");
+}
