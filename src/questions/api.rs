@@ -3,12 +3,12 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
-use super::model::{OrganizerQuestion, OwnQuestion, PublicQuestion, QuestionStatus, Topic};
+use super::model::{ListedQuestion, OrganizerQuestion, OwnQuestion, QuestionStatus, Topic};
 use super::ops::{
     self, Asker, ModerationInput, QuestionDetail, QuestionInput, QuestionLimiter, QuestionPatch,
     QueuePage, QueueQuery, VoteOutput,
 };
-use crate::auth::{MaybeStaff, Organizer, Staff, secrets};
+use crate::auth::{Organizer, Staff, secrets};
 use crate::db::{DialogueId, QuestionId};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, PageOf, Paging, PagingParams};
@@ -116,42 +116,56 @@ fn sort_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// The dialogue's questions. Organizers see every status and who asked; anyone else sees
-/// the public queue, with an asker named only when they chose to be.
+/// the public queue, with an asker named only when they chose to be. A participant of the
+/// dialogue (link token or code) also gets `voted` on each question.
 #[utoipa::path(
     tag = "questions",
     operation_id = "questions_list",
     params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), QueueParams, PagingParams),
     responses(
-        (status = 200, description = "organizers get `OrganizerQuestion` items, everyone else `PublicQuestion` items", body = PageOf<PublicQuestion>),
-        (status = 401, description = "`unauthorized`: a staff credential that is not valid", body = ErrorEnvelope),
+        (status = 200, description = "organizers get `OrganizerQuestion` items; a participant of this dialogue `ListedQuestion` items with `voted`; everyone else (a participant of another dialogue too) the same items without `voted`", body = PageOf<ListedQuestion>),
+        (status = 401, description = UNAUTHORIZED, body = ErrorEnvelope),
         (status = 404, description = "`not_found`: no such public dialogue", body = ErrorEnvelope),
         (status = 422, description = "`validation_failed`: `invalid_choice` on `status`, `topic` or `sort`; paging out of range; `repeated_parameter`", body = ErrorEnvelope),
+        (status = 429, description = "`rate_limited`: too many credentials that match nobody from this address; see `Retry-After`", body = ErrorEnvelope),
     ),
     security((), ("bearer" = []))
 )]
 #[get("/dialogues/{id}/questions")]
 pub async fn list(
     state: web::Data<AppState>,
-    staff: MaybeStaff,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     paging: Paging,
 ) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    // Who is reading comes first, as when it was an extractor: a bad credential is 401
+    // whatever the query says.
+    let (organizer, voter) = match asker(&state, &req).await? {
+        Asker::Staff(staff) => (staff.can_organize(), None),
+        Asker::Participant(p) if p.dialogue_id == id => (false, Some(p.id)),
+        // Another dialogue's participant reads what anyone may, and learns nothing more.
+        Asker::Participant(_) | Asker::Anonymous(_) => (false, None),
+    };
     let query = QueueQuery::parse(req.query_string())?;
     let page = ops::queue(
         &state,
-        id.into_inner(),
-        staff.can_organize(),
+        id,
+        organizer,
         query,
         paging.offset(),
         paging.per_page,
     )
     .await?;
-    Ok(match page {
-        QueuePage::Public(items, total) => {
+    Ok(match (page, voter) {
+        (QueuePage::Public(items, total), Some(voter)) => {
+            let voted = ops::votes_of(&state, voter).await?;
+            HttpResponse::Ok().json(PageOf::new(ops::mark_votes(items, &voted), total, paging))
+        }
+        (QueuePage::Public(items, total), None) => {
             HttpResponse::Ok().json(PageOf::new(items, total, paging))
         }
-        QueuePage::Organizer(items, total) => {
+        (QueuePage::Organizer(items, total), _) => {
             HttpResponse::Ok().json(PageOf::new(items, total, paging))
         }
     })
