@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod forms;
+pub mod pager;
 pub mod templates;
 
 use actix_web::body::MessageBody;

@@ -18,12 +18,17 @@ use crate::dialogues;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::charts;
+use crate::html::pager::{self, Pager};
 use crate::html::{PageForm, readable, render, safe_next, see_other, with_status};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
 /// How many similar questions a pending one shows.
 const SIMILAR_SHOWN: usize = 3;
+
+/// Questions per page of the moderation queue: enough to work through without scrolling
+/// back, few enough that the similar-question hints stay quick to compute.
+pub const QUEUE_PER_PAGE: i64 = 50;
 
 fn topics() -> Vec<&'static str> {
     Topic::ALL.iter().map(|t| t.as_str()).collect()
@@ -51,7 +56,8 @@ async fn moderation(
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
     let q = query.clone();
-    let (full, counts, by_topic, rows) = state
+    let requested = pager::requested(req.query_string(), "page");
+    let (full, counts, by_topic, rows, pager) = state
         .db
         .read(move |conn| {
             let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
@@ -62,7 +68,21 @@ async fn moderation(
                 topic: q.topic,
                 sort: q.sort,
             };
-            let (questions, _) = ops::list(conn, &full.dialogue, &filter, 0, 1000)?;
+            let offset = (requested - 1) * QUEUE_PER_PAGE;
+            let (mut questions, total) =
+                ops::list(conn, &full.dialogue, &filter, offset, QUEUE_PER_PAGE)?;
+            let pager = Pager::new(requested, QUEUE_PER_PAGE, total);
+            if pager.offset() != offset {
+                // The list got shorter than the link expected: show its last page.
+                questions = ops::list(
+                    conn,
+                    &full.dialogue,
+                    &filter,
+                    pager.offset(),
+                    QUEUE_PER_PAGE,
+                )?
+                .0;
+            }
             let mut rows = Vec::with_capacity(questions.len());
             for question in &questions {
                 let similar = if question.status == QuestionStatus::Submitted {
@@ -76,7 +96,7 @@ async fn moderation(
                     moderatable => question.status.is_moderatable(),
                 });
             }
-            Ok((full, counts, by_topic, rows))
+            Ok((full, counts, by_topic, rows, pager))
         })
         .await?;
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
@@ -122,6 +142,7 @@ async fn moderation(
             entry => entry,
             notice => done_notice(req, lang),
             here => req.uri().to_string(),
+            pager => pager.context(req.query_string(), "page"),
         },
     )?;
     Ok(page)

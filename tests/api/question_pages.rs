@@ -288,3 +288,132 @@ async fn a_refused_question_keeps_what_was_typed_and_marks_the_field() {
     let page = mai.get(&location).await;
     assert!(page.contains("Đã rút"));
 }
+
+/// `n` questions entered by the organizer from paper forms, approved when `approve`.
+async fn many_questions(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    n: usize,
+    approve: bool,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let reply = app
+            .ask(
+                id,
+                Some(token),
+                &json!({"body": format!("Câu hỏi số {i:03} ghi từ phiếu giấy tại xã"), "topic": "other", "channel": "paper", "asker_agreed": true}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let q = reply.body["id"].as_str().unwrap().to_string();
+        if approve {
+            let moderated = app.moderate(token, &q, &json!({"action": "approve"})).await;
+            assert_eq!(moderated.status, 200, "{}", moderated.text);
+        }
+        ids.push(q);
+    }
+    ids
+}
+
+/// How many question cards a moderation page shows.
+fn cards(page: &str) -> usize {
+    page.matches("<li class=\"card question\"").count()
+}
+
+#[actix_web::test]
+async fn the_moderation_queue_is_paged_and_nothing_is_cut_off() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let ids = many_questions(&app, &token, &id, 53, false).await;
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let base = format!("/staff/dialogues/{id}/questions");
+
+    let first = organizer
+        .get(&format!("{base}?status=submitted&sort=oldest"))
+        .await;
+    assert_eq!(cards(&first), 50);
+    assert!(first.contains("Đang xem 1–50 trên tổng số 53"), "{first}");
+    let shown =
+        |page: &str, n: usize| page.contains(&format!("<p class=\"body\">Câu hỏi số {n:03}"));
+    assert!(shown(&first, 0) && shown(&first, 49) && !shown(&first, 50));
+    // The next page keeps the filter and the order.
+    assert!(first.contains("href=\"?status=submitted&amp;sort=oldest&amp;page=2\""));
+    assert!(first.contains("Trang sau") && !first.contains("Trang trước"));
+
+    let second = organizer
+        .get(&format!("{base}?status=submitted&sort=oldest&page=2"))
+        .await;
+    assert_eq!(cards(&second), 3);
+    assert!(second.contains("Đang xem 51–53 trên tổng số 53"));
+    assert!(shown(&second, 50) && shown(&second, 52) && !shown(&second, 49));
+    assert!(second.contains("Trang trước") && !second.contains("Trang sau"));
+
+    // A page past the end (the list shrank) shows the last page; nonsense shows the first.
+    let past = organizer.get(&format!("{base}?sort=oldest&page=9")).await;
+    assert!(past.contains("Đang xem 51–53 trên tổng số 53"), "{past}");
+    let nonsense = organizer.get(&format!("{base}?sort=oldest&page=abc")).await;
+    assert!(nonsense.contains("Đang xem 1–50 trên tổng số 53"));
+
+    // A decision made on page 2 comes back to page 2.
+    let last = &ids[52];
+    let back = format!("{base}?status=submitted&sort=oldest&page=2");
+    let (status, location) = organizer
+        .post_form(
+            &format!("/staff/questions/{last}/moderation"),
+            &[("action", "approve"), ("back", &back)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("{back}&done=moderated"));
+    let after = organizer.get(&location).await;
+    assert!(after.contains("Đang xem 51–52 trên tổng số 52"), "{after}");
+    assert!(
+        after.contains("href=\"?status=submitted&amp;sort=oldest&amp;page=1\""),
+        "the notice is not carried on to other pages: {after}"
+    );
+}
+
+#[actix_web::test]
+async fn the_assignment_board_pages_both_of_its_lists() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let ids = many_questions(&app, &token, &id, 104, true).await;
+    let agency = app.create_agency_directly("Sở Lao động").await;
+    let due = (Utc::now() + Duration::days(5)).to_rfc3339();
+    let assigned = app
+        .post(
+            &format!("/api/v1/dialogues/{id}/assignments"),
+            Some(&token),
+            &json!({"question_ids": &ids[..52], "agency_id": agency, "due_at": due}),
+        )
+        .await;
+    assert_eq!(assigned.status, 201, "{}", assigned.text);
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let base = format!("/staff/dialogues/{id}/assignments");
+
+    let board = organizer.get(&base).await;
+    assert_eq!(board.matches("name=\"question_id\"").count(), 50);
+    assert!(
+        board.contains("Câu hỏi đã duyệt, chưa giao (52)"),
+        "{board}"
+    );
+    assert!(board.contains("Đã giao (52)"));
+    assert!(board.contains("Đang xem 1–50 trên tổng số 52"));
+    assert_eq!(board.matches("href=\"/staff/assignments/").count(), 50);
+    assert!(board.contains("href=\"?approved_page=2\""));
+    assert!(board.contains("href=\"?assigned_page=2\""));
+
+    // Each list turns its own pages and keeps the other's.
+    let both = organizer
+        .get(&format!("{base}?approved_page=2&assigned_page=2"))
+        .await;
+    assert_eq!(both.matches("name=\"question_id\"").count(), 2);
+    assert_eq!(both.matches("href=\"/staff/assignments/").count(), 2);
+    assert!(both.contains("Đang xem 51–52 trên tổng số 52"));
+    assert!(
+        both.contains("href=\"?assigned_page=2&amp;approved_page=1\""),
+        "{both}"
+    );
+}
