@@ -207,6 +207,10 @@ pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppErr
             include_bytes!("../../assets/static/door.js"),
             "text/javascript; charset=utf-8",
         ),
+        "moderation.js" => (
+            include_bytes!("../../assets/static/moderation.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "favicon.svg" => (
             include_bytes!("../../assets/static/favicon.svg"),
             "image/svg+xml",

@@ -470,7 +470,7 @@ fn merge(
 }
 
 /// A question can take in duplicates while it is pending or in the public queue.
-fn merge_target_ok(status: QuestionStatus) -> bool {
+pub fn merge_target_ok(status: QuestionStatus) -> bool {
     status == QuestionStatus::Submitted || status.is_public()
 }
 

@@ -85,14 +85,22 @@ async fn moderation(
             }
             let mut rows = Vec::with_capacity(questions.len());
             for question in &questions {
-                let similar = if question.status == QuestionStatus::Submitted {
+                // Every question that can still be merged gets its hints, and the merge
+                // control offers those hints only: a duplicate is merged into a question
+                // like it, never into one picked from the whole list by mistake.
+                let similar = if question.status.is_moderatable() {
                     ops::similar_to(conn, question, SIMILAR_SHOWN)?
                 } else {
                     Vec::new()
                 };
+                let targets: Vec<&ops::SimilarQuestion> = similar
+                    .iter()
+                    .filter(|s| ops::merge_target_ok(s.status))
+                    .collect();
                 rows.push(context! {
                     q => Value::from_serialize(ops::organizer_view(&full.dialogue, question)),
                     similar => Value::from_serialize(&similar),
+                    targets => Value::from_serialize(&targets),
                     moderatable => question.status.is_moderatable(),
                 });
             }

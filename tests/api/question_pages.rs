@@ -417,3 +417,106 @@ async fn the_assignment_board_pages_both_of_its_lists() {
         "{both}"
     );
 }
+
+/// The `into` choices of the merge form of question `q` on a moderation page.
+fn merge_choices(page: &str, q: &str) -> Vec<String> {
+    let start = page
+        .find(&format!("id=\"q-{q}\""))
+        .expect("the question's card");
+    let card = &page[start..];
+    let card = &card[..card.find("</li>\n").unwrap_or(card.len())];
+    card.split("name=\"into\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_merge_control_offers_only_similar_questions_and_the_shortcuts_are_listed() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(&app, &token, &id, &[("Lê Thị Mai", None)]).await;
+    let ask = |body: &'static str, topic: &'static str| {
+        let app = &app;
+        let code = codes[0].clone();
+        let id = id.clone();
+        async move { crate::questions::asked(app, &id, Some(&code), body, topic).await }
+    };
+    let loan = ask(
+        "Người mới ra tù có được vay vốn Ngân hàng Chính sách xã hội để chăn nuôi bò không?",
+        "loans_livelihood",
+    )
+    .await;
+    let loan_again = ask(
+        "Xin hỏi người mới ra tù có được vay vốn Ngân hàng Chính sách xã hội để chăn nuôi không?",
+        "loans_livelihood",
+    )
+    .await;
+    let residence = ask(
+        "Thủ tục đăng ký thường trú lại tại xã sau khi về địa phương gồm giấy tờ gì?",
+        "residence_documents",
+    )
+    .await;
+    // An approved question can still be merged, into a question like it.
+    let approved = app
+        .moderate(&token, &loan, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let page = organizer
+        .get(&format!("/staff/dialogues/{id}/questions"))
+        .await;
+    assert_eq!(merge_choices(&page, &loan_again), vec![loan.clone()]);
+    assert_eq!(merge_choices(&page, &loan), vec![loan_again.clone()]);
+    assert!(
+        merge_choices(&page, &residence).is_empty(),
+        "nothing like it: no merge control"
+    );
+    assert!(
+        !page[page.find(&format!("id=\"q-{residence}\"")).unwrap()..]
+            .split("</li>\n")
+            .next()
+            .unwrap()
+            .contains("action\" value=\"merge\"")
+    );
+
+    // The shortcuts are listed in Vietnamese, shown by the script (the page works without it).
+    assert!(page.contains("<details class=\"shortcuts card\" id=\"shortcuts\" hidden>"));
+    assert!(page.contains("Phím tắt") && page.contains("duyệt câu hỏi đang chọn"));
+    assert!(page.contains("<script src=\"/static/moderation.js\" defer></script>"));
+    let script = app
+        .client
+        .get(app.url("/static/moderation.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+
+    // Merging through the page still works, and lands back on the list.
+    let (status, location) = organizer
+        .post_form(
+            &format!("/staff/questions/{loan_again}/moderation"),
+            &[
+                ("action", "merge"),
+                ("into", &loan),
+                ("back", &format!("/staff/dialogues/{id}/questions")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let list = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=merged"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(list.body["items"][0]["id"], loan_again.as_str());
+    assert_eq!(list.body["items"][0]["merged_into"], loan.as_str());
+}
