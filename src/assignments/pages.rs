@@ -314,7 +314,32 @@ pub async fn export_page(
 
 // ---------------------------------------------------------------- the agency's side
 
-/// Agency staff: their agency's assignments; organizers: every one. Waiting ones first.
+/// Items per page of each of the inbox's two lists.
+pub const INBOX_PER_PAGE: i64 = 50;
+
+/// One page of the viewer's assignments in `statuses`, soonest due first, with its pager;
+/// a page past the end is the last page.
+fn inbox_page(
+    conn: &mut crate::db::DbConnection,
+    viewer: &Viewer,
+    statuses: Vec<AssignmentStatus>,
+    requested: i64,
+) -> Result<(Vec<AssignmentView>, Pager), AppError> {
+    let filter = Filter {
+        statuses,
+        ..Filter::default()
+    };
+    let offset = (requested - 1) * INBOX_PER_PAGE;
+    let (mut rows, total) = ops::list(conn, viewer, filter.clone(), offset, INBOX_PER_PAGE)?;
+    let pager = Pager::new(requested, INBOX_PER_PAGE, total);
+    if pager.offset() != offset {
+        rows = ops::list(conn, viewer, filter, pager.offset(), INBOX_PER_PAGE)?.0;
+    }
+    Ok((rows, pager))
+}
+
+/// Agency staff: their agency's assignments; organizers: every one. What still needs doing
+/// (with the agency, or answered and awaiting approval) first, each list paged.
 #[get("/staff/assignments")]
 pub async fn inbox(
     state: web::Data<AppState>,
@@ -322,13 +347,22 @@ pub async fn inbox(
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
     let viewer = Viewer::of(staff.clone())?;
-    let rows = state
+    let want_waiting = pager::requested(req.query_string(), "waiting_page");
+    let want_done = pager::requested(req.query_string(), "done_page");
+    let ((waiting, waiting_pager), (done, done_pager)) = state
         .db
-        .read(move |conn| Ok(ops::list(conn, &viewer, Filter::default(), 0, 1000)?.0))
+        .read(move |conn| {
+            let (open, closed): (Vec<AssignmentStatus>, Vec<AssignmentStatus>) =
+                AssignmentStatus::ALL
+                    .iter()
+                    .copied()
+                    .partition(|s| s.awaits_agency() || *s == AssignmentStatus::Answered);
+            Ok((
+                inbox_page(conn, &viewer, open, want_waiting)?,
+                inbox_page(conn, &viewer, closed, want_done)?,
+            ))
+        })
         .await?;
-    let (waiting, done): (Vec<AssignmentView>, Vec<AssignmentView>) = rows
-        .into_iter()
-        .partition(|a| a.status.awaits_agency() || a.status == AssignmentStatus::Answered);
     render(
         &state,
         &req,
@@ -337,6 +371,8 @@ pub async fn inbox(
         context! {
             waiting => Value::from_serialize(&waiting),
             done => Value::from_serialize(&done),
+            waiting_pager => waiting_pager.context(req.query_string(), "waiting_page"),
+            done_pager => done_pager.context(req.query_string(), "done_page"),
         },
     )
 }

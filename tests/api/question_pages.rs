@@ -520,3 +520,66 @@ async fn the_merge_control_offers_only_similar_questions_and_the_shortcuts_are_l
     assert_eq!(list.body["items"][0]["id"], loan_again.as_str());
     assert_eq!(list.body["items"][0]["merged_into"], loan.as_str());
 }
+
+#[actix_web::test]
+async fn the_agency_inbox_pages_what_is_waiting_and_what_is_done() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let ids = many_questions(&app, &token, &id, 53, true).await;
+    let agency = app.create_agency_directly("Sở Lao động").await;
+    let due = (Utc::now() + Duration::days(5)).to_rfc3339();
+    let assigned = app
+        .post(
+            &format!("/api/v1/dialogues/{id}/assignments"),
+            Some(&token),
+            &json!({"question_ids": ids, "agency_id": agency, "due_at": due}),
+        )
+        .await;
+    assert_eq!(assigned.status, 201, "{}", assigned.text);
+    let email = "canbo@laodong.example.vn";
+    app.create_account(email, "Cán Bộ Lao Động", "agency", Some(&agency))
+        .await;
+    let agency_token = app.login(email, crate::helpers::PASSWORD).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let all = app
+        .get("/api/v1/assignments?per_page=200", Some(&agency_token))
+        .await;
+    for q in &ids[..2] {
+        let a = all.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["question"]["id"] == q.as_str())
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let declined = app
+            .post(
+                &format!("/api/v1/assignments/{a}/decline"),
+                Some(&agency_token),
+                &json!({"reason": "Không thuộc thẩm quyền của Sở."}),
+            )
+            .await;
+        assert_eq!(declined.status, 200, "{}", declined.text);
+    }
+    let inbox = BrowserSession::new(&app).await;
+    inbox.sign_in(email).await;
+
+    let first = inbox.get("/staff/assignments").await;
+    assert_eq!(first.matches("<li class=\"card\">").count(), 50);
+    assert!(
+        first.contains("Cần xử lý (51)") && first.contains("Đã xong (2)"),
+        "{first}"
+    );
+    assert!(first.contains("Đang xem 1–50 trên tổng số 51"));
+    assert!(first.contains("Đang xem 1–2 trên tổng số 2"));
+    assert!(first.contains("href=\"?waiting_page=2\""));
+
+    let second = inbox.get("/staff/assignments?waiting_page=2").await;
+    assert_eq!(second.matches("<li class=\"card\">").count(), 1);
+    assert!(second.contains("Đang xem 51–51 trên tổng số 51"));
+    assert!(second.contains("Đã xong (2)"), "the other list stays");
+}
