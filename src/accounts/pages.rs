@@ -12,6 +12,7 @@ use crate::agencies;
 use crate::auth::{Admin, Role, SESSION_COOKIE, Staff, User, secrets, store};
 use crate::db::UserId;
 use crate::error::{AppError, FieldError};
+use crate::html::pager::{self, Pager};
 use crate::html::{PageForm, render, safe_next, see_other};
 use crate::i18n::Lang;
 use crate::ratelimit::client_ip;
@@ -203,6 +204,9 @@ pub async fn password_submit(
     }
 }
 
+/// Staff accounts per page of the administrator's list (by name).
+pub const USERS_PER_PAGE: i64 = 100;
+
 async fn users_view(
     state: &AppState,
     req: &HttpRequest,
@@ -211,12 +215,19 @@ async fn users_view(
     errors: Value,
     notice: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (users, agencies) = state
+    let requested = pager::requested(req.query_string(), "page");
+    let (users, agencies, pager) = state
         .db
-        .read(|conn| {
-            let (users, _) = store::list_users(conn, 0, 1000)?;
+        .read(move |conn| {
+            let offset = (requested - 1) * USERS_PER_PAGE;
+            let (mut users, total) = store::list_users(conn, offset, USERS_PER_PAGE)?;
+            let pager = Pager::new(requested, USERS_PER_PAGE, total);
+            if pager.offset() != offset {
+                users = store::list_users(conn, pager.offset(), USERS_PER_PAGE)?.0;
+            }
+            // For the names and the dropdown: a province has tens of agencies, not thousands.
             let (agencies, _) = agencies::store::list(conn, 0, 1000)?;
-            Ok((users, agencies))
+            Ok((users, agencies, pager))
         })
         .await?;
     let rows: Vec<Value> = users
@@ -239,7 +250,10 @@ async fn users_view(
         req,
         Some(admin),
         "staff/users.html",
-        context! { users => rows, agencies => agency_options, v => values, errors => errors, notice => notice },
+        context! {
+            users => rows, agencies => agency_options, v => values, errors => errors, notice => notice,
+            pager => pager.context(req.query_string(), "page"),
+        },
     )
 }
 
