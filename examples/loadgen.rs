@@ -10,6 +10,9 @@
 //! file of question ids (vote), a file of participant codes, and an offset that keeps the
 //! requests of several runs apart. Prints one line: statuses, achieved rate, latencies.
 
+// A benchmark tool: it stops loudly on any failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,7 +45,9 @@ fn read_lines(path: &str) -> Vec<String> {
 fn plan() -> Plan {
     let args: Vec<String> = std::env::args().collect();
     if args.len() != 8 {
-        eprintln!("usage: loadgen submit|vote RATE SECONDS BASE_URL DIALOGUE|QUESTIONS_FILE CODES_FILE OFFSET");
+        eprintln!(
+            "usage: loadgen submit|vote RATE SECONDS BASE_URL DIALOGUE|QUESTIONS_FILE CODES_FILE OFFSET"
+        );
         std::process::exit(2);
     }
     let mode = args[1].clone();
