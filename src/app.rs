@@ -527,12 +527,18 @@ pub struct Application {
     state: AppState,
     worker: JobWorker,
     run_worker: bool,
+    /// On SQLite, the lock that keeps a second server off the same file (dropped on exit).
+    _serving: Option<std::fs::File>,
 }
 
 impl Application {
     /// Opens the database (applying migrations), binds the listener and prepares the worker.
     pub fn build(settings: Settings) -> Result<Application, String> {
+        // Before opening (and migrating): a second server on a SQLite file stops here.
+        let serving = crate::db::lock_for_serving(&settings.database_url)?;
         let db = Db::open(&settings.database_url, settings.db_pool_size)?;
+        // Other instances' changes reach this one's caches and worker (PostgreSQL only).
+        db.listen_to_other_instances()?;
         let mailer = Mailer::from_settings(&settings)?;
         tracing::info!("{}", mailer.describe());
         let run_worker = settings.run_job_worker;
@@ -611,6 +617,7 @@ impl Application {
             state,
             worker,
             run_worker,
+            _serving: serving,
         })
     }
 
