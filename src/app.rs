@@ -27,6 +27,7 @@ use crate::json::JSON_LIMIT;
 use crate::mail::Mailer;
 use crate::participants::auth::CodeLimiter;
 use crate::participants::notify::Mailing;
+use crate::ratelimit::FailureLimiter;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
@@ -175,7 +176,7 @@ fn subscribe(state: &AppState, caches: Caches) {
             caches.forget_queue_of(dialogue_id);
         }
         Event::QuestionsChanged { dialogue_id } => caches.forget_queue_of(dialogue_id),
-        Event::JobsQueued => {}
+        Event::JobsQueued | Event::AddressBlocked { .. } => {}
     });
 }
 
@@ -249,7 +250,13 @@ fn periodic_tasks(state: &AppState) -> Vec<PeriodicTask> {
             },
         )
     };
-    vec![reminders, due_dates]
+    // Shared rate-limit counts (PostgreSQL) outlive their windows; an empty table elsewhere.
+    let rate_limits = PeriodicTask::new(
+        "rate_limit_counts",
+        Duration::from_secs(600),
+        crate::ratelimit::forget_old_counts,
+    );
+    vec![reminders, due_dates, rate_limits]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -558,11 +565,13 @@ impl Application {
         // One cache for all workers: built here, outside the per-worker closure.
         let caches = Caches::new();
         subscribe(&state, caches.clone());
-        let code_limiter = web::Data::new(CodeLimiter::default());
-        let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
+        let code_limiter = web::Data::new(CodeLimiter(FailureLimiter::new(&db, "code")));
+        let registration_limiter =
+            web::Data::new(RegistrationLimiter::from_settings(&settings, &db));
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
-        let question_limiter =
-            web::Data::new(questions::ops::QuestionLimiter::from_settings(&settings));
+        let question_limiter = web::Data::new(questions::ops::QuestionLimiter::from_settings(
+            &settings, &db,
+        ));
         let mail_domain = settings
             .base_url
             .host_str()

@@ -39,7 +39,7 @@ pub async fn find_limited(
         .read(move |conn| resolve(conn, &credential))
         .await?;
     if found.is_none() {
-        limiter.0.record_failure(ip)?;
+        limiter.0.record_failure(ip).await?;
     }
     Ok(found)
 }
