@@ -40,6 +40,10 @@ use crate::events::{Bus, Event};
 /// The channel every instance of the service listens on.
 pub const CHANNEL: &str = "doithoai_events";
 
+/// How the listening connection names itself in `pg_stat_activity`, so that an operator can
+/// tell it from the pool's connections (it stays idle, by design).
+pub const APPLICATION_NAME: &str = "doithoai-listener";
+
 /// How often the listener looks for notifications: the bound on the added delay.
 const POLL: Duration = Duration::from_millis(5);
 
@@ -154,7 +158,7 @@ fn listen_on_one_connection(
     bus: &Bus,
     alive: &Weak<()>,
 ) -> Result<(), String> {
-    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+    let mut conn = PgConnection::establish(&named(url)).map_err(|e| e.to_string())?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;
@@ -184,9 +188,38 @@ fn listen_on_one_connection(
     Ok(())
 }
 
+/// The URL with `application_name` set, unless the operator set one.
+fn named(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if !parsed.query_pairs().any(|(k, _)| k == "application_name") => {
+            parsed
+                .query_pairs_mut()
+                .append_pair("application_name", APPLICATION_NAME);
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_listening_connection_is_named_unless_the_url_names_it() {
+        assert_eq!(
+            named("postgres://u@h/db"),
+            "postgres://u@h/db?application_name=doithoai-listener"
+        );
+        assert_eq!(
+            named("postgres://u@h/db?sslmode=require"),
+            "postgres://u@h/db?sslmode=require&application_name=doithoai-listener"
+        );
+        assert_eq!(
+            named("postgres://u@h/db?application_name=x"),
+            "postgres://u@h/db?application_name=x"
+        );
+    }
 
     #[test]
     fn own_events_are_skipped_and_others_read() {

@@ -416,3 +416,62 @@ fn a_second_server_on_the_same_sqlite_file_refuses_to_start_and_the_cli_still_wo
     let _ = again.wait();
     assert!(line.contains("is serving"), "{line}");
 }
+
+#[tokio::test]
+async fn the_listener_connects_again_when_its_connection_is_cut() {
+    let first = spawn_app_with(|_| {}).await;
+    if !postgres_only(&first) {
+        return;
+    }
+    let second = Other::start(&first, |_| {}).await;
+    let mut heard = second.state.db.bus().subscribe();
+    let send = |n: usize| {
+        first.state.db.write(move |_| {
+            events::emit(Event::QuestionsChanged {
+                dialogue_id: format!("{n}"),
+            });
+            Ok(())
+        })
+    };
+    // Connected: an event crosses.
+    send(0).await.unwrap();
+    wait_for_event(&mut heard, Duration::from_secs(10), |_| true).await;
+    // An administrator (or a failover) ends the listeners' sessions.
+    let cut: Vec<bool> = first
+        .state
+        .db
+        .read(|conn| {
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Cut {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                cut: bool,
+            }
+            let rows: Vec<Cut> = diesel::sql_query(
+                "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'doithoai-listener'",
+            )
+            .load(conn)?;
+            Ok(rows.into_iter().map(|r| r.cut).collect())
+        })
+        .await
+        .unwrap();
+    assert_eq!(cut, vec![true, true], "each instance has one listener");
+    // Events sent while it was away are lost; once it is back, they cross again.
+    let mut n = 1;
+    let back = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            send(n).await.unwrap();
+            n += 1;
+            tokio::select! {
+                event = heard.recv() => return event.unwrap(),
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        back.is_ok(),
+        "no event crossed after the connection was cut"
+    );
+}
