@@ -46,7 +46,7 @@ enum Counter<K: std::hash::Hash + Eq + Clone> {
 
 /// At most `limit` attempts per key in any `window` (estimated), counted in `rate_limits`.
 #[derive(Clone)]
-struct SharedCounter {
+pub struct SharedCounter {
     db: Db,
     /// Keeps the keys of different limiters apart in the one table.
     scope: &'static str,
@@ -72,12 +72,6 @@ impl SharedCounter {
             limit: limit.max(1),
             window: window.max(Duration::from_secs(1)),
         })
-    }
-
-    /// Counts one attempt for `key`; too many → 429 with the seconds to wait.
-    async fn hit(&self, key: String) -> Result<(), AppError> {
-        let counter = self.clone();
-        self.db.write(move |conn| counter.hit_now(conn, &key)).await
     }
 
     fn hit_now(&self, conn: &mut DbConnection, key: &str) -> Result<(), AppError> {
@@ -172,10 +166,22 @@ impl LoginLimiter {
 
     /// Counts one attempt from `ip`; too many → 429 with the seconds to wait.
     pub async fn check(&self, ip: Option<IpAddr>) -> Result<(), AppError> {
-        let Some(ip) = ip else { return Ok(()) };
+        check_all([self.count(ip)]).await
+    }
+
+    /// One attempt from `ip`, to count with others in one go (`check_all`).
+    pub fn count(&self, ip: Option<IpAddr>) -> Count {
+        let Some(ip) = ip else {
+            return Count::Memory(Box::new(|| Ok(())));
+        };
         match &self.0 {
-            Counter::Memory(limiter) => limiter.check_key(&ip).map_err(refused_until),
-            Counter::Shared(shared) => shared.hit(ip.to_string()).await,
+            Counter::Memory(limiter) => {
+                let limiter = limiter.clone();
+                Count::Memory(Box::new(move || {
+                    limiter.check_key(&ip).map_err(refused_until)
+                }))
+            }
+            Counter::Shared(shared) => Count::Shared(shared.clone(), ip.to_string()),
         }
     }
 }
@@ -197,11 +203,52 @@ impl KeyLimiter {
 
     /// Counts one event for `key`; too many → 429 with the seconds to wait.
     pub async fn check(&self, key: &str) -> Result<(), AppError> {
+        check_all([self.count(key)]).await
+    }
+
+    /// One event for `key`, to count with others in one go (`check_all`).
+    pub fn count(&self, key: &str) -> Count {
         match &self.0 {
-            Counter::Memory(limiter) => limiter.check_key(&key.to_string()).map_err(refused_until),
-            Counter::Shared(shared) => shared.hit(key.to_string()).await,
+            Counter::Memory(limiter) => {
+                let (limiter, key) = (limiter.clone(), key.to_string());
+                Count::Memory(Box::new(move || {
+                    limiter.check_key(&key).map_err(refused_until)
+                }))
+            }
+            Counter::Shared(shared) => Count::Shared(shared.clone(), key.to_string()),
         }
     }
+}
+
+/// An attempt for one limiter to count: in memory, or in the shared table. Nothing is
+/// counted until `check_all`, so a limit reached spares the limits after it.
+pub enum Count {
+    Memory(Box<dyn FnOnce() -> Result<(), AppError> + Send>),
+    Shared(SharedCounter, String),
+}
+
+/// Counts an attempt against several limits (a registration: per address, per dialogue,
+/// overall); the first limit reached answers 429, and the limits after it are not counted.
+/// The shared counts go to the database in one trip to a blocking thread, each upsert
+/// committing by itself: the per-dialogue and overall rows are touched by every request,
+/// and in one transaction they would stay locked (the others queueing) until its commit.
+pub async fn check_all(counts: impl IntoIterator<Item = Count>) -> Result<(), AppError> {
+    let mut shared = Vec::new();
+    for count in counts {
+        match count {
+            Count::Memory(count) => count()?,
+            Count::Shared(counter, key) => shared.push((counter, key)),
+        }
+    }
+    let Some(db) = shared.first().map(|(counter, _)| counter.db.clone()) else {
+        return Ok(());
+    };
+    db.autocommit(move |conn| {
+        shared
+            .iter()
+            .try_for_each(|(counter, key)| counter.hit_now(conn, key))
+    })
+    .await
 }
 
 /// `n` a minute per address, as `LoginLimiter` counts.

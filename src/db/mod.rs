@@ -317,6 +317,27 @@ impl Db {
         }
     }
 
+    /// Runs `work` on the writer **without** a transaction of its own: each statement commits
+    /// by itself. For single-statement counters on rows every request touches (the shared
+    /// rate-limit counts): inside a transaction, a hot row stays locked until the commit,
+    /// a round trip later, and concurrent requests queue on it; alone, only for the
+    /// statement. Events emitted here are dropped (use `write`).
+    pub async fn autocommit<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.writer.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(AppError::from_pool)?;
+            events::take_pending();
+            let outcome = work(&mut conn);
+            events::take_pending();
+            outcome
+        })
+        .await
+    }
+
     /// The same as `read`, for code that already runs on a blocking thread.
     pub fn read_now<T>(
         &self,

@@ -67,9 +67,12 @@ impl RegistrationLimiter {
 
     /// Counts one attempt; the first limit reached answers 429.
     pub async fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
-        self.per_address.check(ip).await?;
-        self.per_dialogue.check(dialogue_id).await?;
-        self.overall.check("all").await
+        crate::ratelimit::check_all([
+            self.per_address.count(ip),
+            self.per_dialogue.count(dialogue_id),
+            self.overall.count("all"),
+        ])
+        .await
     }
 }
 
