@@ -16,6 +16,9 @@
 //! ```
 //! Requests: `POST /rows` with `{"dialogue_id": "…", "body": "…"}`; `GET /hello`.
 
+// A benchmark tool: it stops loudly on any failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::mpsc;
 
 use actix_web::{App, HttpResponse, HttpServer, web};

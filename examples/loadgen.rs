@@ -10,6 +10,9 @@
 //! file of question ids (vote), a file of participant codes, and an offset that keeps the
 //! requests of several runs apart. Prints one line: statuses, achieved rate, latencies.
 
+// A benchmark tool: it stops loudly on any failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

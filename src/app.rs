@@ -27,6 +27,7 @@ use crate::json::JSON_LIMIT;
 use crate::mail::Mailer;
 use crate::participants::auth::CodeLimiter;
 use crate::participants::notify::Mailing;
+use crate::ratelimit::FailureLimiter;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
@@ -266,7 +267,13 @@ fn periodic_tasks(state: &AppState) -> Vec<PeriodicTask> {
     let replay_log = PeriodicTask::new("live_replay_log", Duration::from_secs(3600), |conn| {
         live::ops::prune_replay_log(conn)
     });
-    vec![reminders, due_dates, replay_log]
+    // Shared rate-limit counts (PostgreSQL) outlive their windows; an empty table elsewhere.
+    let rate_limits = PeriodicTask::new(
+        "rate_limit_counts",
+        Duration::from_secs(600),
+        crate::ratelimit::forget_old_counts,
+    );
+    vec![reminders, due_dates, replay_log, rate_limits]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -546,12 +553,18 @@ pub struct Application {
     worker: JobWorker,
     run_worker: bool,
     hub: Arc<live::hub::Hub>,
+    /// On SQLite, the lock that keeps a second server off the same file (dropped on exit).
+    _serving: Option<std::fs::File>,
 }
 
 impl Application {
     /// Opens the database (applying migrations), binds the listener and prepares the worker.
     pub fn build(settings: Settings) -> Result<Application, String> {
+        // Before opening (and migrating): a second server on a SQLite file stops here.
+        let serving = crate::db::lock_for_serving(&settings.database_url)?;
         let db = Db::open(&settings.database_url, settings.db_pool_size)?;
+        // Other instances' changes reach this one's caches and worker (PostgreSQL only).
+        db.listen_to_other_instances()?;
         let mailer = Mailer::from_settings(&settings)?;
         tracing::info!("{}", mailer.describe());
         let run_worker = settings.run_job_worker;
@@ -573,11 +586,13 @@ impl Application {
         subscribe(&state, caches.clone());
         let hub = live::hub::Hub::new(db.clone(), settings.live_max_clients as usize);
         let live_hub = web::Data::new(live::api::LiveHub(hub.clone()));
-        let code_limiter = web::Data::new(CodeLimiter::default());
-        let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
+        let code_limiter = web::Data::new(CodeLimiter(FailureLimiter::new(&db, "code")));
+        let registration_limiter =
+            web::Data::new(RegistrationLimiter::from_settings(&settings, &db));
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
-        let question_limiter =
-            web::Data::new(questions::ops::QuestionLimiter::from_settings(&settings));
+        let question_limiter = web::Data::new(questions::ops::QuestionLimiter::from_settings(
+            &settings, &db,
+        ));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -634,6 +649,7 @@ impl Application {
             worker,
             run_worker,
             hub,
+            _serving: serving,
         })
     }
 

@@ -40,6 +40,14 @@ pub enum Event {
     Live { dialogue_id: String, seq: i32 },
     /// Jobs (emails or other background work) were queued: a worker should look now.
     JobsQueued,
+    /// A client address failed too often (`scope`: which limiter) and is refused for
+    /// `seconds`. Told to every instance, so that the block holds wherever the client's next
+    /// request lands.
+    AddressBlocked {
+        scope: String,
+        address: String,
+        seconds: u64,
+    },
 }
 
 thread_local! {

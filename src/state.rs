@@ -23,10 +23,10 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, settings: Settings) -> Result<AppState, String> {
         Ok(AppState {
+            login_limiter: FailureLimiter::new(&db, "login"),
             db,
             settings: Arc::new(settings),
             templates: Templates::load()?,
-            login_limiter: FailureLimiter::default(),
         })
     }
 }

@@ -344,7 +344,7 @@ pub async fn log_in(
         .read(move |conn| check_credentials(conn, &email, &password))
         .await?;
     let Some(user) = found else {
-        state.login_limiter.record_failure(ip)?;
+        state.login_limiter.record_failure(ip).await?;
         return Err(AppError::InvalidCredentials);
     };
     let lifetime = state.settings.session_lifetime;

@@ -21,7 +21,7 @@ use diesel::Connection;
 use diesel::r2d2::Pool;
 use tokio::sync::oneshot;
 
-use super::{ConnectionManager, DbConnection, Listener, run_listeners};
+use super::{ConnectionManager, DbConnection, Listener, notify, run_listeners};
 use crate::error::AppError;
 use crate::events::{self, Bus, Event};
 
@@ -44,6 +44,7 @@ pub(super) struct Committed {
     pub writer: Pool<ConnectionManager>,
     pub listeners: Arc<RwLock<Vec<Listener>>>,
     pub bus: Bus,
+    pub instance: Arc<str>,
 }
 
 /// The entrance to the committing thread, started on first use.
@@ -149,6 +150,8 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
             let answer = conn.transaction(|conn| {
                 let value = work(conn)?;
                 let emitted = run_listeners(&committed.listeners, conn)?;
+                // In the savepoint: a write that fails takes its notification with it.
+                notify::send(conn, &committed.instance, &emitted)?;
                 Ok::<_, AppError>((value, emitted))
             });
             if answer.is_err() {

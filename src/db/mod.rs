@@ -2,6 +2,7 @@
 //! and the helper every query goes through so actix workers never block.
 
 mod group;
+mod notify;
 pub mod schema;
 pub mod types;
 
@@ -108,6 +109,38 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
+/// Held by a server on SQLite for as long as it runs: an exclusive lock on `<file>.lock`.
+///
+/// A SQLite file belongs to one server. A second one would keep its own caches, rate limits
+/// and job worker beside the first, without hearing the first's events (those cross
+/// instances only on PostgreSQL), so it refuses to start. The lock is on a file of its own,
+/// not on the database, so the CLI's other commands (migrate, user create, demo) keep
+/// working beside a running server; the operating system releases it when the process ends,
+/// however it ends. `None` on PostgreSQL, where several instances are the point.
+pub fn lock_for_serving(url: &str) -> Result<Option<std::fs::File>, String> {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Ok(None);
+    };
+    let lock_path = format!("{path}.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot open the database: cannot create {lock_path}: {e}"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "invalid setting DATABASE_URL: another doithoai server is already using {path} \
+             (it holds {lock_path}); SQLite serves one instance: stop the other server, \
+             or use PostgreSQL to run several"
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!(
+            "cannot open the database: cannot lock {lock_path}: {e}"
+        )),
+    }
+}
+
 /// Applies pending migrations for the connection's backend.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
     let applied = match conn {
@@ -134,6 +167,11 @@ pub struct Db {
     bus: Bus,
     listeners: Arc<RwLock<Vec<Listener>>>,
     group: group::GroupCommit,
+    /// Names this process in the events it sends to other instances (see `notify.rs`).
+    instance: Arc<str>,
+    url: Arc<str>,
+    /// The listener thread runs while some handle of this database exists.
+    alive: Arc<()>,
 }
 
 /// Work that must commit together with the change an event reports (e.g. freed seats go to
@@ -171,7 +209,25 @@ impl Db {
             bus: Bus::default(),
             listeners: Arc::default(),
             group: group::GroupCommit::default(),
+            instance: uuid::Uuid::new_v4().simple().to_string().into(),
+            url: url.into(),
+            alive: Arc::default(),
         })
+    }
+
+    /// On PostgreSQL, starts publishing other instances' events on this process's `Bus`
+    /// (see `notify.rs`). A server calls it once; one-off commands need not, as they only
+    /// send. Nothing to do on SQLite, where the server is the only instance.
+    pub fn listen_to_other_instances(&self) -> Result<(), String> {
+        if self.backend != Backend::Postgres {
+            return Ok(());
+        }
+        notify::listen(
+            self.url.to_string(),
+            self.instance.to_string(),
+            self.bus.clone(),
+            Arc::downgrade(&self.alive),
+        )
     }
 
     pub fn backend(&self) -> Backend {
@@ -228,6 +284,7 @@ impl Db {
             writer: self.writer.clone(),
             listeners: self.listeners.clone(),
             bus: self.bus.clone(),
+            instance: self.instance.clone(),
         };
         self.group.write(&committed, work).await
     }
@@ -243,6 +300,7 @@ impl Db {
         let outcome = conn.transaction(|conn| {
             let value = work(conn)?;
             let emitted = run_listeners(&self.listeners, conn)?;
+            notify::send(conn, &self.instance, &emitted)?;
             Ok((value, emitted))
         });
         match outcome {
@@ -257,6 +315,27 @@ impl Db {
                 Err(e)
             }
         }
+    }
+
+    /// Runs `work` on the writer **without** a transaction of its own: each statement commits
+    /// by itself. For single-statement counters on rows every request touches (the shared
+    /// rate-limit counts): inside a transaction, a hot row stays locked until the commit,
+    /// a round trip later, and concurrent requests queue on it; alone, only for the
+    /// statement. Events emitted here are dropped (use `write`).
+    pub async fn autocommit<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.writer.clone();
+        run_blocking(move || {
+            let mut conn = pool.get().map_err(AppError::from_pool)?;
+            events::take_pending();
+            let outcome = work(&mut conn);
+            events::take_pending();
+            outcome
+        })
+        .await
     }
 
     /// The same as `read`, for code that already runs on a blocking thread.

@@ -300,6 +300,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rate_limits (key, window_start) {
+        key -> Text,
+        window_start -> Timestamp,
+        count -> Integer,
+    }
+}
+
 diesel::joinable!(users -> agencies (agency_id));
 
 diesel::joinable!(auth_tokens -> users (user_id));

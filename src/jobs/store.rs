@@ -155,9 +155,10 @@ pub fn attempts(conn: &mut DbConnection, job_id: &str) -> QueryResult<Vec<JobAtt
 
 /// Marks up to `BATCH` due rows as ours until `now + lease`, and returns them.
 ///
-/// The conditions are repeated in the outer UPDATE on purpose: when two workers on
-/// PostgreSQL pick the same rows, the second UPDATE re-checks them after the first commits
-/// and finds the rows locked, so a row is never claimed twice.
+/// On PostgreSQL the due rows are selected `FOR UPDATE SKIP LOCKED`, so workers of several
+/// instances claiming at once take different rows. The conditions are also repeated in the
+/// UPDATE, so that a row taken meanwhile (its lease set by a claim that committed) is never
+/// claimed twice, whatever the isolation level.
 pub fn claim(
     conn: &mut DbConnection,
     claim: &str,
@@ -165,14 +166,20 @@ pub fn claim(
 ) -> Result<Vec<Job>, AppError> {
     let at = now();
     let until = at + lease;
-    let due_ids: Vec<String> = jobs::table
+    let due = jobs::table
         .filter(jobs::status.eq(status::PENDING))
         .filter(jobs::next_attempt_at.le(at))
         .filter(jobs::locked_until.is_null().or(jobs::locked_until.lt(at)))
         .order((jobs::next_attempt_at.asc(), jobs::id.asc()))
         .limit(BATCH)
-        .select(jobs::id)
-        .load(conn)?;
+        .select(jobs::id);
+    let due_ids: Vec<String> = match &mut *conn {
+        // Several instances' workers claim at the same moment: each skips the rows another
+        // is claiming instead of waiting for its commit and then finding them taken.
+        DbConnection::Postgresql(pg) => due.for_update().skip_locked().load(pg)?,
+        // One process, one writer: claims never overlap.
+        other => due.load(other)?,
+    };
     if due_ids.is_empty() {
         return Ok(Vec::new());
     }

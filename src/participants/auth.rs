@@ -38,7 +38,7 @@ pub async fn find_limited(
         .read(move |conn| resolve(conn, &credential))
         .await?;
     if found.is_none() {
-        limiter.0.record_failure(ip)?;
+        limiter.0.record_failure(ip).await?;
     }
     Ok(found)
 }

@@ -20,7 +20,7 @@ use super::store::{self, Decision, Filter};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::config::Settings;
-use crate::db::{DbConnection, DialogueId, ParticipantId, QuestionId, now};
+use crate::db::{Db, DbConnection, DialogueId, ParticipantId, QuestionId, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::error::{AppError, FieldError, FieldErrors};
@@ -78,16 +78,26 @@ pub struct QuestionLimiter {
 }
 
 impl QuestionLimiter {
-    pub fn from_settings(settings: &Settings) -> QuestionLimiter {
+    /// Shared by every instance when `db` is PostgreSQL (see `ratelimit`).
+    pub fn from_settings(settings: &Settings, db: &Db) -> QuestionLimiter {
+        let db = Some(db);
         QuestionLimiter {
-            per_address: per_address_per_minute(settings.questions_per_address_per_minute),
-            per_dialogue: KeyLimiter::per_minute(settings.questions_per_dialogue_per_minute),
+            per_address: per_address_per_minute(
+                settings.questions_per_address_per_minute,
+                db,
+                "questions_per_address",
+            ),
+            per_dialogue: KeyLimiter::per_minute(
+                settings.questions_per_dialogue_per_minute,
+                db,
+                "questions_per_dialogue",
+            ),
         }
     }
 
-    pub fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
-        self.per_address.check(ip)?;
-        self.per_dialogue.check(dialogue_id)
+    pub async fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
+        self.per_address.check(ip).await?;
+        self.per_dialogue.check(dialogue_id).await
     }
 }
 
@@ -765,7 +775,7 @@ pub async fn submit_question(
     input: QuestionInput,
 ) -> Result<OwnQuestion, AppError> {
     if let Asker::Anonymous(ip) = &asker {
-        limiter.check(*ip, &dialogue_id)?;
+        limiter.check(*ip, &dialogue_id).await?;
     }
     // Grouped: a hall submitting at once shares commits instead of queueing for them.
     let state = state.clone();

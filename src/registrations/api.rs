@@ -82,7 +82,9 @@ pub async fn self_register(
     body: ApiJson<SelfRegistrationInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    limiter.check(client_ip(&req, state.settings.trusted_proxy), &id)?;
+    limiter
+        .check(client_ip(&req, state.settings.trusted_proxy), &id)
+        .await?;
     let output = SelfRegistrationOutput::from(register_self(&state, &queue, &id, body.0).await?);
     let mut response = if output.code.is_some() {
         HttpResponse::Created()

@@ -13,7 +13,7 @@ use super::queue::BatchQueue;
 use super::{store, ticket};
 use crate::audit::{self, Actor};
 use crate::config::Settings;
-use crate::db::{DbConnection, RegistrationId, now};
+use crate::db::{Db, DbConnection, RegistrationId, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::error::{AppError, FieldError, FieldErrors};
@@ -47,19 +47,32 @@ pub struct RegistrationLimiter {
 }
 
 impl RegistrationLimiter {
-    pub fn from_settings(settings: &Settings) -> RegistrationLimiter {
+    /// Shared by every instance when `db` is PostgreSQL (see `ratelimit`).
+    pub fn from_settings(settings: &Settings, db: &Db) -> RegistrationLimiter {
+        let db = Some(db);
         RegistrationLimiter {
-            per_address: per_address_per_minute(settings.registrations_per_address_per_minute),
-            per_dialogue: KeyLimiter::per_minute(settings.registrations_per_dialogue_per_minute),
-            overall: KeyLimiter::per_minute(settings.registrations_per_minute),
+            per_address: per_address_per_minute(
+                settings.registrations_per_address_per_minute,
+                db,
+                "registrations_per_address",
+            ),
+            per_dialogue: KeyLimiter::per_minute(
+                settings.registrations_per_dialogue_per_minute,
+                db,
+                "registrations_per_dialogue",
+            ),
+            overall: KeyLimiter::per_minute(settings.registrations_per_minute, db, "registrations"),
         }
     }
 
     /// Counts one attempt; the first limit reached answers 429.
-    pub fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
-        self.per_address.check(ip)?;
-        self.per_dialogue.check(dialogue_id)?;
-        self.overall.check("all")
+    pub async fn check(&self, ip: Option<IpAddr>, dialogue_id: &str) -> Result<(), AppError> {
+        crate::ratelimit::check_all([
+            self.per_address.count(ip),
+            self.per_dialogue.count(dialogue_id),
+            self.overall.count("all"),
+        ])
+        .await
     }
 }
 

@@ -76,10 +76,12 @@ pub async fn register_submit(
     form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    limiter.check(
-        crate::ratelimit::client_ip(&req, state.settings.trusted_proxy),
-        &id,
-    )?;
+    limiter
+        .check(
+            crate::ratelimit::client_ip(&req, state.settings.trusted_proxy),
+            &id,
+        )
+        .await?;
     let input = SelfRegistrationInput {
         full_name: form.get("full_name").into(),
         email: form.opt("email"),
