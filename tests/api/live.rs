@@ -10,7 +10,9 @@ use crate::questions::{asked, dialogue_taking_questions, participants};
 
 /// A dialogue under way with two approved questions (anonymous, named) and one submitted.
 /// Returns (organizer token, dialogue id, participant code, [approved…], submitted).
-async fn running_dialogue(app: &TestApp) -> (String, String, String, Vec<String>, String) {
+pub(crate) async fn running_dialogue(
+    app: &TestApp,
+) -> (String, String, String, Vec<String>, String) {
     let (organizer, id) = dialogue_taking_questions(app, json!({})).await;
     let codes = participants(
         app,
@@ -72,23 +74,31 @@ async fn set_current(
 
 /// One event read from a stream: its id (if logged), kind and data.
 #[derive(Debug)]
-struct SseEvent {
-    id: Option<i32>,
-    kind: String,
-    data: Value,
+pub(crate) struct SseEvent {
+    pub id: Option<i32>,
+    pub kind: String,
+    pub data: Value,
 }
 
 /// A stream client that reads events as they come.
-struct Listener {
+pub(crate) struct Listener {
     response: reqwest::Response,
     buffer: String,
 }
 
 impl Listener {
     async fn open(app: &TestApp, id: &str, last_event_id: Option<i32>) -> Listener {
-        let mut request = app
-            .client
-            .get(app.url(&format!("/api/v1/dialogues/{id}/live/events")));
+        let url = app.url(&format!("/api/v1/dialogues/{id}/live/events"));
+        Listener::open_url(&app.client, &url, last_event_id).await
+    }
+
+    /// A stream at `url` (through a proxy, another instance).
+    pub(crate) async fn open_url(
+        client: &reqwest::Client,
+        url: &str,
+        last_event_id: Option<i32>,
+    ) -> Listener {
+        let mut request = client.get(url);
         if let Some(last) = last_event_id {
             request = request.header("Last-Event-ID", last.to_string());
         }
@@ -105,7 +115,7 @@ impl Listener {
     }
 
     /// The next event (comments and the `retry` field skipped), within five seconds.
-    async fn next(&mut self) -> SseEvent {
+    pub(crate) async fn next(&mut self) -> SseEvent {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -138,7 +148,7 @@ impl Listener {
     }
 
     /// The next event of `kind`, skipping others.
-    async fn next_of(&mut self, kind: &str) -> SseEvent {
+    pub(crate) async fn next_of(&mut self, kind: &str) -> SseEvent {
         loop {
             let event = self.next().await;
             if event.kind == kind {

@@ -175,9 +175,7 @@ async fn two_instances_behind_nginx_serve_requests_and_share_changes() {
     assert_eq!(edited.status().as_u16(), 200);
     // Whichever instance took the edit, both have heard of it: one from its own commit, the
     // other through PostgreSQL.
-    // When the live stream exists (SSE, `live/`), open it here through nginx on the other
-    // instance and wait for this change on it instead of on the buses: that also shows
-    // that nginx passes events through without buffering them.
+    // The live stream through nginx is the next test's.
     for bus in &mut buses {
         wait_for_event(
             bus,
@@ -192,5 +190,48 @@ async fn two_instances_behind_nginx_serve_requests_and_share_changes() {
         let (status, dialogue) = get(client, &nginx.url(&path)).await;
         assert_eq!(status, 200);
         assert_eq!(dialogue["title"], title);
+    }
+}
+
+/// Two stream clients through nginx (round robin puts one on each instance) both receive a
+/// change made directly on the first instance: the event crossed to the other instance,
+/// and nginx passed it on at once rather than buffering the stream.
+#[tokio::test]
+async fn a_stream_client_behind_nginx_receives_an_event_raised_on_the_other_instance() {
+    let trusted = |s: &mut doithoai::Settings| s.trusted_proxy = Some([127, 0, 0, 1].into());
+    let first = spawn_app_with(trusted).await;
+    let second = if first.db.is_postgres() {
+        Some(Other::start(&first, trusted).await)
+    } else {
+        eprintln!("note: on SQLite one instance runs behind nginx (several need PostgreSQL)");
+        None
+    };
+    let mut ports = vec![first.address.rsplit(':').next().unwrap().parse().unwrap()];
+    if let Some(second) = &second {
+        ports.push(second.address.rsplit(':').next().unwrap().parse().unwrap());
+    }
+    let Some(nginx) = Nginx::start(&ports).await else {
+        return;
+    };
+    let (organizer, id, _code, approved, _waiting) = crate::live::running_dialogue(&first).await;
+    let url = nginx.url(&format!("/api/v1/dialogues/{id}/live/events"));
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        let client = reqwest::Client::new();
+        let mut stream = crate::live::Listener::open_url(&client, &url, None).await;
+        assert_eq!(stream.next().await.kind, "current_question");
+        streams.push((client, stream));
+    }
+    let reply = first
+        .put_json(
+            &format!("/api/v1/dialogues/{id}/live"),
+            Some(&organizer),
+            &json!({"current_question_id": approved[0]}),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    for (_, stream) in &mut streams {
+        let event = stream.next_of("current_question").await;
+        assert_eq!(event.data["question"]["id"], approved[0].as_str());
     }
 }
