@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod json;
 pub mod mail;
+pub mod pdf;
 pub mod ratelimit;
 pub mod state;
 pub mod text;

@@ -29,7 +29,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "jobs",
     "mail",
     "state",
-    "pdf", // planned
+    "pdf",
 ];
 
 /// Modules that wire the capabilities together. They may import anything.
