@@ -261,3 +261,40 @@ pub fn clean(text: &str) -> String {
         })
         .collect()
 }
+
+/// "Bến Lức, ngày 05 tháng 02 năm 2026": the place and date line of an administrative
+/// document. Days below 10 and months below 3 take a leading zero, as Decree 30/2020
+/// prescribes.
+pub fn place_date(place: &str, date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let (day, month) = (date.day(), date.month());
+    let day = if day < 10 {
+        format!("0{day}")
+    } else {
+        day.to_string()
+    };
+    let month = if month < 3 {
+        format!("0{month}")
+    } else {
+        month.to_string()
+    };
+    let place = place.trim();
+    if place.is_empty() {
+        format!("Ngày {day} tháng {month} năm {}", date.year())
+    } else {
+        format!("{place}, ngày {day} tháng {month} năm {}", date.year())
+    }
+}
+
+/// A PDF as an HTTP answer: to save (`attachment`) or to show in the browser (`inline`).
+/// `filename` is plain ASCII.
+pub fn response(bytes: Vec<u8>, filename: &str, inline: bool) -> actix_web::HttpResponse {
+    let disposition = if inline { "inline" } else { "attachment" };
+    actix_web::HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("{disposition}; filename=\"{filename}\""),
+        ))
+        .body(bytes)
+}

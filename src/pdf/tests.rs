@@ -217,3 +217,20 @@ fn clean_makes_nfc_and_replaces_what_the_font_cannot_draw() {
     assert_eq!(clean("Ha\u{0300}\tno\u{0323}i\n"), "Hà nọi ");
     assert_eq!(clean("a\u{1F600}b"), "a?b");
 }
+
+#[test]
+fn the_date_line_pads_small_days_and_months() {
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    assert_eq!(
+        place_date("Bến Lức", date(2026, 11, 30)),
+        "Bến Lức, ngày 30 tháng 11 năm 2026"
+    );
+    assert_eq!(
+        place_date("Bến Lức", date(2026, 2, 5)),
+        "Bến Lức, ngày 05 tháng 02 năm 2026"
+    );
+    assert_eq!(
+        place_date("", date(2026, 3, 15)),
+        "Ngày 15 tháng 3 năm 2026"
+    );
+}

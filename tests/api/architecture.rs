@@ -30,6 +30,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "mail",
     "state",
     "pdf",
+    "collate",
 ];
 
 /// Modules that wire the capabilities together. They may import anything.

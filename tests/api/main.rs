@@ -15,6 +15,7 @@ mod browser;
 mod cli;
 mod concurrency;
 mod dialogues;
+mod documents;
 mod invitations;
 mod mail;
 mod outbox_crash;
