@@ -30,8 +30,8 @@ use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
-    accounts, agencies, assignments, attendance, dialogues, html, invitations, personal, questions,
-    registrations,
+    accounts, agencies, assignments, attendance, dialogues, html, invitations, minutes, personal,
+    questions, registrations,
 };
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
@@ -67,6 +67,9 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(registrations::api::walk_in)
         .service(attendance::api::attendance)
         .service(attendance::api::sheet)
+        .service(minutes::api::save)
+        .service(minutes::api::pdf)
+        .service(minutes::api::publish)
         .service(questions::api::submit)
         .service(questions::api::list)
         .service(questions::api::show)
@@ -129,6 +132,11 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(registrations::pages::walk_in_page)
         .service(attendance::pages::attendance_page)
         .service(attendance::pages::sheet_pdf)
+        .service(minutes::pages::minutes_page)
+        .service(minutes::pages::save_page)
+        .service(minutes::pages::publish_page)
+        .service(minutes::pages::preview_pdf)
+        .service(minutes::pages::public_pdf)
         .service(questions::pages::moderation_page)
         .service(questions::pages::moderate_page)
         .service(questions::pages::edit_page)
@@ -273,7 +281,7 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     ),
     tags(
         (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues"),
-        (name = "invitations"), (name = "registrations"), (name = "participants")
+        (name = "invitations"), (name = "registrations"), (name = "participants"), (name = "minutes")
     )
 )]
 struct ApiInfo;
@@ -529,6 +537,9 @@ impl Application {
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
         let question_limiter =
             web::Data::new(questions::ops::QuestionLimiter::from_settings(&settings));
+        let public_links = web::Data::new(dialogues::view::PublicLinks(vec![
+            minutes::pages::public_link,
+        ]));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -561,6 +572,7 @@ impl Application {
                 .app_data(registration_limiter.clone())
                 .app_data(registration_queue.clone())
                 .app_data(question_limiter.clone())
+                .app_data(public_links.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

@@ -31,6 +31,7 @@ pub mod assignments;
 pub mod attendance;
 pub mod dialogues;
 pub mod invitations;
+pub mod minutes;
 pub mod participants;
 pub mod personal;
 pub mod questions;

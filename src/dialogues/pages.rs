@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{AgendaInput, DialogueInput, OfficialInput};
 use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
-use super::view::card;
+use super::view::{PublicLinks, card};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -57,9 +57,22 @@ pub async fn public_page(
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let full = state
+    let hooks = req
+        .app_data::<web::Data<PublicLinks>>()
+        .map(|links| links.0.clone())
+        .unwrap_or_default();
+    let (full, links) = state
         .db
-        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .read(move |conn| {
+            let full = store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let mut links = Vec::new();
+            for hook in hooks {
+                if let Some(link) = hook(conn, &full)? {
+                    links.push(link);
+                }
+            }
+            Ok((full, links))
+        })
         .await?;
     if !ops::visible_to(&full, viewer.can_organize()) {
         return Err(AppError::NotFound);
@@ -70,7 +83,7 @@ pub async fn public_page(
         &req,
         viewer.0.as_ref(),
         "dialogue.html",
-        context! { d => card(&full, lang) },
+        context! { d => card(&full, lang), links => Value::from_serialize(&links) },
     )
 }
 

@@ -46,7 +46,7 @@ const LAYERS: &[&[&str]] = &[
     &["accounts", "participants"],
     &["invitations", "registrations", "questions"],
     &["attendance", "assignments"],
-    &["personal"],
+    &["personal", "minutes"],
 ];
 
 /// A capability's handler modules, which no other capability uses.

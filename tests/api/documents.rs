@@ -129,7 +129,7 @@ const PEOPLE: &[(&str, Option<&str>, &str)] = &[
     ("Đặng Văn Ân", None, "other"),
 ];
 
-async fn invite(app: &TestApp, token: &str, id: &str) -> Vec<serde_json::Value> {
+pub async fn invite(app: &TestApp, token: &str, id: &str) -> Vec<serde_json::Value> {
     let people: Vec<_> = PEOPLE
         .iter()
         .map(|(name, email, category)| {
@@ -304,4 +304,24 @@ async fn the_sign_in_sheet_lists_seat_holders_in_vietnamese_name_order() {
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "order: {text}");
     assert!(text.contains("Tổng số: 5 người."));
+}
+
+/// The text without the page numbers at the top of pages 2 on, so that a paragraph that
+/// runs onto the next page reads as one.
+pub fn without_page_numbers(raw: &str) -> String {
+    raw.split('\u{c}')
+        .enumerate()
+        .map(|(i, page)| {
+            let page = page.trim_start();
+            match page.split_once('\n') {
+                Some((first, rest))
+                    if i > 0 && first.trim().chars().all(|c| c.is_ascii_digit()) =>
+                {
+                    rest.to_string()
+                }
+                _ => page.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -18,6 +18,7 @@ mod dialogues;
 mod documents;
 mod invitations;
 mod mail;
+mod minutes;
 mod outbox_crash;
 mod pages;
 mod participant_pages;
