@@ -43,10 +43,16 @@ pub fn letters(
     doc.subject = "Giấy mời tham dự hội nghị đối thoại".to_owned();
     doc.page_numbers = false;
     let date = d.local(created).date_naive();
-    let signer = full
-        .officials
-        .iter()
-        .find(|o| o.role == OfficialRole::Chair);
+    // The host unit's leader signs: the chair whose position names the chairman
+    // ("Chủ tịch UBND …"), else the first chair.
+    let chairs = || {
+        full.officials
+            .iter()
+            .filter(|o| o.role == OfficialRole::Chair)
+    };
+    let signer = chairs()
+        .find(|o| crate::text::fold(&o.position).starts_with("chu tich"))
+        .or_else(|| chairs().next());
     for (i, (_, p)) in invitees.iter().enumerate() {
         if i > 0 {
             doc.push(Block::PageBreak);
@@ -74,7 +80,9 @@ fn letter(
     doc.push(Block::Header(HeaderBlock {
         parent_unit: d.parent_unit.to_uppercase(),
         host_unit: d.host_unit.to_uppercase(),
-        number: "Số:        /GM-UBND".to_owned(),
+        // Room to write the number by hand (non-breaking spaces keep it).
+        number: "Số:\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}\u{a0}/GM-UBND"
+            .to_owned(),
         place_date: pdf::place_date(&d.locality, date),
     }));
     doc.push(Block::Paragraph(

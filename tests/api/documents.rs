@@ -188,7 +188,8 @@ async fn letters_print_one_invitee_per_page_with_code_and_qr() {
             code,
             "Gửi câu hỏi trước hội nghị:",
             "TM. UBND HUYỆN BẾN LỨC",
-            "Nguyễn Đăng Minh Xuân",
+            "CHỦ TỊCH UBND HUYỆN BẾN LỨC",
+            "Lê Thành Út",
         ] {
             assert!(
                 page.contains(part),
