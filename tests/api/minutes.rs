@@ -186,7 +186,7 @@ async fn recorded_dialogue(app: &TestApp) -> (String, String, Vec<Value>) {
         })
         .unwrap();
     let saved = put_json(
-        &app,
+        app,
         &format!("/api/v1/dialogues/{id}/minutes"),
         &organizer,
         &minutes_body(),
