@@ -458,3 +458,85 @@ async fn publishing_makes_the_minutes_public_and_emails_every_participant_with_a
         "the email carries the link"
     );
 }
+
+#[tokio::test]
+async fn the_secretary_edits_previews_and_publishes_on_the_minutes_page() {
+    let app = spawn_app().await;
+    let (_, id) = dialogue_taking_questions(&app, json!({})).await;
+    let email = format!("thuky-{}@benluc.example.vn", uuid::Uuid::new_v4().simple());
+    app.create_account(&email, "Trần Thị Thu Hà", "organizer", None)
+        .await;
+    let browser = crate::helpers::BrowserSession::new(&app).await;
+    browser.sign_in(&email).await;
+    let path = format!("/staff/dialogues/{id}/minutes");
+    let page = browser.get(&path).await;
+    assert!(page.contains("Kết luận của chủ tọa"), "{page}");
+    assert!(page.contains(&format!("/staff/dialogues/{id}/minutes.pdf")));
+    // A closing time before the opening and no conclusion: the form comes back marked.
+    let (status, body) = browser
+        .post_form(
+            &path,
+            &[
+                ("number", "12"),
+                ("opened_at", "2026-11-30T14:00"),
+                ("closed_at", "2026-11-30T13:00"),
+                ("summary", ""),
+                ("conclusion", ""),
+                ("recipients", "Lưu: VT."),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("err-closed_at") && body.contains("err-conclusion"),
+        "{body}"
+    );
+    browser.get(&path).await;
+    let (status, location) = browser
+        .post_form(
+            &path,
+            &[
+                ("number", "12"),
+                ("opened_at", "2026-11-30T14:00"),
+                ("closed_at", "2026-11-30T16:45"),
+                ("summary", "Khai mạc."),
+                ("conclusion", CONCLUSION),
+                ("recipients", "Lưu: VT."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{path}?done=saved").as_str())
+    );
+    // The preview is shown in the browser; the times were read in the dialogue's zone.
+    let preview = browser
+        .client
+        .get(app.url(&format!("/staff/dialogues/{id}/minutes.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preview.status().as_u16(), 200);
+    let disposition = preview.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(disposition.starts_with("inline"), "{disposition}");
+    let pdf = preview.bytes().await.unwrap();
+    if let Some(text) = pdf_text(&pdf) {
+        let text = squash(&without_page_numbers(&text));
+        assert!(text.contains("Thời gian bắt đầu: 14 giờ 00 phút, ngày 30 tháng 11 năm 2026."));
+        assert!(text.contains("Hội nghị kết thúc vào 16 giờ 45 phút cùng ngày."));
+    }
+    browser.get(&path).await;
+    let (status, location) = browser.post_form(&format!("{path}/publish"), &[]).await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{path}?done=published").as_str())
+    );
+    let page = browser.get(&format!("{path}?done=published")).await;
+    assert!(
+        !page.contains("name=\"conclusion\""),
+        "published minutes are not editable"
+    );
+}
