@@ -30,8 +30,8 @@ use crate::participants::notify::Mailing;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
-    accounts, agencies, assignments, attendance, dialogues, html, invitations, minutes, personal,
-    questions, registrations,
+    accounts, agencies, assignments, attendance, dialogues, html, invitations, live, minutes,
+    personal, questions, registrations,
 };
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
@@ -87,7 +87,12 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(assignments::api::approve)
         .service(assignments::api::return_answer)
         .service(assignments::api::export_csv)
-        .service(assignments::api::overview);
+        .service(assignments::api::overview)
+        .service(live::api::set_current)
+        .service(live::api::show)
+        .service(live::api::events)
+        .service(live::api::answer)
+        .service(live::api::add_commitment);
 }
 
 /// Every HTML page.
@@ -96,6 +101,12 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(html::switch_language)
         .service(dialogues::pages::home)
         .service(dialogues::pages::public_page)
+        .service(live::pages::control_page)
+        .service(live::pages::current_submit)
+        .service(live::pages::answer_submit)
+        .service(live::pages::floor_submit)
+        .service(live::pages::commitment_submit)
+        .service(live::pages::projector)
         .service(accounts::pages::login_form)
         .service(accounts::pages::login_submit)
         .service(accounts::pages::logout)
@@ -171,7 +182,7 @@ fn job_hooks() -> JobHooks {
 
 /// Who reacts to which event: inside the transaction that emitted it (the waitlist takes
 /// freed seats), and after it commits (the dialogue cache forgets what changed).
-fn subscribe(state: &AppState, dialogue_cache: web::Data<dialogues::cache::DialogueCache>) {
+fn subscribe(state: &AppState, caches: Caches) {
     let templates = state.templates.clone();
     let settings = state.settings.clone();
     state.db.listen_in_transaction(Arc::new(move |conn, event| {
@@ -181,11 +192,46 @@ fn subscribe(state: &AppState, dialogue_cache: web::Data<dialogues::cache::Dialo
         };
         registrations::ops::on_event(conn, mailing, event)
     }));
-    state.db.bus().on_publish(move |event| {
-        if let Event::DialogueChanged { dialogue_id } = event {
-            dialogue_cache.forget(dialogue_id);
+    state
+        .db
+        .listen_in_transaction(Arc::new(|conn, event| live::ops::on_event(conn, event)));
+    state.db.bus().on_publish(move |event| match event {
+        Event::DialogueChanged { dialogue_id } => {
+            caches.dialogues.forget(dialogue_id);
+            caches.forget_queue_of(dialogue_id);
         }
+        Event::QuestionsChanged { dialogue_id } => caches.forget_queue_of(dialogue_id),
+        _ => {}
     });
+}
+
+/// The short-lived copies of what everyone reads (one set for all workers), forgotten as
+/// soon as this process changes what they show.
+#[derive(Clone)]
+struct Caches {
+    dialogues: web::Data<dialogues::cache::DialogueCache>,
+    pages: web::Data<html::SharedPages>,
+    queues: web::Data<questions::api::PublicQueueCache>,
+}
+
+impl Caches {
+    fn new() -> Caches {
+        Caches {
+            dialogues: web::Data::new(dialogues::cache::DialogueCache::default()),
+            pages: web::Data::new(html::SharedPages::default()),
+            queues: web::Data::new(questions::api::PublicQueueCache::default()),
+        }
+    }
+
+    /// The dialogue's public pages (`/d/{id}…`, in each language) and queue answers.
+    fn forget_queue_of(&self, dialogue_id: &str) {
+        for lang in [crate::i18n::Lang::Vi, crate::i18n::Lang::En] {
+            self.pages
+                .0
+                .forget_prefix(&format!("{}/d/{dialogue_id}", lang.code()));
+        }
+        self.queues.0.forget_prefix(&format!("{dialogue_id}/"));
+    }
 }
 
 /// The work the job worker does on a timer. Each task runs in one write transaction when
@@ -229,7 +275,10 @@ fn periodic_tasks(state: &AppState) -> Vec<PeriodicTask> {
             },
         )
     };
-    vec![reminders, due_dates]
+    let replay_log = PeriodicTask::new("live_replay_log", Duration::from_secs(3600), |conn| {
+        live::ops::prune_replay_log(conn)
+    });
+    vec![reminders, due_dates, replay_log]
 }
 
 #[derive(Serialize, ToSchema)]
@@ -281,7 +330,8 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     ),
     tags(
         (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues"),
-        (name = "invitations"), (name = "registrations"), (name = "participants"), (name = "minutes")
+        (name = "invitations"), (name = "registrations"), (name = "participants"),
+        (name = "questions"), (name = "assignments"), (name = "live"), (name = "minutes")
     )
 )]
 struct ApiInfo;
@@ -507,6 +557,7 @@ pub struct Application {
     state: AppState,
     worker: JobWorker,
     run_worker: bool,
+    hub: Arc<live::hub::Hub>,
 }
 
 impl Application {
@@ -530,8 +581,10 @@ impl Application {
         }
         let state = AppState::new(db.clone(), settings.clone())?;
         // One cache for all workers: built here, outside the per-worker closure.
-        let dialogue_cache = web::Data::new(dialogues::cache::DialogueCache::default());
-        subscribe(&state, dialogue_cache.clone());
+        let caches = Caches::new();
+        subscribe(&state, caches.clone());
+        let hub = live::hub::Hub::new(db.clone(), settings.live_max_clients as usize);
+        let live_hub = web::Data::new(live::api::LiveHub(hub.clone()));
         let code_limiter = web::Data::new(CodeLimiter::default());
         let registration_limiter = web::Data::new(RegistrationLimiter::from_settings(&settings));
         let registration_queue = web::Data::new(registrations::ops::registration_queue());
@@ -567,7 +620,10 @@ impl Application {
             app.app_data(data.clone())
                 .app_data(doc.clone())
                 .app_data(routes.clone())
-                .app_data(dialogue_cache.clone())
+                .app_data(caches.dialogues.clone())
+                .app_data(caches.pages.clone())
+                .app_data(caches.queues.clone())
+                .app_data(live_hub.clone())
                 .app_data(code_limiter.clone())
                 .app_data(registration_limiter.clone())
                 .app_data(registration_queue.clone())
@@ -593,6 +649,7 @@ impl Application {
             state,
             worker,
             run_worker,
+            hub,
         })
     }
 
@@ -618,12 +675,14 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = if self.run_worker {
-            Some(tokio::spawn(self.worker.run(stop_rx)))
+            Some(tokio::spawn(self.worker.run(stop_rx.clone())))
         } else {
             None
         };
+        let hub = tokio::spawn(self.hub.run(stop_rx.clone()));
         let served = self.server.await;
         stop_tx.send(true).ok();
+        hub.await.ok();
         if let Some(worker) = worker {
             worker.await.ok();
         }

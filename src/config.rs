@@ -54,6 +54,8 @@ pub struct RawSettings {
     pub questions_per_address_per_minute: u32,
     /// Questions without a credential a minute for one dialogue, from all addresses together.
     pub questions_per_dialogue_per_minute: u32,
+    /// Live stream clients one instance serves at once; past it new ones get 503.
+    pub live_max_clients: u32,
 }
 
 impl Default for RawSettings {
@@ -80,6 +82,7 @@ impl Default for RawSettings {
             waitlist_limit: 200,
             questions_per_address_per_minute: 20,
             questions_per_dialogue_per_minute: 120,
+            live_max_clients: 10_000,
         }
     }
 }
@@ -112,6 +115,7 @@ pub struct Settings {
     pub waitlist_limit: i64,
     pub questions_per_address_per_minute: u32,
     pub questions_per_dialogue_per_minute: u32,
+    pub live_max_clients: u32,
     /// Whether the job worker runs inside `serve` (tests turn it off to drain by hand).
     pub run_job_worker: bool,
 }
@@ -245,6 +249,7 @@ impl RawSettings {
                 self.questions_per_dialogue_per_minute,
                 "DOITHOAI_QUESTIONS_PER_DIALOGUE_PER_MINUTE",
             ),
+            (self.live_max_clients, "DOITHOAI_LIVE_MAX_CLIENTS"),
         ] {
             if !(1..=1_000_000).contains(&value) {
                 return Err(bad(name, "must be between 1 and 1000000"));
@@ -289,6 +294,7 @@ impl RawSettings {
             waitlist_limit: self.waitlist_limit,
             questions_per_address_per_minute: self.questions_per_address_per_minute,
             questions_per_dialogue_per_minute: self.questions_per_dialogue_per_minute,
+            live_max_clients: self.live_max_clients,
             run_job_worker: true,
         })
     }
@@ -329,6 +335,7 @@ fn env_name(key: &str) -> &'static str {
         "waitlist_limit" => "DOITHOAI_WAITLIST_LIMIT",
         "questions_per_address_per_minute" => "DOITHOAI_QUESTIONS_PER_ADDRESS_PER_MINUTE",
         "questions_per_dialogue_per_minute" => "DOITHOAI_QUESTIONS_PER_DIALOGUE_PER_MINUTE",
+        "live_max_clients" => "DOITHOAI_LIVE_MAX_CLIENTS",
         _ => "DOITHOAI_CONFIG",
     }
 }

@@ -22,6 +22,22 @@ use tokio::sync::broadcast;
 pub enum Event {
     /// A dialogue's details, capacity or status changed.
     DialogueChanged { dialogue_id: String },
+    /// A question of the dialogue changed where the public may see it (moderated, reworded,
+    /// answered). Votes are not reported here: they are too many, and readers may see them
+    /// up to a second late.
+    QuestionsChanged { dialogue_id: String },
+    /// A question joined the public queue (the live stream tells the hall).
+    QuestionApproved {
+        dialogue_id: String,
+        question_id: String,
+    },
+    /// An agency's written answer was published.
+    AnswerPublished {
+        dialogue_id: String,
+        question_id: String,
+    },
+    /// The live stream's replay log of the dialogue gained entry `seq`.
+    Live { dialogue_id: String, seq: i32 },
     /// Jobs (emails or other background work) were queued: a worker should look now.
     JobsQueued,
 }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod collate;
 pub mod config;
@@ -31,6 +32,7 @@ pub mod assignments;
 pub mod attendance;
 pub mod dialogues;
 pub mod invitations;
+pub mod live;
 pub mod minutes;
 pub mod participants;
 pub mod personal;

@@ -392,8 +392,9 @@ pub fn approve(
     )?;
     questions::ops::history(conn, &actor, &question, "question.answered", None)?;
     tell_askers_of_answer(conn, mailing, &assignment, &question)?;
-    crate::events::emit(crate::events::Event::DialogueChanged {
+    crate::events::emit(crate::events::Event::AnswerPublished {
         dialogue_id: question.dialogue_id.to_string(),
+        question_id: question.id.to_string(),
     });
     store::find(conn, id)?.ok_or(AppError::NotFound)
 }
@@ -1022,15 +1023,24 @@ pub struct QueueEntry {
 pub struct PublicQueue {
     pub entries: Vec<QueueEntry>,
     pub overview: Overview,
+    /// Questions matching the filter, on every page.
+    pub total: i64,
+    /// Public questions answered, in writing or aloud.
+    pub answered: i64,
+    /// This page (from 1) and how many there are.
+    pub page: i64,
+    pub pages: i64,
 }
 
-/// Most questions one page of the public queue lists.
-pub const QUEUE_PAGE_MAX: i64 = 500;
+/// Questions one page of the public queue lists: a phone scrolls through 50 comfortably.
+pub const QUEUE_PAGE_SIZE: i64 = 50;
 
+/// One page (from 1) of the public queue, with the answers published so far.
 pub fn public_queue(
     conn: &mut DbConnection,
     dialogue_id: &str,
     query: &questions::ops::QueueQuery,
+    page: i64,
 ) -> Result<PublicQueue, AppError> {
     let dialogue = questions::ops::visible_dialogue(conn, dialogue_id, false)?;
     let filter = questions::store::Filter {
@@ -1038,7 +1048,14 @@ pub fn public_queue(
         topic: query.topic,
         sort: query.sort,
     };
-    let (rows, _) = questions::ops::list(conn, &dialogue, &filter, 0, QUEUE_PAGE_MAX)?;
+    let page = page.max(1);
+    let (rows, total) = questions::ops::list(
+        conn,
+        &dialogue,
+        &filter,
+        (page - 1) * QUEUE_PAGE_SIZE,
+        QUEUE_PAGE_SIZE,
+    )?;
     let answers = published_answers(conn, &dialogue)?;
     let entries = rows
         .iter()
@@ -1047,8 +1064,17 @@ pub fn public_queue(
             answer: answers.get(q.id.as_str()).cloned(),
         })
         .collect();
+    let answered = questions::store::count_by_status(conn, dialogue_id)?
+        .into_iter()
+        .filter(|(s, _)| matches!(s, QuestionStatus::Answered | QuestionStatus::AnsweredLive))
+        .map(|(_, n)| n)
+        .sum();
     Ok(PublicQueue {
         entries,
         overview: overview_of(conn, dialogue_id, false)?,
+        total,
+        answered,
+        page,
+        pages: ((total + QUEUE_PAGE_SIZE - 1) / QUEUE_PAGE_SIZE).max(1),
     })
 }

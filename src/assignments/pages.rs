@@ -21,7 +21,9 @@ use crate::dialogues;
 use crate::dialogues::model::{Dialogue, FullDialogue};
 use crate::dialogues::view::card;
 use crate::error::AppError;
-use crate::html::{PageForm, readable, render, see_other, with_status};
+use crate::html::{
+    PageForm, SharedPages, readable, render, render_shared, see_other, serve_shared, with_status,
+};
 use crate::i18n::Lang;
 use crate::questions;
 use crate::questions::model::{QuestionStatus, QueueSort};
@@ -44,35 +46,59 @@ fn done_notice(req: &HttpRequest, lang: Lang) -> Option<String> {
 // ---------------------------------------------------------------- the public queue
 
 /// The approved questions with their published answers, sorted and filtered by links.
+/// Anonymous readers share one copy of at most a second old (`SharedPages`): the whole hall
+/// opens this page on the day.
 #[get("/d/{id}/questions")]
 pub async fn public_queue(
     state: web::Data<AppState>,
+    shared: web::Data<SharedPages>,
     req: HttpRequest,
     viewer: MaybeStaff,
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let query = QueueQuery::parse(req.query_string()).map_err(|_| AppError::NotFound)?;
+    let anonymous = viewer.0.is_none();
+    let key = SharedPages::key(&req);
+    if anonymous && let Some(html) = shared.0.get(&key) {
+        return Ok(serve_shared(&req, &html));
+    }
     let lang = Lang::of_request(&req);
     let q = query.clone();
-    let (full, queue) = state
+    let page = crate::html::page_number(&req);
+    let found = state
         .db
         .read(move |conn| {
-            let queue = ops::public_queue(conn, &id, &q)?;
+            let queue = ops::public_queue(conn, &id, &q, page)?;
             let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
             Ok((full, queue))
         })
-        .await?;
+        .await;
+    let (full, queue) = match found {
+        Ok(found) => found,
+        Err(e) => {
+            if anonymous {
+                shared.0.release(&key);
+            }
+            return Err(e);
+        }
+    };
+    let page = context! {
+        d => card(&full, lang),
+        queue => view::queue_context(&queue, &query, lang),
+        base => format!("/d/{}/questions", full.dialogue.id),
+    };
+    if anonymous {
+        let html = render_shared(&state, &req, "questions/queue.html", page)?;
+        shared.0.put(&key, html.clone());
+        return Ok(serve_shared(&req, &html));
+    }
     render(
         &state,
         &req,
         viewer.0.as_ref(),
         "questions/queue.html",
-        context! {
-            d => card(&full, lang),
-            queue => view::queue_context(&queue, &query, lang),
-            base => format!("/d/{}/questions", full.dialogue.id),
-        },
+        page,
     )
 }
 

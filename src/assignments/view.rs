@@ -82,9 +82,11 @@ pub fn queue_context(queue: &PublicQueue, query: &QueueQuery, lang: Lang) -> Val
     let total: i64 = queue.overview.by_topic.iter().map(|t| t.count).sum();
     context! {
         entries => Value::from_serialize(&queue.entries),
-        shown => queue.entries.len(),
-        answered => queue.entries.iter().filter(|e| e.answer.is_some()).count(),
+        shown => queue.total,
+        answered => queue.answered,
         total => total,
+        page => queue.page,
+        pages => queue.pages,
         sort => sort_code(query.sort),
         topic => query.topic.map(|t| t.as_str()),
         topics => topics,

@@ -1,8 +1,11 @@
 //! Storage: one connection type over SQLite and PostgreSQL, pools, migrations,
 //! and the helper every query goes through so actix workers never block.
 
+mod group;
 pub mod schema;
 pub mod types;
+
+pub use group::MAX_BATCH as GROUP_COMMIT_MAX;
 
 pub use types::{
     AgencyId, AssignmentId, DialogueId, InvitationId, ParticipantId, QuestionId, RegistrationId,
@@ -130,6 +133,7 @@ pub struct Db {
     backend: Backend,
     bus: Bus,
     listeners: Arc<RwLock<Vec<Listener>>>,
+    group: group::GroupCommit,
 }
 
 /// Work that must commit together with the change an event reports (e.g. freed seats go to
@@ -166,6 +170,7 @@ impl Db {
             backend,
             bus: Bus::default(),
             listeners: Arc::default(),
+            group: group::GroupCommit::default(),
         })
     }
 
@@ -210,6 +215,23 @@ impl Db {
         run_blocking(move || db.write_now(work)).await
     }
 
+    /// The same as `write`, committed together with other grouped writes that are waiting
+    /// (see `group.rs`): for small, frequent writes from many people at once — questions,
+    /// votes. It still answers only after the commit; `work` runs in a savepoint, so its
+    /// failure rolls back only its own changes.
+    pub async fn write_grouped<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let committed = group::Committed {
+            writer: self.writer.clone(),
+            listeners: self.listeners.clone(),
+            bus: self.bus.clone(),
+        };
+        self.group.write(&committed, work).await
+    }
+
     /// The same as `write`, for code that already runs on a blocking thread (CLI, workers).
     pub fn write_now<T>(
         &self,
@@ -220,7 +242,7 @@ impl Db {
         events::take_pending();
         let outcome = conn.transaction(|conn| {
             let value = work(conn)?;
-            let emitted = self.run_listeners(conn)?;
+            let emitted = run_listeners(&self.listeners, conn)?;
             Ok((value, emitted))
         });
         match outcome {
@@ -237,30 +259,6 @@ impl Db {
         }
     }
 
-    /// Runs the listeners for every event emitted so far, and for those they emit in turn.
-    /// Returns every event of the transaction.
-    fn run_listeners(&self, conn: &mut DbConnection) -> Result<Vec<Event>, AppError> {
-        let listeners: Vec<Listener> = match self.listeners.read() {
-            Ok(list) => list.clone(),
-            Err(_) => return Err(AppError::unexpected("event listeners poisoned")),
-        };
-        let mut all = Vec::new();
-        loop {
-            let batch = events::take_pending();
-            if batch.is_empty() {
-                return Ok(all);
-            }
-            for event in batch {
-                for listener in &listeners {
-                    listener(conn, &event)?;
-                }
-                if !all.contains(&event) {
-                    all.push(event);
-                }
-            }
-        }
-    }
-
     /// The same as `read`, for code that already runs on a blocking thread.
     pub fn read_now<T>(
         &self,
@@ -268,6 +266,33 @@ impl Db {
     ) -> Result<T, AppError> {
         let mut conn = self.readers.get().map_err(AppError::from_pool)?;
         work(&mut conn)
+    }
+}
+
+/// Runs the listeners for every event emitted so far, and for those they emit in turn.
+/// Returns every event of the transaction.
+fn run_listeners(
+    listeners: &RwLock<Vec<Listener>>,
+    conn: &mut DbConnection,
+) -> Result<Vec<Event>, AppError> {
+    let listeners: Vec<Listener> = match listeners.read() {
+        Ok(list) => list.clone(),
+        Err(_) => return Err(AppError::unexpected("event listeners poisoned")),
+    };
+    let mut all = Vec::new();
+    loop {
+        let batch = events::take_pending();
+        if batch.is_empty() {
+            return Ok(all);
+        }
+        for event in batch {
+            for listener in &listeners {
+                listener(conn, &event)?;
+            }
+            if !all.contains(&event) {
+                all.push(event);
+            }
+        }
     }
 }
 

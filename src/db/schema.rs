@@ -234,6 +234,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    live_events (dialogue_id, seq) {
+        dialogue_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        data -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     minutes (dialogue_id) {
         dialogue_id -> Text,
         number -> Nullable<Text>,
@@ -336,6 +346,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     responses,
     live_answers,
+    live_events,
     commitments,
     minutes,
     jobs,

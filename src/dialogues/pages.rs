@@ -14,7 +14,7 @@ use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::DialogueId;
 use crate::error::{AppError, FieldError, FieldErrors};
-use crate::html::{PageForm, render, see_other};
+use crate::html::{PageForm, SharedPages, render, render_shared, see_other, serve_shared};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
@@ -49,19 +49,28 @@ pub async fn home(
     )
 }
 
+/// The dialogue's public page. Everyone at the dialogue opens it on the day, so anonymous
+/// readers share one copy of at most a second old (`SharedPages`).
 #[get("/d/{id}")]
 pub async fn public_page(
     state: web::Data<AppState>,
+    shared: web::Data<SharedPages>,
     req: HttpRequest,
     viewer: MaybeStaff,
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
+    let anonymous = viewer.0.is_none();
+    let key = SharedPages::key(&req);
+    if anonymous && let Some(html) = shared.0.get(&key) {
+        return Ok(serve_shared(&req, &html));
+    }
     let id = id.into_inner();
+    let organizer = viewer.can_organize();
     let hooks = req
         .app_data::<web::Data<PublicLinks>>()
         .map(|links| links.0.clone())
         .unwrap_or_default();
-    let (full, links) = state
+    let found = state
         .db
         .read(move |conn| {
             let full = store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
@@ -73,18 +82,28 @@ pub async fn public_page(
             }
             Ok((full, links))
         })
-        .await?;
-    if !ops::visible_to(&full, viewer.can_organize()) {
-        return Err(AppError::NotFound);
-    }
+        .await
+        .and_then(|(full, links)| match ops::visible_to(&full, organizer) {
+            true => Ok((full, links)),
+            false => Err(AppError::NotFound),
+        });
+    let (full, links) = match found {
+        Ok(full) => full,
+        Err(e) => {
+            if anonymous {
+                shared.0.release(&key);
+            }
+            return Err(e);
+        }
+    };
     let lang = Lang::of_request(&req);
-    render(
-        &state,
-        &req,
-        viewer.0.as_ref(),
-        "dialogue.html",
-        context! { d => card(&full, lang), links => Value::from_serialize(&links) },
-    )
+    let page = context! { d => card(&full, lang), links => Value::from_serialize(&links) };
+    if anonymous {
+        let html = render_shared(&state, &req, "dialogue.html", page)?;
+        shared.0.put(&key, html.clone());
+        return Ok(serve_shared(&req, &html));
+    }
+    render(&state, &req, viewer.0.as_ref(), "dialogue.html", page)
 }
 
 #[get("/staff")]

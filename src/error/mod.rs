@@ -119,6 +119,13 @@ pub enum AppError {
     RateLimited { retry_after_seconds: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Full for now, for a reason a client should tell apart (e.g. `too_many_listeners`);
+    /// answered 503 with `Retry-After`.
+    #[error("busy: {code}")]
+    Busy {
+        code: &'static str,
+        retry_after_seconds: u64,
+    },
     /// Anything else. The text is logged, never sent.
     #[error("unexpected: {0}")]
     Unexpected(String),
@@ -183,6 +190,7 @@ impl AppError {
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::Unavailable(_) => "service_unavailable",
+            AppError::Busy { code, .. } => code,
             AppError::Unexpected(_) => "internal_error",
         }
     }
@@ -230,6 +238,10 @@ impl AppError {
         let mut builder = HttpResponse::build(self.status_code());
         if let AppError::RateLimited {
             retry_after_seconds,
+        }
+        | AppError::Busy {
+            retry_after_seconds,
+            ..
         } = self
         {
             builder.insert_header(("Retry-After", retry_after_seconds.to_string()));
@@ -254,7 +266,7 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

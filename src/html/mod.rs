@@ -115,6 +115,63 @@ pub fn render(
         .body(html))
 }
 
+/// The `page` of a paged list page (from 1): anything else reads as the first page, since a
+/// page number in a link is not worth an error page.
+pub fn page_number(req: &HttpRequest) -> i64 {
+    web::Query::<std::collections::HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("page").and_then(|p| p.trim().parse::<i64>().ok()))
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1)
+}
+
+/// Stands in for the CSRF token in a page rendered once for every anonymous reader
+/// ([`render_shared`]); [`serve_shared`] puts each reader's own token in its place.
+const CSRF_PLACEHOLDER: &str = "__doithoai_csrf_token__";
+
+/// Copies of public pages as anonymous readers get them, keyed by the page's path and
+/// language; at most one second old (see `crate::cache`).
+pub struct SharedPages(pub crate::cache::ShortCache<web::Bytes>);
+
+impl Default for SharedPages {
+    fn default() -> SharedPages {
+        // A public page is some 10–40 KB: a few thousand copies stay within a few tens of MB.
+        SharedPages(crate::cache::ShortCache::new(
+            std::time::Duration::from_secs(1),
+            2_000,
+        ))
+    }
+}
+
+impl SharedPages {
+    /// The key of `req`'s page: language and path with query.
+    pub fn key(req: &HttpRequest) -> String {
+        format!("{}{}", Lang::of_request(req).code(), req.uri())
+    }
+}
+
+/// Renders a page the same for every anonymous reader (no one signed in), with a stand-in
+/// for the CSRF token, so that the result can be kept in [`SharedPages`].
+pub fn render_shared(
+    state: &AppState,
+    req: &HttpRequest,
+    name: &str,
+    page: Value,
+) -> Result<web::Bytes, AppError> {
+    let ctx =
+        context! { csrf => CSRF_PLACEHOLDER, ..context! { ..page, ..base_context(req, None) } };
+    Ok(web::Bytes::from(state.templates.render(name, ctx)?))
+}
+
+/// Serves a page from [`render_shared`] with the reader's own CSRF token.
+pub fn serve_shared(req: &HttpRequest, html: &web::Bytes) -> HttpResponse {
+    let page = String::from_utf8_lossy(html).replace(CSRF_PLACEHOLDER, &csrf_token(req));
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(page)
+}
+
 /// A 303 to another page (after a form post, so reload does not post again).
 ///
 /// The target must be a local path (see [`safe_next`]); anything else, or anything a header
@@ -204,6 +261,10 @@ pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppErr
         ),
         "door.js" => (
             include_bytes!("../../assets/static/door.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "live.js" => (
+            include_bytes!("../../assets/static/live.js"),
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (

@@ -41,6 +41,8 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "staff/assignment_board.html",
     "staff/assignments.html",
     "staff/assignment.html",
+    "live/control.html",
+    "live/projector.html",
     "register.html",
     "register_sent.html",
     "email/password_setup/subject.txt",

@@ -165,11 +165,8 @@ impl MinutesView {
     }
 }
 
-/// A commitment made at the dialogue (a memorandum signed, support or jobs promised).
-///
-/// Extension point: the `commitments` table is part of the schema, but nothing records
-/// commitments yet — the live session, which will, is not built. The minutes read whatever
-/// rows there are, so they appear here as soon as something writes them.
+/// A commitment made at the dialogue (a memorandum signed, support or jobs promised), as
+/// the live session records it; the minutes read only what they print.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = commitments)]
 pub struct Commitment {
@@ -180,8 +177,7 @@ pub struct Commitment {
     pub created_at: NaiveDateTime,
 }
 
-/// An answer given aloud during the dialogue (written by the live session, not built yet:
-/// the same extension point as [`Commitment`]).
+/// An answer given aloud during the dialogue, as the live session records it.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = live_answers)]
 pub struct LiveAnswer {

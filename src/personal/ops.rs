@@ -13,6 +13,7 @@ use crate::dialogues::view::DialogueView;
 use crate::error::AppError;
 use crate::invitations;
 use crate::invitations::model::{Invitation, InvitationStatus};
+use crate::live;
 use crate::participants;
 use crate::participants::model::Participant;
 use crate::participants::notify::Mailing;
@@ -43,8 +44,19 @@ pub struct MeView {
     pub dialogue: DialogueView,
     pub invitation: Option<MeInvitation>,
     pub registration: Option<RegistrationView>,
-    /// The participant's own questions, newest first, with their published answers.
-    pub questions: Vec<QuestionWithAnswer>,
+    /// The participant's own questions, newest first, with their published answers and
+    /// the answers given aloud at the dialogue.
+    pub questions: Vec<MyQuestion>,
+}
+
+/// One of the participant's questions with every answer it got.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyQuestion {
+    #[serde(flatten)]
+    pub question: QuestionWithAnswer,
+    /// Answers given aloud during the dialogue, as the secretary recorded them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers_given_aloud: Vec<live::model::LiveAnswerView>,
 }
 
 pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeView, AppError> {
@@ -58,7 +70,27 @@ pub fn me_view(conn: &mut DbConnection, participant: &Participant) -> Result<MeV
         }
         None => None,
     };
-    let questions = assignments::ops::own_questions(conn, &dialogue.dialogue, &participant.id)?;
+    let own = assignments::ops::own_questions(conn, &dialogue.dialogue, &participant.id)?;
+    let mut aloud = if own.is_empty() {
+        Default::default()
+    } else {
+        live::ops::record(conn, &dialogue.dialogue)?.answers
+    };
+    let questions = own
+        .into_iter()
+        .map(|q| {
+            // A merged question was answered as the one it was merged into.
+            let answered = q
+                .question
+                .merged_into
+                .clone()
+                .unwrap_or(q.question.id.clone());
+            MyQuestion {
+                answers_given_aloud: aloud.remove(answered.as_str()).unwrap_or_default(),
+                question: q,
+            }
+        })
+        .collect();
     Ok(MeView {
         participant: MeParticipant {
             id: participant.id.to_string(),

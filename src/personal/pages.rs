@@ -338,10 +338,11 @@ pub async fn queue_page(
     let query = QueueQuery::parse(req.query_string()).map_err(|_| AppError::NotFound)?;
     let lang = Lang::of_request(&req);
     let q = query.clone();
+    let page = crate::html::page_number(&req);
     let (full, queue, voted) = state
         .db
         .read(move |conn| {
-            let queue = assignments::ops::public_queue(conn, &participant.dialogue_id, &q)?;
+            let queue = assignments::ops::public_queue(conn, &participant.dialogue_id, &q, page)?;
             let full = dialogues::store::find_full(conn, &participant.dialogue_id)?
                 .ok_or(AppError::NotFound)?;
             let voted = questions::store::voted_by(conn, &participant.id)?;

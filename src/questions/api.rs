@@ -10,6 +10,7 @@ use super::ops::{
     QueuePage, QueueQuery, VoteOutput,
 };
 use crate::auth::{MaybeStaff, Organizer, Staff, secrets};
+use crate::cache::ShortCache;
 use crate::db::{DialogueId, QuestionId};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, PageOf, Paging, PagingParams};
@@ -142,29 +143,75 @@ fn sort_schema() -> utoipa::openapi::schema::Object {
 #[get("/dialogues/{id}/questions")]
 pub async fn list(
     state: web::Data<AppState>,
+    cache: web::Data<PublicQueueCache>,
     staff: MaybeStaff,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     paging: Paging,
 ) -> Result<HttpResponse, AppError> {
     let query = QueueQuery::parse(req.query_string())?;
+    let organizer = staff.can_organize();
+    let key = PublicQueueCache::key(&id, &query, &paging);
+    if !organizer && let Some(json) = cache.0.get(&key) {
+        return Ok(json_response(json));
+    }
     let page = ops::queue(
         &state,
         id.into_inner(),
-        staff.can_organize(),
+        organizer,
         query,
         paging.offset(),
         paging.per_page,
     )
-    .await?;
-    Ok(match page {
-        QueuePage::Public(items, total) => {
-            HttpResponse::Ok().json(PageOf::new(items, total, paging))
+    .await;
+    let json = match page {
+        Ok(QueuePage::Public(items, total)) => to_json(&PageOf::new(items, total, paging))?,
+        Ok(QueuePage::Organizer(items, total)) => {
+            return Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)));
         }
-        QueuePage::Organizer(items, total) => {
-            HttpResponse::Ok().json(PageOf::new(items, total, paging))
+        Err(e) => {
+            cache.0.release(&key);
+            return Err(e);
         }
-    })
+    };
+    cache.0.put(&key, json.clone());
+    Ok(json_response(json))
+}
+
+/// The public queue's answers, shared by every reader for at most a second (see
+/// `crate::cache`): on the day a whole hall reloads the same few views.
+pub struct PublicQueueCache(pub ShortCache<web::Bytes>);
+
+impl Default for PublicQueueCache {
+    fn default() -> PublicQueueCache {
+        PublicQueueCache(ShortCache::new(std::time::Duration::from_secs(1), 5_000))
+    }
+}
+
+impl PublicQueueCache {
+    /// Starts with the dialogue's id, so that its entries can be forgotten together.
+    fn key(id: &str, query: &QueueQuery, paging: &Paging) -> String {
+        format!(
+            "{id}/{:?}/{:?}/{:?}/{}/{}",
+            query.status,
+            query.topic,
+            query.sort,
+            paging.offset(),
+            paging.per_page
+        )
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<web::Bytes, AppError> {
+    serde_json::to_vec(value)
+        .map(web::Bytes::from)
+        .map_err(|e| AppError::unexpected(format!("serialising the queue: {e}")))
+}
+
+fn json_response(json: web::Bytes) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json)
 }
 
 /// One question for a moderator: who asked, the first wording, similar earlier questions

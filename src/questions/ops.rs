@@ -395,6 +395,10 @@ fn approve(conn: &mut DbConnection, actor: &Actor, question: &Question) -> Resul
         moderated: true,
     };
     store::decide(conn, &question.id, decision)?;
+    crate::events::emit(crate::events::Event::QuestionApproved {
+        dialogue_id: question.dialogue_id.to_string(),
+        question_id: question.id.to_string(),
+    });
     history(conn, actor, question, "question.approve", None)
 }
 
@@ -534,6 +538,10 @@ pub fn history(
         entry = entry.detail(detail);
     }
     entry.record(conn)?;
+    // Every change worth a history step may change what the public queue shows.
+    crate::events::emit(crate::events::Event::QuestionsChanged {
+        dialogue_id: question.dialogue_id.to_string(),
+    });
     Ok(())
 }
 
@@ -747,11 +755,12 @@ pub async fn submit_question(
     if let Asker::Anonymous(ip) = &asker {
         limiter.check(*ip, &dialogue_id)?;
     }
+    // Grouped: a hall submitting at once shares commits instead of queueing for them.
     let state = state.clone();
     state
         .db
         .clone()
-        .write(move |conn| {
+        .write_grouped(move |conn| {
             let question = submit(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
             let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             Ok(own_view(&dialogue, &question))
@@ -954,9 +963,10 @@ pub async fn vote_on(
     id: QuestionId,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
+    // Grouped: a room of thousands voting within a second shares commits.
     state
         .db
-        .write(move |conn| vote(conn, &participant, &id, on))
+        .write_grouped(move |conn| vote(conn, &participant, &id, on))
         .await
 }
 

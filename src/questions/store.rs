@@ -45,13 +45,32 @@ pub fn asked_since(
     search_text: &str,
     since: NaiveDateTime,
 ) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        questions::table
-            .filter(questions::dialogue_id.eq(dialogue_id))
-            .filter(questions::created_at.ge(since))
-            .filter(questions::search_text.eq(search_text)),
-    ))
-    .get_result(conn)
+    match conn {
+        // The index is on md5(search_text) there (see the migration `question_repeat`).
+        DbConnection::Postgresql(pg) => {
+            #[derive(QueryableByName)]
+            struct Found {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                found: bool,
+            }
+            diesel::sql_query(
+                "SELECT EXISTS (SELECT 1 FROM questions WHERE dialogue_id = $1 \
+                 AND md5(search_text) = md5($2) AND search_text = $2 AND created_at >= $3) AS found",
+            )
+            .bind::<diesel::sql_types::Text, _>(dialogue_id)
+            .bind::<diesel::sql_types::Text, _>(search_text)
+            .bind::<diesel::sql_types::Timestamp, _>(since)
+            .get_result::<Found>(pg)
+            .map(|row| row.found)
+        }
+        DbConnection::Sqlite(_) => diesel::select(diesel::dsl::exists(
+            questions::table
+                .filter(questions::dialogue_id.eq(dialogue_id))
+                .filter(questions::search_text.eq(search_text))
+                .filter(questions::created_at.ge(since)),
+        ))
+        .get_result(conn),
+    }
 }
 
 /// Which questions of the queue to read.

@@ -24,6 +24,7 @@ const INFRASTRUCTURE: &[&str] = &[
     "audit",
     "ratelimit",
     "json",
+    "cache",
     "html",
     "headers",
     "jobs",
@@ -46,6 +47,7 @@ const LAYERS: &[&[&str]] = &[
     &["accounts", "participants"],
     &["invitations", "registrations", "questions"],
     &["attendance", "assignments"],
+    &["live"],
     &["personal", "minutes"],
 ];
 

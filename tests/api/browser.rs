@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, spawn_app};
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -28,7 +28,7 @@ fn find_program(candidates: &[&str]) -> Option<String> {
 }
 
 /// Starts chromedriver and a browser session, or says why it cannot.
-async fn browser() -> Option<(Driver, fantoccini::Client)> {
+pub(crate) async fn browser() -> Option<(Driver, fantoccini::Client)> {
     let chromium = find_program(&[
         "/usr/bin/chromium",
         "/usr/bin/chromium-browser",
@@ -124,7 +124,7 @@ async fn sign_in(client: &fantoccini::Client, app: &crate::helpers::TestApp, ema
 
 /// Saves what the browser shows when DOITHOAI_SCREENSHOTS names a folder (for people
 /// reviewing the pages; the tests never look at the pictures).
-async fn keep_screenshot(client: &fantoccini::Client, name: &str) {
+pub(crate) async fn keep_screenshot(client: &fantoccini::Client, name: &str) {
     if let Ok(dir) = std::env::var("DOITHOAI_SCREENSHOTS") {
         if let Ok(png) = client.screenshot().await {
             let _ = std::fs::create_dir_all(&dir);

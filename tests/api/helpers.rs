@@ -189,6 +189,11 @@ impl TestApp {
         Self::reply(request.send().await.expect("PUT")).await
     }
 
+    pub async fn put_json(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        let request = Self::with_token(self.client.put(self.url(path)), token).json(body);
+        Self::reply(request.send().await.expect("PUT")).await
+    }
+
     pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
         let request = Self::with_token(self.client.delete(self.url(path)), token);
         Self::reply(request.send().await.expect("DELETE")).await

@@ -288,3 +288,52 @@ async fn a_refused_question_keeps_what_was_typed_and_marks_the_field() {
     let page = mai.get(&location).await;
     assert!(page.contains("Đã rút"));
 }
+
+/// The public queue is paged (50 a page): nothing is cut off, and the pages link each other.
+#[actix_web::test]
+async fn the_public_queue_page_shows_every_question_page_by_page() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let people: Vec<(String, Option<&str>)> =
+        (0..3).map(|n| (format!("Người Hỏi {n}"), None)).collect();
+    let named: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let codes = participants(&app, &organizer, &id, &named).await;
+    for n in 0..55 {
+        let body = format!("Câu hỏi thứ {n:02} về thủ tục vay vốn học nghề ở xã?");
+        let asked = app
+            .ask(
+                &id,
+                Some(&codes[n % 3]),
+                &json!({"body": body, "topic": "employment"}),
+            )
+            .await;
+        assert_eq!(asked.status, 201, "{}", asked.text);
+        let q = asked.body["id"].as_str().unwrap().to_string();
+        let r = app
+            .moderate(&organizer, &q, &json!({"action": "approve"}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let first = app
+        .get(&format!("/d/{id}/questions?sort=oldest"), None)
+        .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.text.matches("class=\"card question\"").count(), 50);
+    assert!(first.text.contains("Câu hỏi thứ 00"));
+    assert!(!first.text.contains("Câu hỏi thứ 50"));
+    // The page escapes "/" as "&#x2f;".
+    assert!(
+        first.text.contains("Trang 1 &#x2f; 2"),
+        "the pager says where we are"
+    );
+    assert!(
+        first.text.contains("?page=2&amp;sort=oldest"),
+        "the next page keeps the order"
+    );
+    let second = app
+        .get(&format!("/d/{id}/questions?page=2&sort=oldest"), None)
+        .await;
+    assert_eq!(second.text.matches("class=\"card question\"").count(), 5);
+    assert!(second.text.contains("Câu hỏi thứ 54"));
+    assert!(second.text.contains("?page=1&amp;sort=oldest"));
+}

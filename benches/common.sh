@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Shared by the benchmark scripts: a work folder removed on exit, databases made and
+# dropped, and a running service with an organizer, an open dialogue and PEOPLE invitees
+# whose codes are in $WORK/codes.txt. Source it; it defines functions only (and WORK).
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/doithoai-bench.XXXXXX")"
+SERVER_PID=""
+DATABASES=()
+cleanup() {
+    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+    for db in "${DATABASES[@]}"; do
+        psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+BASE="http://127.0.0.1:$PORT"
+
+wait_up() {
+    for _ in $(seq 1 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.05; done
+    echo "error: $1 did not answer" >&2; return 1
+}
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""; fi
+}
+
+new_database() { # backend, name → URL
+    if [[ "$1" == sqlite ]]; then
+        echo "sqlite://$WORK/$2.db"
+    else
+        local db="doithoai_bench_$$_$2"
+        psql -q "$ADMIN_URL" -c "CREATE DATABASE $db" >/dev/null
+        DATABASES+=("$db")
+        echo "${ADMIN_URL%/*}/$db"
+    fi
+}
+
+sql() { # url, statement → first column of each row
+    if [[ "$1" == sqlite://* ]]; then
+        python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); [print(r[0]) for r in c.execute(sys.argv[2])]; c.commit()' "${1#sqlite://}" "$2"
+    else
+        psql -tA "$1" -c "$2"
+    fi
+}
+
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# Starts the service on a new database of BACKEND and prepares the dialogue. Sets URL,
+# TOKEN (the organizer's), ID (the dialogue's) and SERVER_PID; writes $WORK/codes.txt.
+start_service() {
+    local backend="$1"
+    URL="$(new_database "$backend" "service_$2")"
+    export DATABASE_URL="$URL" DOITHOAI_BIND="127.0.0.1:$PORT" DOITHOAI_LOG=warn \
+        DOITHOAI_MAIL_DIR="$WORK/mail-$backend-$2" DOITHOAI_DB_POOL_SIZE="${POOL:-16}"
+    "$BIN" user create --email bench@example.vn --name "Người đo" --role organizer \
+        --password "mat-khau-do-hieu-nang" >/dev/null
+    "$BIN" serve >"$WORK/server-$backend-$2.log" 2>&1 &
+    SERVER_PID=$!
+    wait_up "$BASE/healthz"
+    local api="$BASE/api/v1"
+    TOKEN="$(curl -fs -H 'Content-Type: application/json' \
+        -d '{"email":"bench@example.vn","password":"mat-khau-do-hieu-nang"}' "$api/auth/login" | json_field token)"
+    ID="$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{
+        "title": "Đối thoại đo hiệu năng", "host_unit": "UBND huyện Bến Lức", "venue": "Hội trường",
+        "starts_at": "2030-11-30T14:00:00+07:00", "ends_at": "2030-11-30T17:00:00+07:00",
+        "question_deadline": "2030-11-29T17:00:00+07:00", "capacity": 6000,
+        "officials": [{"name": "Lê Thành Út", "position": "Chủ tịch", "role": "chair"}]
+    }' "$api/dialogues" | json_field id)"
+    curl -fs -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+        -d '{"status":"open"}' "$api/dialogues/$ID/status"
+    python3 - "$PEOPLE" >"$WORK/people.csv" <<'PY'
+import sys
+print("full_name,phone,category")
+for n in range(int(sys.argv[1])):
+    print(f"Người Tham Dự {n},09{n:08d},completed_sentence")
+PY
+    curl -fs -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: text/csv; charset=utf-8' \
+        --data-binary @"$WORK/people.csv" "$api/dialogues/$ID/invitations/import"
+    python3 - "$api/dialogues/$ID/invitations" "$TOKEN" "$PEOPLE" >"$WORK/codes.txt" <<'PY'
+import json, sys, urllib.request
+url, token, people = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for page in range(1, people // 200 + 2):
+    req = urllib.request.Request(f"{url}?per_page=200&page={page}", headers={"Authorization": f"Bearer {token}"})
+    items = json.load(urllib.request.urlopen(req))["items"]
+    for item in items:
+        print(item["code"])
+PY
+    echo "   $(wc -l <"$WORK/codes.txt") participants with codes; dialogue $ID"
+}
+
+server_memory() { grep -E 'VmHWM|VmRSS' "/proc/$SERVER_PID/status" | tr -s ' \t' ' ' | paste -sd' '; }

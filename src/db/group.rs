@@ -1,0 +1,184 @@
+//! Group commit: many small writes, one transaction, one commit.
+//!
+//! A commit costs a disk flush (SQLite's WAL sync, PostgreSQL's WAL flush), and on SQLite
+//! only one writer runs at a time. When thousands of people submit questions or vote within
+//! a minute, each request committing alone makes the flushes the queue everyone waits in.
+//! Here one thread takes whatever writes have queued (up to `MAX_BATCH`), runs each in its
+//! own savepoint inside one transaction, commits once, and only then answers each request:
+//! an answer still means "stored". A write that fails rolls back to its savepoint and fails
+//! alone; a commit that fails fails every write of the batch.
+//!
+//! With one request at a time the batch holds one write, as before. The thread holds no
+//! handle that keeps the database open: when the last `Db` is dropped the channel closes
+//! and the thread ends.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex, RwLock};
+
+use diesel::Connection;
+use diesel::r2d2::Pool;
+use tokio::sync::oneshot;
+
+use super::{ConnectionManager, DbConnection, Listener, run_listeners};
+use crate::error::AppError;
+use crate::events::{self, Bus, Event};
+
+/// The most writes one transaction takes. Enough to absorb a burst; small enough that the
+/// first write of a batch does not wait long for the last.
+pub const MAX_BATCH: usize = 256;
+
+type Value = Box<dyn Any + Send>;
+type Work = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>;
+
+struct Job {
+    work: Work,
+    reply: oneshot::Sender<Result<Value, AppError>>,
+    span: tracing::Span,
+}
+
+/// What the committing thread needs; nothing in it refers back to the sender.
+#[derive(Clone)]
+pub(super) struct Committed {
+    pub writer: Pool<ConnectionManager>,
+    pub listeners: Arc<RwLock<Vec<Listener>>>,
+    pub bus: Bus,
+}
+
+/// The entrance to the committing thread, started on first use.
+#[derive(Clone, Default)]
+pub(super) struct GroupCommit {
+    sender: Arc<Mutex<Option<Sender<Job>>>>,
+}
+
+impl GroupCommit {
+    /// Queues `work` and waits until the transaction that ran it has committed.
+    pub async fn write<T, F>(&self, committed: &Committed, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            work: Box::new(move |conn| work(conn).map(|value| Box::new(value) as Value)),
+            reply,
+            span: tracing::Span::current(),
+        };
+        self.send(committed, job)?;
+        let value = answer
+            .await
+            .map_err(|_| AppError::unexpected("a grouped write got no answer"))??;
+        value
+            .downcast::<T>()
+            .map(|boxed| *boxed)
+            .map_err(|_| AppError::unexpected("a grouped write answered with another type"))
+    }
+
+    fn send(&self, committed: &Committed, job: Job) -> Result<(), AppError> {
+        let mut slot = self
+            .sender
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let job = match slot.as_ref() {
+            Some(sender) => match sender.send(job) {
+                Ok(()) => return Ok(()),
+                // The thread has ended (it should not): start another one below.
+                Err(returned) => returned.0,
+            },
+            None => job,
+        };
+        let (sender, receiver) = channel();
+        let committed = committed.clone();
+        std::thread::Builder::new()
+            .name("group-commit".into())
+            .spawn(move || commit_in_batches(committed, receiver))
+            .map_err(|e| AppError::unexpected(format!("cannot start the group commit: {e}")))?;
+        sender
+            .send(job)
+            .map_err(|_| AppError::unexpected("the group commit stopped at once"))?;
+        *slot = Some(sender);
+        Ok(())
+    }
+}
+
+/// Takes whatever is waiting (at least one write), commits it, answers each; until every
+/// sender is gone.
+fn commit_in_batches(committed: Committed, jobs: Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        // A panicking write drops its batch's replies (each caller gets an error) but must
+        // not end the thread everyone else depends on.
+        let outcome = catch_unwind(AssertUnwindSafe(|| commit_batch(&committed, batch)));
+        if outcome.is_err() {
+            tracing::error!("a grouped write panicked; its batch was not stored");
+            events::take_pending();
+        }
+    }
+}
+
+fn commit_batch(committed: &Committed, batch: Vec<Job>) {
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut works = Vec::with_capacity(batch.len());
+    for job in batch {
+        replies.push(job.reply);
+        works.push((job.work, job.span));
+    }
+    let mut pooled = match committed.writer.get() {
+        Ok(conn) => conn,
+        Err(e) => {
+            let error = AppError::from_pool(e);
+            for reply in replies {
+                reply.send(Err(error.clone())).ok();
+            }
+            return;
+        }
+    };
+    let conn: &mut DbConnection = &mut pooled;
+    events::take_pending();
+    let outcome = conn.transaction(|conn| {
+        let mut answers = Vec::with_capacity(works.len());
+        for (work, span) in works {
+            let _entered = span.enter();
+            let answer = conn.transaction(|conn| {
+                let value = work(conn)?;
+                let emitted = run_listeners(&committed.listeners, conn)?;
+                Ok::<_, AppError>((value, emitted))
+            });
+            if answer.is_err() {
+                events::take_pending();
+            }
+            answers.push(answer);
+        }
+        Ok::<_, AppError>(answers)
+    });
+    match outcome {
+        Ok(answers) => {
+            for (reply, answer) in replies.into_iter().zip(answers) {
+                reply
+                    .send(answer.map(|value| publish(&committed.bus, value)))
+                    .ok();
+            }
+        }
+        Err(error) => {
+            events::take_pending();
+            for reply in replies {
+                reply.send(Err(error.clone())).ok();
+            }
+        }
+    }
+}
+
+/// Publishes a committed write's events and hands back its value.
+fn publish(bus: &Bus, (value, emitted): (Value, Vec<Event>)) -> Value {
+    for event in emitted {
+        bus.publish(event);
+    }
+    value
+}

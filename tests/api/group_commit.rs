@@ -1,0 +1,77 @@
+//! The grouped write path (`Db::write_grouped`): many writers share a transaction, yet each
+//! answer is the truth about its own write.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use doithoai::audit::{self, Actor};
+use doithoai::db::schema::audit_log;
+use doithoai::error::AppError;
+
+use crate::helpers::spawn_app;
+
+fn stored_actions(app: &crate::helpers::TestApp) -> Vec<String> {
+    let mut conn = doithoai::db::connect(&app.db.url).unwrap();
+    let mut actions: Vec<String> = audit_log::table
+        .filter(audit_log::action.like("group-test-%"))
+        .select(audit_log::action)
+        .load(&mut conn)
+        .unwrap();
+    actions.sort();
+    actions
+}
+
+/// 64 writers at once, every fourth failing after it wrote: the others are stored and
+/// answered `Ok`, the failing ones leave nothing behind and get their own error.
+#[tokio::test]
+async fn a_failing_write_in_a_group_fails_alone_and_leaves_nothing() {
+    let app = Arc::new(spawn_app().await);
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let db = app.state.db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.write_grouped(move |conn| {
+                let action = format!("group-test-{n:02}");
+                audit::entry(&Actor::System, &action)
+                    .about("test", "group")
+                    .record(conn)?;
+                if n % 4 == 3 {
+                    return Err(AppError::Conflict("test_refusal"));
+                }
+                Ok(n)
+            })
+            .await
+        }));
+    }
+    let mut expected = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let answer = task.await.unwrap();
+        if n % 4 == 3 {
+            assert!(
+                matches!(answer, Err(AppError::Conflict("test_refusal"))),
+                "write {n}: {answer:?}"
+            );
+        } else {
+            assert_eq!(answer.unwrap(), n, "each writer gets its own value back");
+            expected.push(format!("group-test-{n:02}"));
+        }
+    }
+    assert_eq!(stored_actions(&app), expected);
+}
+
+/// An answer means committed: a reader on another connection sees the row at once.
+#[tokio::test]
+async fn a_grouped_write_is_committed_when_it_answers() {
+    let app = spawn_app().await;
+    app.state
+        .db
+        .write_grouped(|conn| {
+            audit::entry(&Actor::System, "group-test-seen")
+                .about("test", "group")
+                .record(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored_actions(&app), vec!["group-test-seen".to_string()]);
+}
