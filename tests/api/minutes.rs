@@ -163,7 +163,8 @@ async fn recorded_dialogue(app: &TestApp) -> (String, String, Vec<Value>) {
         false,
     )
     .await;
-    // A commitment (nothing records them through the API yet: the live session will).
+    // A commitment, written directly: the live session records them only while the
+    // dialogue is under way.
     let dialogue_id = id.clone();
     app.state
         .db
@@ -175,7 +176,7 @@ async fn recorded_dialogue(app: &TestApp) -> (String, String, Vec<Value>) {
                     c::id.eq(doithoai::db::new_id()),
                     c::dialogue_id.eq(&dialogue_id),
                     c::party.eq("Công ty TNHH May mặc Bến Lức"),
-                    c::kind.eq("jobs"),
+                    c::kind.eq("employment_mou"),
                     c::description.eq("Tiếp nhận người lao động sau khi chấp hành xong án phạt tù"),
                     c::jobs_offered.eq(Some(20)),
                     c::created_at.eq(at),
