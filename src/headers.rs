@@ -6,8 +6,8 @@
 //!   `X-Frame-Options: DENY`, and `Strict-Transport-Security` when the service is reached
 //!   over https (`DOITHOAI_BASE_URL`);
 //! - pages: a Content-Security-Policy without inline script or style (the templates use only
-//!   `/static/app.js`, `/static/door.js` and `/static/app.css`), and `Cache-Control: no-store`
-//!   unless the handler chose otherwise;
+//!   `/static/app.js`, `/static/door.js`, `/static/moderation.js` and `/static/app.css`), and
+//!   `Cache-Control: no-store` unless the handler chose otherwise;
 //! - the API: a CSP that allows nothing (JSON is never a document), and
 //!   `Cache-Control: no-store` on every `/api/v1/…` answer except the public dialogue reads
 //!   (`GET /api/v1/dialogues` and `GET /api/v1/dialogues/{id}`), since most answers carry

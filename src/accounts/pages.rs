@@ -9,9 +9,10 @@ use serde::Deserialize;
 use super::ops::{self, AccountInput, UserView};
 use super::ops::{create_account, log_in, send_link};
 use crate::agencies;
-use crate::auth::{Admin, SESSION_COOKIE, Staff, secrets, store};
+use crate::auth::{Admin, Role, SESSION_COOKIE, Staff, User, secrets, store};
 use crate::db::UserId;
 use crate::error::{AppError, FieldError};
+use crate::html::pager::{self, Pager};
 use crate::html::{PageForm, render, safe_next, see_other};
 use crate::i18n::Lang;
 use crate::ratelimit::client_ip;
@@ -55,6 +56,15 @@ fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
         .finish()
 }
 
+/// Where a staff member starts after signing in: agency staff answer questions from their
+/// inbox; the dashboard (`/staff`) is where organizers and administrators run dialogues.
+fn home_of(user: &User) -> &'static str {
+    match user.role() {
+        Role::Agency => "/staff/assignments",
+        Role::Organizer | Role::Admin => "/staff",
+    }
+}
+
 #[post("/login")]
 pub async fn login_submit(
     state: web::Data<AppState>,
@@ -63,9 +73,10 @@ pub async fn login_submit(
 ) -> Result<HttpResponse, AppError> {
     let ip = client_ip(&req, state.settings.trusted_proxy);
     // The value as sent, untrimmed: safe_next judges exactly what would be redirected to.
+    // Empty and "/" mean "nowhere in particular": the staff member's own start page then.
     let next = match form.get("next") {
-        "" => "/staff".to_string(),
-        raw => safe_next(Some(raw)),
+        "" | "/" => None,
+        raw => Some(safe_next(Some(raw))).filter(|n| n != "/"),
     };
     match log_in(
         &state,
@@ -75,18 +86,15 @@ pub async fn login_submit(
     )
     .await
     {
-        Ok((token, _)) => {
-            let target = if next == "/" {
-                "/staff".to_string()
-            } else {
-                next
-            };
+        Ok((token, user)) => {
+            let target = next.unwrap_or_else(|| home_of(&user).to_string());
             let mut res = see_other(&target);
             res.add_cookie(&session_cookie(&state, token)).ok();
             Ok(res)
         }
         Err(AppError::InvalidCredentials) => {
             let lang = Lang::of_request(&req);
+            let next = next.unwrap_or_else(|| "/".to_string());
             let mut res = render(
                 &state,
                 &req,
@@ -196,6 +204,9 @@ pub async fn password_submit(
     }
 }
 
+/// Staff accounts per page of the administrator's list (by name).
+pub const USERS_PER_PAGE: i64 = 100;
+
 async fn users_view(
     state: &AppState,
     req: &HttpRequest,
@@ -204,12 +215,19 @@ async fn users_view(
     errors: Value,
     notice: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (users, agencies) = state
+    let requested = pager::requested(req.query_string(), "page");
+    let (users, agencies, pager) = state
         .db
-        .read(|conn| {
-            let (users, _) = store::list_users(conn, 0, 1000)?;
+        .read(move |conn| {
+            let offset = (requested - 1) * USERS_PER_PAGE;
+            let (mut users, total) = store::list_users(conn, offset, USERS_PER_PAGE)?;
+            let pager = Pager::new(requested, USERS_PER_PAGE, total);
+            if pager.offset() != offset {
+                users = store::list_users(conn, pager.offset(), USERS_PER_PAGE)?.0;
+            }
+            // For the names and the dropdown: a province has tens of agencies, not thousands.
             let (agencies, _) = agencies::store::list(conn, 0, 1000)?;
-            Ok((users, agencies))
+            Ok((users, agencies, pager))
         })
         .await?;
     let rows: Vec<Value> = users
@@ -232,7 +250,10 @@ async fn users_view(
         req,
         Some(admin),
         "staff/users.html",
-        context! { users => rows, agencies => agency_options, v => values, errors => errors, notice => notice },
+        context! {
+            users => rows, agencies => agency_options, v => values, errors => errors, notice => notice,
+            pager => pager.context(req.query_string(), "page"),
+        },
     )
 }
 

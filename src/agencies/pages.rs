@@ -7,6 +7,7 @@ use super::model::{AgencyInput, AgencyView};
 use super::store;
 use crate::auth::{Organizer, Staff};
 use crate::error::AppError;
+use crate::html::pager::{self, Pager};
 use crate::html::{PageForm, render, see_other};
 use crate::i18n::Lang;
 use crate::state::AppState;
@@ -19,16 +20,34 @@ async fn page(
     errors: Value,
     notice: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let (rows, _) = state.db.read(|conn| Ok(store::list(conn, 0, 500)?)).await?;
+    let requested = pager::requested(req.query_string(), "page");
+    let (rows, pager) = state
+        .db
+        .read(move |conn| {
+            let offset = (requested - 1) * PER_PAGE;
+            let (mut rows, total) = store::list(conn, offset, PER_PAGE)?;
+            let pager = Pager::new(requested, PER_PAGE, total);
+            if pager.offset() != offset {
+                rows = store::list(conn, pager.offset(), PER_PAGE)?.0;
+            }
+            Ok((rows, pager))
+        })
+        .await?;
     let agencies: Vec<AgencyView> = rows.into_iter().map(AgencyView::from).collect();
     render(
         state,
         req,
         Some(staff),
         "staff/agencies.html",
-        context! { agencies => Value::from_serialize(&agencies), v => values, errors => errors, notice => notice },
+        context! {
+            agencies => Value::from_serialize(&agencies), v => values, errors => errors, notice => notice,
+            pager => pager.context(req.query_string(), "page"),
+        },
     )
 }
+
+/// Agencies per page of the directory (by name).
+pub const PER_PAGE: i64 = 100;
 
 #[get("/staff/agencies")]
 pub async fn list(

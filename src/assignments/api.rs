@@ -184,6 +184,7 @@ fn parse_filter(query: &str) -> Result<Filter, AppError> {
         dialogue_id,
         agency_id: None,
         status,
+        statuses: Vec::new(),
         overdue,
     })
 }

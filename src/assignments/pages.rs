@@ -21,6 +21,7 @@ use crate::dialogues;
 use crate::dialogues::model::{Dialogue, FullDialogue};
 use crate::dialogues::view::card;
 use crate::error::AppError;
+use crate::html::pager::{self, Pager};
 use crate::html::{
     PageForm, SharedPages, readable, render, render_shared, see_other, serve_shared, with_status,
 };
@@ -104,6 +105,9 @@ pub async fn public_queue(
 
 // ---------------------------------------------------------------- the assignment board
 
+/// Items per page of each of the board's two lists (waiting to be assigned, assigned).
+pub const BOARD_PER_PAGE: i64 = 50;
+
 /// A `datetime-local` value read in the dialogue's zone, as RFC 3339 (empty when blank or
 /// not a time, so that the use case reports it on the field).
 fn instant_in_zone(dialogue: &Dialogue, raw: &str) -> String {
@@ -159,7 +163,9 @@ async fn board(
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
     let viewer = Viewer::Organizer(staff.clone());
-    let (full, approved, agency_list, assignments, overview) = state
+    let want_approved = pager::requested(req.query_string(), "approved_page");
+    let want_assigned = pager::requested(req.query_string(), "assigned_page");
+    let (full, approved, agency_list, assignments, overview, pagers) = state
         .db
         .read(move |conn| {
             let full: FullDialogue =
@@ -169,19 +175,37 @@ async fn board(
                 topic: None,
                 sort: QueueSort::Votes,
             };
-            let (approved, _) = questions::ops::list(conn, &full.dialogue, &filter, 0, 1000)?;
+            let offset = (want_approved - 1) * BOARD_PER_PAGE;
+            let (mut approved, total) =
+                questions::ops::list(conn, &full.dialogue, &filter, offset, BOARD_PER_PAGE)?;
+            let approved_pager = Pager::new(want_approved, BOARD_PER_PAGE, total);
+            if approved_pager.offset() != offset {
+                // Fewer are waiting than when the link was made: show the last page.
+                let offset = approved_pager.offset();
+                approved =
+                    questions::ops::list(conn, &full.dialogue, &filter, offset, BOARD_PER_PAGE)?.0;
+            }
             let approved: Vec<_> = approved
                 .iter()
                 .map(|q| questions::ops::organizer_view(&full.dialogue, q))
                 .collect();
+            // Every agency is offered; a province has tens of them, not thousands.
             let (agency_list, _) = agencies::store::list(conn, 0, 1000)?;
             let filter = Filter {
                 dialogue_id: Some(id.to_string()),
                 ..Filter::default()
             };
-            let (assignments, _) = ops::list(conn, &viewer, filter, 0, 10_000)?;
+            let offset = (want_assigned - 1) * BOARD_PER_PAGE;
+            let (mut assignments, total) =
+                ops::list(conn, &viewer, filter.clone(), offset, BOARD_PER_PAGE)?;
+            let assigned_pager = Pager::new(want_assigned, BOARD_PER_PAGE, total);
+            if assigned_pager.offset() != offset {
+                let offset = assigned_pager.offset();
+                assignments = ops::list(conn, &viewer, filter, offset, BOARD_PER_PAGE)?.0;
+            }
             let overview = ops::overview_of(conn, &id, true)?;
-            Ok((full, approved, agency_list, assignments, overview))
+            let pagers = (approved_pager, assigned_pager);
+            Ok((full, approved, agency_list, assignments, overview, pagers))
         })
         .await?;
     let values = values.unwrap_or_else(|| BoardValues {
@@ -206,6 +230,8 @@ async fn board(
             v => Value::from_serialize(&values),
             error => error,
             notice => done_notice(req, lang),
+            approved_pager => pagers.0.context(req.query_string(), "approved_page"),
+            assigned_pager => pagers.1.context(req.query_string(), "assigned_page"),
         },
     )?;
     Ok(page)
@@ -314,7 +340,32 @@ pub async fn export_page(
 
 // ---------------------------------------------------------------- the agency's side
 
-/// Agency staff: their agency's assignments; organizers: every one. Waiting ones first.
+/// Items per page of each of the inbox's two lists.
+pub const INBOX_PER_PAGE: i64 = 50;
+
+/// One page of the viewer's assignments in `statuses`, soonest due first, with its pager;
+/// a page past the end is the last page.
+fn inbox_page(
+    conn: &mut crate::db::DbConnection,
+    viewer: &Viewer,
+    statuses: Vec<AssignmentStatus>,
+    requested: i64,
+) -> Result<(Vec<AssignmentView>, Pager), AppError> {
+    let filter = Filter {
+        statuses,
+        ..Filter::default()
+    };
+    let offset = (requested - 1) * INBOX_PER_PAGE;
+    let (mut rows, total) = ops::list(conn, viewer, filter.clone(), offset, INBOX_PER_PAGE)?;
+    let pager = Pager::new(requested, INBOX_PER_PAGE, total);
+    if pager.offset() != offset {
+        rows = ops::list(conn, viewer, filter, pager.offset(), INBOX_PER_PAGE)?.0;
+    }
+    Ok((rows, pager))
+}
+
+/// Agency staff: their agency's assignments; organizers: every one. What still needs doing
+/// (with the agency, or answered and awaiting approval) first, each list paged.
 #[get("/staff/assignments")]
 pub async fn inbox(
     state: web::Data<AppState>,
@@ -322,13 +373,22 @@ pub async fn inbox(
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
     let viewer = Viewer::of(staff.clone())?;
-    let rows = state
+    let want_waiting = pager::requested(req.query_string(), "waiting_page");
+    let want_done = pager::requested(req.query_string(), "done_page");
+    let ((waiting, waiting_pager), (done, done_pager)) = state
         .db
-        .read(move |conn| Ok(ops::list(conn, &viewer, Filter::default(), 0, 1000)?.0))
+        .read(move |conn| {
+            let (open, closed): (Vec<AssignmentStatus>, Vec<AssignmentStatus>) =
+                AssignmentStatus::ALL
+                    .iter()
+                    .copied()
+                    .partition(|s| s.awaits_agency() || *s == AssignmentStatus::Answered);
+            Ok((
+                inbox_page(conn, &viewer, open, want_waiting)?,
+                inbox_page(conn, &viewer, closed, want_done)?,
+            ))
+        })
         .await?;
-    let (waiting, done): (Vec<AssignmentView>, Vec<AssignmentView>) = rows
-        .into_iter()
-        .partition(|a| a.status.awaits_agency() || a.status == AssignmentStatus::Answered);
     render(
         &state,
         &req,
@@ -337,6 +397,8 @@ pub async fn inbox(
         context! {
             waiting => Value::from_serialize(&waiting),
             done => Value::from_serialize(&done),
+            waiting_pager => waiting_pager.context(req.query_string(), "waiting_page"),
+            done_pager => done_pager.context(req.query_string(), "done_page"),
         },
     )
 }

@@ -41,6 +41,8 @@ pub struct Filter {
     pub dialogue_id: Option<String>,
     pub agency_id: Option<String>,
     pub status: Option<AssignmentStatus>,
+    /// Only these statuses, when not empty (the inbox's "to do" and "done" lists).
+    pub statuses: Vec<AssignmentStatus>,
     /// Only those past due and still with the agency.
     pub overdue: bool,
 }
@@ -66,6 +68,10 @@ pub fn list(
         }
         if let Some(status) = filter.status {
             query = query.filter(assignments::status.eq(status.as_str()));
+        }
+        if !filter.statuses.is_empty() {
+            let codes: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+            query = query.filter(assignments::status.eq_any(codes));
         }
         if filter.overdue {
             query = query

@@ -39,15 +39,23 @@ impl Staff {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header, trimmed, or `None` when the
+/// header is absent, not text or of another scheme. The one place the header is read, so
+/// staff sessions and participants' links and codes are parsed alike.
+pub fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim().to_string())
+}
+
 /// The credential a request carries. The API takes only `Authorization: Bearer`; the
 /// cookie is read only for pages, so a cross-site form can never drive the API.
 fn credential(req: &HttpRequest) -> Option<String> {
-    if let Some(header) = req.headers().get(AUTHORIZATION) {
-        let value = header.to_str().ok()?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))?;
-        return Some(token.trim().to_string());
+    // A header of another scheme is still a header: the cookie is not consulted then.
+    if req.headers().contains_key(AUTHORIZATION) {
+        return bearer(req);
     }
     if req.path().starts_with("/api/") {
         return None;

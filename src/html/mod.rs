@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod forms;
+pub mod pager;
 pub mod templates;
 
 use actix_web::body::MessageBody;
@@ -265,6 +266,10 @@ pub async fn static_file(name: web::Path<String>) -> Result<HttpResponse, AppErr
         ),
         "live.js" => (
             include_bytes!("../../assets/static/live.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "moderation.js" => (
+            include_bytes!("../../assets/static/moderation.js"),
             "text/javascript; charset=utf-8",
         ),
         "favicon.svg" => (

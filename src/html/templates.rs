@@ -18,6 +18,7 @@ macro_rules! embedded {
 
 pub const TEMPLATES: &[(&str, &str)] = embedded![
     "base.html",
+    "pager.html",
     "error.html",
     "home.html",
     "dialogue.html",

@@ -4,7 +4,6 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::model::{Participant, normalize_code};
@@ -44,6 +43,10 @@ pub async fn find_limited(
     Ok(found)
 }
 
+/// Longest credential read as a short code (with its dashes and spaces); anything longer
+/// is a link token.
+pub const SHORT_CODE_MAX_LEN: usize = 16;
+
 /// The participant a credential (link token or short code) belongs to.
 pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Participant>, AppError> {
     // Nobody's link or code holds a control character (not even at its ends, where trimming
@@ -56,7 +59,7 @@ pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Parti
         return Ok(None);
     }
     let found = match normalize_code(credential) {
-        Some(code) if credential.len() <= 16 => store::find_by_code(conn, &code)?,
+        Some(code) if credential.len() <= SHORT_CODE_MAX_LEN => store::find_by_code(conn, &code)?,
         _ => store::find_by_token_hash(conn, &secrets::hash_token(credential))?,
     };
     Ok(found)
@@ -80,15 +83,7 @@ impl FromRequest for ParticipantAuth {
     type Future = Pin<Box<dyn Future<Output = Result<ParticipantAuth, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let credential = req
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::to_string);
+        let credential = crate::auth::bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {

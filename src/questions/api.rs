@@ -1,15 +1,14 @@
 //! `/api/v1/dialogues/{id}/questions`, `/api/v1/questions/{id}…` and the participant's
 //! `/api/v1/me/questions/{id}/withdraw`: thin adapters over `ops`.
 
-use actix_web::http::header::AUTHORIZATION;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 
-use super::model::{OrganizerQuestion, OwnQuestion, PublicQuestion, QuestionStatus, Topic};
+use super::model::{ListedQuestion, OrganizerQuestion, OwnQuestion, QuestionStatus, Topic};
 use super::ops::{
     self, Asker, ModerationInput, QuestionDetail, QuestionInput, QuestionLimiter, QuestionPatch,
     QueuePage, QueueQuery, VoteOutput,
 };
-use crate::auth::{MaybeStaff, Organizer, Staff, secrets};
+use crate::auth::{Organizer, Staff, secrets};
 use crate::cache::ShortCache;
 use crate::db::{DialogueId, QuestionId};
 use crate::error::{AppError, ErrorEnvelope};
@@ -25,21 +24,20 @@ const UNAUTHORIZED: &str =
 /// Who sends the question: staff (a session token), a participant (link token or code), or
 /// nobody. A credential that matches no one is refused rather than taken as anonymous.
 async fn asker(state: &AppState, req: &HttpRequest) -> Result<Asker, AppError> {
-    let bearer = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|v| v.trim().to_string());
-    let Some(token) = bearer else {
+    let Some(token) = crate::auth::bearer(req) else {
         return Ok(Asker::Anonymous(client_ip(
             req,
             state.settings.trusted_proxy,
         )));
     };
+    // A participant's short code is never a staff session (those are long random tokens):
+    // skip that lookup, one database trip less for the most common asker on the day.
+    if token.trim().len() <= participants::auth::SHORT_CODE_MAX_LEN {
+        return participants::auth::find_limited(state, req, token)
+            .await?
+            .map(Asker::Participant)
+            .ok_or(AppError::Unauthorized);
+    }
     let hash = secrets::hash_token(&token);
     let session = state
         .db
@@ -127,16 +125,18 @@ fn sort_schema() -> utoipa::openapi::schema::Object {
 }
 
 /// The dialogue's questions. Organizers see every status and who asked; anyone else sees
-/// the public queue, with an asker named only when they chose to be.
+/// the public queue, with an asker named only when they chose to be. A participant of the
+/// dialogue (link token or code) also gets `voted` on each question.
 #[utoipa::path(
     tag = "questions",
     operation_id = "questions_list",
     params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), QueueParams, PagingParams),
     responses(
-        (status = 200, description = "organizers get `OrganizerQuestion` items, everyone else `PublicQuestion` items", body = PageOf<PublicQuestion>),
-        (status = 401, description = "`unauthorized`: a staff credential that is not valid", body = ErrorEnvelope),
+        (status = 200, description = "organizers get `OrganizerQuestion` items; a participant of this dialogue `ListedQuestion` items with `voted`; everyone else (a participant of another dialogue too) the same items without `voted`", body = PageOf<ListedQuestion>),
+        (status = 401, description = UNAUTHORIZED, body = ErrorEnvelope),
         (status = 404, description = "`not_found`: no such public dialogue", body = ErrorEnvelope),
         (status = 422, description = "`validation_failed`: `invalid_choice` on `status`, `topic` or `sort`; paging out of range; `repeated_parameter`", body = ErrorEnvelope),
+        (status = 429, description = "`rate_limited`: too many credentials that match nobody from this address; see `Retry-After`", body = ErrorEnvelope),
     ),
     security((), ("bearer" = []))
 )]
@@ -144,38 +144,58 @@ fn sort_schema() -> utoipa::openapi::schema::Object {
 pub async fn list(
     state: web::Data<AppState>,
     cache: web::Data<PublicQueueCache>,
-    staff: MaybeStaff,
     req: HttpRequest,
     id: web::Path<DialogueId>,
     paging: Paging,
 ) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    // Who is reading comes first, as when it was an extractor: a bad credential is 401
+    // whatever the query says.
+    let (organizer, voter) = match asker(&state, &req).await? {
+        Asker::Staff(staff) => (staff.can_organize(), None),
+        Asker::Participant(p) if p.dialogue_id == id => (false, Some(p.id)),
+        // Another dialogue's participant reads what anyone may, and learns nothing more.
+        Asker::Participant(_) | Asker::Anonymous(_) => (false, None),
+    };
     let query = QueueQuery::parse(req.query_string())?;
-    let organizer = staff.can_organize();
+    // Everyone but organizers and the dialogue's own participants reads the same bytes.
+    let shared = !organizer && voter.is_none();
     let key = PublicQueueCache::key(&id, &query, &paging);
-    if !organizer && let Some(json) = cache.0.get(&key) {
+    if shared && let Some(json) = cache.0.get(&key) {
         return Ok(json_response(json));
     }
     let page = ops::queue(
         &state,
-        id.into_inner(),
+        id,
         organizer,
         query,
         paging.offset(),
         paging.per_page,
     )
     .await;
-    let json = match page {
-        Ok(QueuePage::Public(items, total)) => to_json(&PageOf::new(items, total, paging))?,
-        Ok(QueuePage::Organizer(items, total)) => {
-            return Ok(HttpResponse::Ok().json(PageOf::new(items, total, paging)));
-        }
+    let page = match page {
+        Ok(page) => page,
         Err(e) => {
-            cache.0.release(&key);
+            if shared {
+                cache.0.release(&key);
+            }
             return Err(e);
         }
     };
-    cache.0.put(&key, json.clone());
-    Ok(json_response(json))
+    Ok(match (page, voter) {
+        (QueuePage::Public(items, total), Some(voter)) => {
+            let voted = ops::votes_of(&state, voter).await?;
+            HttpResponse::Ok().json(PageOf::new(ops::mark_votes(items, &voted), total, paging))
+        }
+        (QueuePage::Public(items, total), None) => {
+            let json = to_json(&PageOf::new(items, total, paging))?;
+            cache.0.put(&key, json.clone());
+            json_response(json)
+        }
+        (QueuePage::Organizer(items, total), _) => {
+            HttpResponse::Ok().json(PageOf::new(items, total, paging))
+        }
+    })
 }
 
 /// The public queue's answers, shared by every reader for at most a second (see

@@ -180,6 +180,18 @@ pub struct PublicQuestion {
     pub created_at: String,
 }
 
+/// A question of the public queue as the list hands it out. The same for every reader, so
+/// it can be shared; `voted` is added per reader afterwards.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ListedQuestion {
+    #[serde(flatten)]
+    pub question: PublicQuestion,
+    /// Whether the participant whose link or code was sent has voted for this question.
+    /// Present only for a participant of this dialogue.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voted: Option<bool>,
+}
+
 /// A question as organizers see it: who asked, how it came in, its first wording.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrganizerQuestion {

@@ -3,6 +3,7 @@
 //! asker withdrawing. Each runs in one transaction, writes its history to the audit log
 //! and queues the asker's emails in the same commit.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use chrono::Duration;
@@ -11,15 +12,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{
-    Channel, NewQuestion, OrganizerQuestion, OwnQuestion, PublicQuestion, Question, QuestionStatus,
-    QueueSort, REPEAT_WINDOW_MINUTES, Topic, parse_body, parse_reason,
+    Channel, ListedQuestion, NewQuestion, OrganizerQuestion, OwnQuestion, PublicQuestion, Question,
+    QuestionStatus, QueueSort, REPEAT_WINDOW_MINUTES, Topic, parse_body, parse_reason,
 };
 use super::similar;
 use super::store::{self, Decision, Filter};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::config::Settings;
-use crate::db::{DbConnection, DialogueId, QuestionId, now};
+use crate::db::{DbConnection, DialogueId, ParticipantId, QuestionId, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
 use crate::error::{AppError, FieldError, FieldErrors};
@@ -178,6 +179,17 @@ pub fn submit(
     asker: &Asker,
     input: &QuestionInput,
 ) -> Result<Question, AppError> {
+    submit_to(conn, mailing, dialogue_id, asker, input).map(|(_, question)| question)
+}
+
+/// [`submit`], answering with the dialogue too (it was read anyway).
+fn submit_to(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue_id: &str,
+    asker: &Asker,
+    input: &QuestionInput,
+) -> Result<(Dialogue, Question), AppError> {
     let by_staff = matches!(asker, Asker::Staff(_));
     let valid = validate(input, by_staff)?;
     let dialogue = dialogues::store::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
@@ -211,7 +223,7 @@ pub fn submit(
             None,
         )?;
     }
-    Ok(question)
+    Ok((dialogue, question))
 }
 
 /// A participant asks only in their own dialogue; without a credential only where the
@@ -473,7 +485,7 @@ fn merge(
 }
 
 /// A question can take in duplicates while it is pending or in the public queue.
-fn merge_target_ok(status: QuestionStatus) -> bool {
+pub fn merge_target_ok(status: QuestionStatus) -> bool {
     status == QuestionStatus::Submitted || status.is_public()
 }
 
@@ -761,8 +773,8 @@ pub async fn submit_question(
         .db
         .clone()
         .write_grouped(move |conn| {
-            let question = submit(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
-            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            let (dialogue, question) =
+                submit_to(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
             Ok(own_view(&dialogue, &question))
         })
         .await
@@ -837,6 +849,30 @@ pub async fn queue(
             })
         })
         .await
+}
+
+/// The questions `participant` voted for. Read apart from the queue, which is the same for
+/// every reader, and merged into it with [`mark_votes`]; a participant's votes are few
+/// (one dialogue's), so this stays a small query.
+pub async fn votes_of(
+    state: &AppState,
+    participant: ParticipantId,
+) -> Result<HashSet<String>, AppError> {
+    state
+        .db
+        .read(move |conn| Ok(store::voted_by(conn, &participant)?))
+        .await
+}
+
+/// The public queue with each question marked as voted for, or not, by one participant.
+pub fn mark_votes(items: Vec<PublicQuestion>, voted: &HashSet<String>) -> Vec<ListedQuestion> {
+    items
+        .into_iter()
+        .map(|question| ListedQuestion {
+            voted: Some(voted.contains(question.id.as_str())),
+            question,
+        })
+        .collect()
 }
 
 /// The dialogue, when the reader may see it (drafts only organizers).

@@ -18,12 +18,17 @@ use crate::dialogues;
 use crate::dialogues::view::card;
 use crate::error::AppError;
 use crate::html::charts;
+use crate::html::pager::{self, Pager};
 use crate::html::{PageForm, readable, render, safe_next, see_other, with_status};
 use crate::i18n::Lang;
 use crate::state::AppState;
 
 /// How many similar questions a pending one shows.
 const SIMILAR_SHOWN: usize = 3;
+
+/// Questions per page of the moderation queue: enough to work through without scrolling
+/// back, few enough that the similar-question hints stay quick to compute.
+pub const QUEUE_PER_PAGE: i64 = 50;
 
 fn topics() -> Vec<&'static str> {
     Topic::ALL.iter().map(|t| t.as_str()).collect()
@@ -51,7 +56,8 @@ async fn moderation(
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
     let q = query.clone();
-    let (full, counts, by_topic, rows) = state
+    let requested = pager::requested(req.query_string(), "page");
+    let (full, counts, by_topic, rows, pager) = state
         .db
         .read(move |conn| {
             let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
@@ -62,21 +68,43 @@ async fn moderation(
                 topic: q.topic,
                 sort: q.sort,
             };
-            let (questions, _) = ops::list(conn, &full.dialogue, &filter, 0, 1000)?;
+            let offset = (requested - 1) * QUEUE_PER_PAGE;
+            let (mut questions, total) =
+                ops::list(conn, &full.dialogue, &filter, offset, QUEUE_PER_PAGE)?;
+            let pager = Pager::new(requested, QUEUE_PER_PAGE, total);
+            if pager.offset() != offset {
+                // The list got shorter than the link expected: show its last page.
+                questions = ops::list(
+                    conn,
+                    &full.dialogue,
+                    &filter,
+                    pager.offset(),
+                    QUEUE_PER_PAGE,
+                )?
+                .0;
+            }
             let mut rows = Vec::with_capacity(questions.len());
             for question in &questions {
-                let similar = if question.status == QuestionStatus::Submitted {
+                // Every question that can still be merged gets its hints, and the merge
+                // control offers those hints only: a duplicate is merged into a question
+                // like it, never into one picked from the whole list by mistake.
+                let similar = if question.status.is_moderatable() {
                     ops::similar_to(conn, question, SIMILAR_SHOWN)?
                 } else {
                     Vec::new()
                 };
+                let targets: Vec<&ops::SimilarQuestion> = similar
+                    .iter()
+                    .filter(|s| ops::merge_target_ok(s.status))
+                    .collect();
                 rows.push(context! {
                     q => Value::from_serialize(ops::organizer_view(&full.dialogue, question)),
                     similar => Value::from_serialize(&similar),
+                    targets => Value::from_serialize(&targets),
                     moderatable => question.status.is_moderatable(),
                 });
             }
-            Ok((full, counts, by_topic, rows))
+            Ok((full, counts, by_topic, rows, pager))
         })
         .await?;
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
@@ -122,6 +150,7 @@ async fn moderation(
             entry => entry,
             notice => done_notice(req, lang),
             here => req.uri().to_string(),
+            pager => pager.context(req.query_string(), "page"),
         },
     )?;
     Ok(page)

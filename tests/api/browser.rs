@@ -93,6 +93,16 @@ pub(crate) async fn browser() -> Option<(Driver, fantoccini::Client)> {
 
 /// Signs in on the login page and waits for the dashboard.
 async fn sign_in(client: &fantoccini::Client, app: &crate::helpers::TestApp, email: &str) {
+    submit_login(client, app, email).await;
+    client
+        .wait()
+        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
+        .await
+        .unwrap();
+}
+
+/// Fills in and sends the login form; the caller waits for where the person lands.
+async fn submit_login(client: &fantoccini::Client, app: &crate::helpers::TestApp, email: &str) {
     client.goto(&app.url("/login")).await.unwrap();
     client
         .find(Locator::Css("input[name=email]"))
@@ -113,11 +123,6 @@ async fn sign_in(client: &fantoccini::Client, app: &crate::helpers::TestApp, ema
         .await
         .unwrap()
         .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
         .await
         .unwrap();
 }
@@ -377,4 +382,364 @@ async fn an_invitee_accepts_from_the_emailed_link_and_is_checked_in_at_the_door_
 
     let attendance = app.attendance(&token, &id).await;
     assert_eq!(attendance.body["checked_in"], 1);
+}
+
+/// Clicks the first element `css` matches.
+async fn click(client: &fantoccini::Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+/// Types `text` into the first field `css` matches.
+async fn type_into(client: &fantoccini::Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// The visible text of the first element `css` matches, once it is there.
+async fn text_of(client: &fantoccini::Client, css: &str) -> String {
+    client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Presses one key on the keyboard, wherever the focus is.
+async fn press(client: &fantoccini::Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".to_string())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    client.perform_actions(keys).await.unwrap();
+}
+
+/// Signs out with the button in the page header.
+async fn sign_out(client: &fantoccini::Client) {
+    click(client, "form[action='/logout'] button").await;
+    wait_for_url(client, "done=logout").await;
+}
+
+const PHONE: (u32, u32) = (390, 844);
+const DESKTOP: (u32, u32) = (1280, 900);
+
+#[tokio::test]
+async fn a_question_asked_on_a_phone_is_moderated_assigned_answered_and_published_in_a_real_browser()
+ {
+    let app = spawn_app().await;
+    let (token, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    crate::questions::participants(
+        &app,
+        &token,
+        &id,
+        &[("Trần Văn Bảy", Some("bay@example.vn"))],
+    )
+    .await;
+    app.send_invitations(&token, &id).await;
+    assert_eq!(app.drain_jobs().await, 1);
+    let link = crate::helpers::link_in(&app.mail_texts()[0]);
+    let justice = app.create_agency_directly("Sở Tư pháp").await;
+    app.create_account(
+        "tuphap@benluc.example.vn",
+        "Võ Thị Lan",
+        "agency",
+        Some(&justice),
+    )
+    .await;
+    app.create_account(
+        "btc@benluc.example.vn",
+        "Trần Thị Thu Hà",
+        "organizer",
+        None,
+    )
+    .await;
+    let asked = "Tôi đã chấp hành xong án phạt tù 3 năm, xin hỏi thủ tục xóa án tích như thế nào?";
+    let answer =
+        "Ông liên hệ Sở Tư pháp để được cấp phiếu lý lịch tư pháp; thời hạn giải quyết 10 ngày.";
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+
+    // The participant opens the personal link on a phone and asks, named.
+    client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    client.goto(&app.url(&format!("/p/{link}"))).await.unwrap();
+    assert_eq!(text_of(&client, "h1.person").await, "Trần Văn Bảy");
+    assert_eq!(
+        text_of(&client, "#my-questions-title").await,
+        "Câu hỏi của tôi"
+    );
+    type_into(&client, "textarea[name=body]", asked).await;
+    // The topic buttons are labels around hidden radio buttons: people tap the label.
+    click(&client, "input[value=record_expungement] + span").await;
+    click(&client, "input[name=named]").await;
+    click(&client, "section.ask button[type=submit]").await;
+    let receipt = text_of(&client, ".receipt").await;
+    keep_screenshot(&client, "loop-1-asked-on-the-phone").await;
+    assert!(receipt.starts_with("Đã nhận câu hỏi của bạn"), "{receipt}");
+    let mine = text_of(&client, "#my-questions").await;
+    assert!(mine.contains(asked) && mine.contains("Chờ duyệt"), "{mine}");
+
+    // The organizer approves it on the moderation page…
+    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+    sign_in(&client, &app, "btc@benluc.example.vn").await;
+    client
+        .goto(&app.url(&format!("/staff/dialogues/{id}/edit")))
+        .await
+        .unwrap();
+    click(
+        &client,
+        &format!("nav.tabs a[href='/staff/dialogues/{id}/questions']"),
+    )
+    .await;
+    let queue = text_of(&client, "ol.questions").await;
+    assert!(
+        queue.contains(asked) && queue.contains("Trần Văn Bảy") && queue.contains("Chờ duyệt"),
+        "{queue}"
+    );
+    click(&client, "li.question button[value=approve]").await;
+    wait_for_url(&client, "done=moderated").await;
+    assert_eq!(text_of(&client, "p.notice").await, "Đã lưu quyết định.");
+    assert!(
+        text_of(&client, "li.question .meta")
+            .await
+            .contains("Đã duyệt")
+    );
+    keep_screenshot(&client, "loop-2-approved").await;
+
+    // …and gives it to the justice department on the assignment board.
+    click(
+        &client,
+        &format!("nav.tabs a[href='/staff/dialogues/{id}/assignments']"),
+    )
+    .await;
+    let waiting = text_of(&client, "form[action$='/assignments'] fieldset").await;
+    assert!(waiting.contains(asked), "{waiting}");
+    click(&client, "input[name=question_id]").await;
+    client
+        .find(Locator::Css("select[name=agency_id]"))
+        .await
+        .unwrap()
+        .select_by_value(&justice)
+        .await
+        .unwrap();
+    let chosen = text_of(&client, "select[name=agency_id] option:checked").await;
+    assert!(chosen.starts_with("Sở Tư pháp"), "{chosen}");
+    type_into(
+        &client,
+        "textarea[name=note]",
+        "Đề nghị trả lời trước hội nghị.",
+    )
+    .await;
+    click(&client, "form[action$='/assignments'] button[type=submit]").await;
+    wait_for_url(&client, "done=assigned").await;
+    assert_eq!(
+        text_of(&client, "p.notice").await,
+        "Đã giao câu hỏi và báo cho cơ quan."
+    );
+    let assigned = text_of(&client, "section.agency-group").await;
+    assert!(
+        assigned.contains("Sở Tư pháp")
+            && assigned.contains(asked)
+            && assigned.contains("Đang xử lý"),
+        "{assigned}"
+    );
+    keep_screenshot(&client, "loop-3-assigned").await;
+    sign_out(&client).await;
+
+    // The agency's staff member lands on the inbox, opens the question and answers.
+    submit_login(&client, &app, "tuphap@benluc.example.vn").await;
+    wait_for_url(&client, "/staff/assignments").await;
+    assert_eq!(text_of(&client, "main h1").await, "Câu hỏi được giao");
+    let inbox = text_of(&client, "main ul.cards").await;
+    assert!(inbox.contains(asked), "{inbox}");
+    click(&client, "main ul.cards a[href^='/staff/assignments/']").await;
+    let question = text_of(&client, "main article.card").await;
+    assert!(
+        question.contains(asked) && question.contains("Trần Văn Bảy"),
+        "named by his choice: {question}"
+    );
+    type_into(&client, "textarea#answer-body", answer).await;
+    click(&client, "button[name=submit][value=send]").await;
+    wait_for_url(&client, "done=sent").await;
+    assert!(
+        text_of(&client, "p.notice")
+            .await
+            .starts_with("Đã gửi trả lời.")
+    );
+    keep_screenshot(&client, "loop-4-answered").await;
+    sign_out(&client).await;
+
+    // The organizer reads the answer beside the question and publishes it.
+    sign_in(&client, &app, "btc@benluc.example.vn").await;
+    click(&client, "header a[href='/staff/assignments']").await;
+    click(&client, "main a[href^='/staff/assignments/']").await;
+    let approval = text_of(&client, "main").await;
+    assert!(
+        approval.contains(answer) && approval.contains("Duyệt và công bố"),
+        "{approval}"
+    );
+    click(&client, "form[action$='/approve'] button").await;
+    wait_for_url(&client, "done=approved").await;
+    assert_eq!(
+        text_of(&client, "p.notice").await,
+        "Đã duyệt và công bố trả lời."
+    );
+    sign_out(&client).await;
+
+    // Anyone sees the answer on the public questions page…
+    client
+        .goto(&app.url(&format!("/d/{id}/questions")))
+        .await
+        .unwrap();
+    let public = text_of(&client, "main").await;
+    keep_screenshot(&client, "loop-5-public").await;
+    assert!(
+        public.contains(asked) && public.contains(answer) && public.contains("Sở Tư pháp"),
+        "{public}"
+    );
+    assert!(!public.contains("bay@example.vn"));
+
+    // …and the participant finds it on the phone, on the personal page.
+    client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    client.goto(&app.url(&format!("/p/{link}"))).await.unwrap();
+    let mine = text_of(&client, "#my-questions").await;
+    keep_screenshot(&client, "loop-6-answer-on-the-phone").await;
+    assert!(
+        mine.contains(asked) && mine.contains(answer) && mine.contains("Sở Tư pháp"),
+        "{mine}"
+    );
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_moderation_page_answers_to_keyboard_shortcuts_in_a_real_browser() {
+    let app = spawn_app().await;
+    let (token, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let codes = crate::questions::participants(
+        &app,
+        &token,
+        &id,
+        &[("Lê Thị Mai", None), ("Phan Văn Tài", None)],
+    )
+    .await;
+    let first =
+        "Người mới ra tù có được vay vốn Ngân hàng Chính sách xã hội để chăn nuôi bò không?";
+    let alike =
+        "Xin hỏi người mới ra tù có được vay vốn Ngân hàng Chính sách xã hội để chăn nuôi không?";
+    let other = "Thủ tục đăng ký thường trú lại tại xã sau khi về địa phương gồm giấy tờ gì?";
+    let first_id =
+        crate::questions::asked(&app, &id, Some(&codes[0]), first, "loans_livelihood").await;
+    crate::questions::asked(&app, &id, Some(&codes[1]), alike, "loans_livelihood").await;
+    crate::questions::asked(&app, &id, Some(&codes[1]), other, "residence_documents").await;
+    app.create_account(
+        "btc@benluc.example.vn",
+        "Trần Thị Thu Hà",
+        "organizer",
+        None,
+    )
+    .await;
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
+    sign_in(&client, &app, "btc@benluc.example.vn").await;
+    client
+        .goto(&app.url(&format!(
+            "/staff/dialogues/{id}/questions?status=submitted&sort=oldest"
+        )))
+        .await
+        .unwrap();
+    // The list of shortcuts shows once the script runs.
+    let help = client.find(Locator::Css("#shortcuts")).await.unwrap();
+    assert!(help.is_displayed().await.unwrap());
+    click(&client, "#shortcuts summary").await;
+    let listed = text_of(&client, "#shortcuts dl").await;
+    for expected in ["duyệt câu hỏi đang chọn", "không đưa vào", "gộp vào"] {
+        assert!(listed.contains(expected), "{listed}");
+    }
+    let selected = || async {
+        client
+            .find(Locator::Css("li.question.current .body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+
+    // j and k move between the questions.
+    press(&client, 'j').await;
+    assert_eq!(selected().await, first);
+    press(&client, 'j').await;
+    press(&client, 'j').await;
+    assert_eq!(selected().await, other);
+    press(&client, 'k').await;
+    assert_eq!(selected().await, alike);
+
+    // m offers only the questions like it, as the merge targets.
+    press(&client, 'm').await;
+    let targets = client
+        .find_all(Locator::Css(
+            "li.question.current details[data-shortcut=merge] input[name=into]",
+        ))
+        .await
+        .unwrap();
+    let mut offered = Vec::new();
+    for t in &targets {
+        offered.push(t.attr("value").await.unwrap().unwrap());
+    }
+    assert_eq!(offered, vec![first_id.clone()], "only the similar question");
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(focused.attr("name").await.unwrap().as_deref(), Some("into"));
+
+    // Esc leaves the field; r opens the reason to leave the question out, e the wording.
+    press(&client, fantoccini::key::Key::Escape.into()).await;
+    press(&client, 'r').await;
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("name").await.unwrap().as_deref(),
+        Some("reason")
+    );
+    // Letters typed in a field are text, not shortcuts.
+    focused.send_keys("jak").await.unwrap();
+    assert_eq!(focused.prop("value").await.unwrap().as_deref(), Some("jak"));
+    assert_eq!(selected().await, alike);
+    press(&client, fantoccini::key::Key::Escape.into()).await;
+    press(&client, 'e').await;
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(
+        focused.prop("value").await.unwrap().as_deref(),
+        Some(alike),
+        "the wording to edit"
+    );
+    press(&client, fantoccini::key::Key::Escape.into()).await;
+
+    // a approves the selected question.
+    press(&client, 'a').await;
+    wait_for_url(&client, "done=moderated").await;
+    assert_eq!(text_of(&client, "p.notice").await, "Đã lưu quyết định.");
+    keep_screenshot(&client, "shortcuts-approved").await;
+    client.close().await.unwrap();
+
+    let list = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=approved"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(list.body["total"], 1, "{}", list.text);
+    assert_eq!(list.body["items"][0]["body"], alike);
 }

@@ -428,3 +428,110 @@ async fn agency_staff_cannot_open_the_invitation_door_or_attendance_pages() {
         );
     }
 }
+
+#[tokio::test]
+async fn after_signing_in_agency_staff_land_on_their_inbox_and_organizers_on_the_dashboard() {
+    let app = spawn_app().await;
+    let agency = app.create_agency_directly("Sở Lao động").await;
+    app.create_account(
+        "canbo@laodong.example.vn",
+        "Cán Bộ Lao Động",
+        "agency",
+        Some(&agency),
+    )
+    .await;
+    app.create_account("btc@benluc.example.vn", "Ban Tổ Chức", "organizer", None)
+        .await;
+    // The login form sends `next=/` when nobody asked for a page; a form without it too.
+    for next in [Some("/"), Some(""), None] {
+        for (email, home) in [
+            ("canbo@laodong.example.vn", "/staff/assignments"),
+            ("btc@benluc.example.vn", "/staff"),
+        ] {
+            let browser = BrowserSession::new(&app).await;
+            browser.get("/login").await;
+            let mut fields = vec![("email", email), ("password", PASSWORD)];
+            if let Some(next) = next {
+                fields.push(("next", next));
+            }
+            let (status, location) = browser.post_form("/login", &fields).await;
+            assert_eq!(status, 303, "{email}: {location}");
+            assert_eq!(location, home, "{email} with next={next:?}");
+            if home == "/staff/assignments" {
+                let inbox = browser.get(&location).await;
+                assert!(inbox.contains("<h1>Câu hỏi được giao</h1>"), "{inbox}");
+            }
+        }
+    }
+    // A page asked for is still where anyone goes.
+    let browser = BrowserSession::new(&app).await;
+    browser.get("/login").await;
+    let (status, location) = browser
+        .post_form(
+            "/login",
+            &[
+                ("email", "canbo@laodong.example.vn"),
+                ("password", PASSWORD),
+                ("next", "/staff/agencies"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "/staff/agencies");
+}
+
+#[tokio::test]
+async fn the_agency_directory_and_the_staff_accounts_are_paged() {
+    let app = spawn_app().await;
+    for i in 0..101 {
+        app.create_agency_directly(&format!("Cơ quan {i:03}")).await;
+    }
+    // Accounts without a password: no hashing, so a hundred are quick to make.
+    let db = app.state.db.clone();
+    tokio::task::spawn_blocking(move || {
+        for i in 0..100 {
+            let account = doithoai::accounts::ops::AccountInput {
+                email: format!("canbo{i:03}@benluc.example.vn"),
+                name: format!("Cán bộ {i:03}"),
+                role: "organizer".into(),
+                agency_id: None,
+                password: None,
+                language: None,
+            }
+            .validate()
+            .unwrap();
+            db.write_now(|conn| {
+                doithoai::accounts::ops::create(
+                    conn,
+                    &account,
+                    None,
+                    &doithoai::audit::Actor::System,
+                    None,
+                )
+            })
+            .unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    app.create_account("quantri@benluc.example.vn", "Quản Trị", "admin", None)
+        .await;
+    let admin = BrowserSession::new(&app).await;
+    admin.sign_in("quantri@benluc.example.vn").await;
+
+    let agencies = admin.get("/staff/agencies").await;
+    assert_eq!(agencies.matches("<tr><td>Cơ quan").count(), 100);
+    assert!(
+        agencies.contains("Đang xem 1–100 trên tổng số 101"),
+        "{agencies}"
+    );
+    let rest = admin.get("/staff/agencies?page=2").await;
+    assert_eq!(rest.matches("<tr><td>Cơ quan").count(), 1);
+    assert!(rest.contains("Cơ quan 100") && rest.contains("Trang trước"));
+
+    let users = admin.get("/staff/users").await;
+    assert!(users.contains("Đang xem 1–100 trên tổng số 101"), "{users}");
+    let rest = admin.get("/staff/users?page=2").await;
+    assert!(rest.contains("Đang xem 101–101 trên tổng số 101"));
+    assert_eq!(rest.matches("/password-link\"").count(), 1);
+}

@@ -337,3 +337,298 @@ async fn the_public_queue_page_shows_every_question_page_by_page() {
     assert!(second.text.contains("Câu hỏi thứ 54"));
     assert!(second.text.contains("?page=1&amp;sort=oldest"));
 }
+
+/// `n` questions entered by the organizer from paper forms, approved when `approve`.
+async fn many_questions(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    n: usize,
+    approve: bool,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let reply = app
+            .ask(
+                id,
+                Some(token),
+                &json!({"body": format!("Câu hỏi số {i:03} ghi từ phiếu giấy tại xã"), "topic": "other", "channel": "paper", "asker_agreed": true}),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let q = reply.body["id"].as_str().unwrap().to_string();
+        if approve {
+            let moderated = app.moderate(token, &q, &json!({"action": "approve"})).await;
+            assert_eq!(moderated.status, 200, "{}", moderated.text);
+        }
+        ids.push(q);
+    }
+    ids
+}
+
+/// How many question cards a moderation page shows.
+fn cards(page: &str) -> usize {
+    page.matches("<li class=\"card question\"").count()
+}
+
+#[actix_web::test]
+async fn the_moderation_queue_is_paged_and_nothing_is_cut_off() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let ids = many_questions(&app, &token, &id, 53, false).await;
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let base = format!("/staff/dialogues/{id}/questions");
+
+    let first = organizer
+        .get(&format!("{base}?status=submitted&sort=oldest"))
+        .await;
+    assert_eq!(cards(&first), 50);
+    assert!(first.contains("Đang xem 1–50 trên tổng số 53"), "{first}");
+    let shown =
+        |page: &str, n: usize| page.contains(&format!("<p class=\"body\">Câu hỏi số {n:03}"));
+    assert!(shown(&first, 0) && shown(&first, 49) && !shown(&first, 50));
+    // The next page keeps the filter and the order.
+    assert!(first.contains("href=\"?status=submitted&amp;sort=oldest&amp;page=2\""));
+    assert!(first.contains("Trang sau") && !first.contains("Trang trước"));
+
+    let second = organizer
+        .get(&format!("{base}?status=submitted&sort=oldest&page=2"))
+        .await;
+    assert_eq!(cards(&second), 3);
+    assert!(second.contains("Đang xem 51–53 trên tổng số 53"));
+    assert!(shown(&second, 50) && shown(&second, 52) && !shown(&second, 49));
+    assert!(second.contains("Trang trước") && !second.contains("Trang sau"));
+
+    // A page past the end (the list shrank) shows the last page; nonsense shows the first.
+    let past = organizer.get(&format!("{base}?sort=oldest&page=9")).await;
+    assert!(past.contains("Đang xem 51–53 trên tổng số 53"), "{past}");
+    let nonsense = organizer.get(&format!("{base}?sort=oldest&page=abc")).await;
+    assert!(nonsense.contains("Đang xem 1–50 trên tổng số 53"));
+
+    // A decision made on page 2 comes back to page 2.
+    let last = &ids[52];
+    let back = format!("{base}?status=submitted&sort=oldest&page=2");
+    let (status, location) = organizer
+        .post_form(
+            &format!("/staff/questions/{last}/moderation"),
+            &[("action", "approve"), ("back", &back)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("{back}&done=moderated"));
+    let after = organizer.get(&location).await;
+    assert!(after.contains("Đang xem 51–52 trên tổng số 52"), "{after}");
+    assert!(
+        after.contains("href=\"?status=submitted&amp;sort=oldest&amp;page=1\""),
+        "the notice is not carried on to other pages: {after}"
+    );
+}
+
+#[actix_web::test]
+async fn the_assignment_board_pages_both_of_its_lists() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let ids = many_questions(&app, &token, &id, 104, true).await;
+    let agency = app.create_agency_directly("Sở Lao động").await;
+    let due = (Utc::now() + Duration::days(5)).to_rfc3339();
+    let assigned = app
+        .post(
+            &format!("/api/v1/dialogues/{id}/assignments"),
+            Some(&token),
+            &json!({"question_ids": &ids[..52], "agency_id": agency, "due_at": due}),
+        )
+        .await;
+    assert_eq!(assigned.status, 201, "{}", assigned.text);
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let base = format!("/staff/dialogues/{id}/assignments");
+
+    let board = organizer.get(&base).await;
+    assert_eq!(board.matches("name=\"question_id\"").count(), 50);
+    assert!(
+        board.contains("Câu hỏi đã duyệt, chưa giao (52)"),
+        "{board}"
+    );
+    assert!(board.contains("Đã giao (52)"));
+    assert!(board.contains("Đang xem 1–50 trên tổng số 52"));
+    assert_eq!(board.matches("href=\"/staff/assignments/").count(), 50);
+    assert!(board.contains("href=\"?approved_page=2\""));
+    assert!(board.contains("href=\"?assigned_page=2\""));
+
+    // Each list turns its own pages and keeps the other's.
+    let both = organizer
+        .get(&format!("{base}?approved_page=2&assigned_page=2"))
+        .await;
+    assert_eq!(both.matches("name=\"question_id\"").count(), 2);
+    assert_eq!(both.matches("href=\"/staff/assignments/").count(), 2);
+    assert!(both.contains("Đang xem 51–52 trên tổng số 52"));
+    assert!(
+        both.contains("href=\"?assigned_page=2&amp;approved_page=1\""),
+        "{both}"
+    );
+}
+
+/// The `into` choices of the merge form of question `q` on a moderation page.
+fn merge_choices(page: &str, q: &str) -> Vec<String> {
+    let start = page
+        .find(&format!("id=\"q-{q}\""))
+        .expect("the question's card");
+    let card = &page[start..];
+    let card = &card[..card.find("</li>\n").unwrap_or(card.len())];
+    card.split("name=\"into\" value=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_merge_control_offers_only_similar_questions_and_the_shortcuts_are_listed() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(&app, &token, &id, &[("Lê Thị Mai", None)]).await;
+    let ask = |body: &'static str, topic: &'static str| {
+        let app = &app;
+        let code = codes[0].clone();
+        let id = id.clone();
+        async move { crate::questions::asked(app, &id, Some(&code), body, topic).await }
+    };
+    let loan = ask(
+        "Người mới ra tù có được vay vốn Ngân hàng Chính sách xã hội để chăn nuôi bò không?",
+        "loans_livelihood",
+    )
+    .await;
+    let loan_again = ask(
+        "Xin hỏi người mới ra tù có được vay vốn Ngân hàng Chính sách xã hội để chăn nuôi không?",
+        "loans_livelihood",
+    )
+    .await;
+    let residence = ask(
+        "Thủ tục đăng ký thường trú lại tại xã sau khi về địa phương gồm giấy tờ gì?",
+        "residence_documents",
+    )
+    .await;
+    // An approved question can still be merged, into a question like it.
+    let approved = app
+        .moderate(&token, &loan, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+
+    let organizer = staff_browser(&app, "organizer", None).await;
+    let page = organizer
+        .get(&format!("/staff/dialogues/{id}/questions"))
+        .await;
+    assert_eq!(merge_choices(&page, &loan_again), vec![loan.clone()]);
+    assert_eq!(merge_choices(&page, &loan), vec![loan_again.clone()]);
+    assert!(
+        merge_choices(&page, &residence).is_empty(),
+        "nothing like it: no merge control"
+    );
+    assert!(
+        !page[page.find(&format!("id=\"q-{residence}\"")).unwrap()..]
+            .split("</li>\n")
+            .next()
+            .unwrap()
+            .contains("action\" value=\"merge\"")
+    );
+
+    // The shortcuts are listed in Vietnamese, shown by the script (the page works without it).
+    assert!(page.contains("<details class=\"shortcuts card\" id=\"shortcuts\" hidden>"));
+    assert!(page.contains("Phím tắt") && page.contains("duyệt câu hỏi đang chọn"));
+    assert!(page.contains("<script src=\"/static/moderation.js\" defer></script>"));
+    let script = app
+        .client
+        .get(app.url("/static/moderation.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+
+    // Merging through the page still works, and lands back on the list.
+    let (status, location) = organizer
+        .post_form(
+            &format!("/staff/questions/{loan_again}/moderation"),
+            &[
+                ("action", "merge"),
+                ("into", &loan),
+                ("back", &format!("/staff/dialogues/{id}/questions")),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let list = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=merged"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(list.body["items"][0]["id"], loan_again.as_str());
+    assert_eq!(list.body["items"][0]["merged_into"], loan.as_str());
+}
+
+#[actix_web::test]
+async fn the_agency_inbox_pages_what_is_waiting_and_what_is_done() {
+    let app = spawn_app().await;
+    let (token, id) = dialogue_taking_questions(&app, json!({})).await;
+    let ids = many_questions(&app, &token, &id, 53, true).await;
+    let agency = app.create_agency_directly("Sở Lao động").await;
+    let due = (Utc::now() + Duration::days(5)).to_rfc3339();
+    let assigned = app
+        .post(
+            &format!("/api/v1/dialogues/{id}/assignments"),
+            Some(&token),
+            &json!({"question_ids": ids, "agency_id": agency, "due_at": due}),
+        )
+        .await;
+    assert_eq!(assigned.status, 201, "{}", assigned.text);
+    let email = "canbo@laodong.example.vn";
+    app.create_account(email, "Cán Bộ Lao Động", "agency", Some(&agency))
+        .await;
+    let agency_token = app.login(email, crate::helpers::PASSWORD).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let all = app
+        .get("/api/v1/assignments?per_page=200", Some(&agency_token))
+        .await;
+    for q in &ids[..2] {
+        let a = all.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["question"]["id"] == q.as_str())
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let declined = app
+            .post(
+                &format!("/api/v1/assignments/{a}/decline"),
+                Some(&agency_token),
+                &json!({"reason": "Không thuộc thẩm quyền của Sở."}),
+            )
+            .await;
+        assert_eq!(declined.status, 200, "{}", declined.text);
+    }
+    let inbox = BrowserSession::new(&app).await;
+    inbox.sign_in(email).await;
+
+    let first = inbox.get("/staff/assignments").await;
+    assert_eq!(first.matches("<li class=\"card\">").count(), 50);
+    assert!(
+        first.contains("Cần xử lý (51)") && first.contains("Đã xong (2)"),
+        "{first}"
+    );
+    assert!(first.contains("Đang xem 1–50 trên tổng số 51"));
+    assert!(first.contains("Đang xem 1–2 trên tổng số 2"));
+    assert!(first.contains("href=\"?waiting_page=2\""));
+
+    let second = inbox.get("/staff/assignments?waiting_page=2").await;
+    assert_eq!(second.matches("<li class=\"card\">").count(), 1);
+    assert!(second.contains("Đang xem 51–51 trên tổng số 51"));
+    assert!(second.contains("Đã xong (2)"), "the other list stays");
+}

@@ -635,13 +635,15 @@ async fn the_public_queue_never_shows_an_anonymous_asker_a_group_or_contact_deta
     // A participant reads the same public view.
     let as_participant = app
         .get(
-            &format!("/api/v1/dialogues/{id}/questions"),
+            &format!("/api/v1/dialogues/{id}/questions?sort=recent"),
             Some(&codes[1]),
         )
         .await;
+    assert_eq!(as_participant.status, 200, "{}", as_participant.text);
     assert_eq!(
-        as_participant.status, 401,
-        "a participant code is not a staff credential on this list"
+        without_voted(&as_participant.body),
+        public.body,
+        "the public view, with only the participant's own votes added"
     );
     // Asking for a non-public status lists nothing rather than leaking.
     let submitted = app
@@ -726,4 +728,123 @@ async fn similar_earlier_questions_are_shown_to_the_moderator() {
         "{}",
         detail.text
     );
+}
+
+/// The list without `voted`: what anyone may read of it.
+fn without_voted(list: &Value) -> Value {
+    let mut list = list.clone();
+    for item in list["items"].as_array_mut().unwrap() {
+        item.as_object_mut().unwrap().remove("voted");
+    }
+    list
+}
+
+#[actix_web::test]
+async fn a_participant_lists_the_queue_with_their_own_votes_marked_and_no_one_else_learns_more() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[("Đỗ Văn Tư", Some("tu@example.vn")), ("Đỗ Thị Năm", None)],
+    )
+    .await;
+    let first = asked(
+        &app,
+        &id,
+        Some(&codes[0]),
+        "Xin hỏi làm lại căn cước công dân khi hộ khẩu đã bị xóa thì thế nào?",
+        "residence_documents",
+    )
+    .await;
+    let second = asked(
+        &app,
+        &id,
+        Some(&codes[1]),
+        "Trung tâm dạy nghề của huyện có lớp sửa xe máy miễn phí không?",
+        "vocational_training",
+    )
+    .await;
+    let pending = asked(
+        &app,
+        &id,
+        Some(&codes[1]),
+        "Câu hỏi này còn chờ duyệt nên không ai ngoài ban tổ chức thấy được.",
+        "other",
+    )
+    .await;
+    for q in [&first, &second] {
+        let reply = app
+            .moderate(&organizer, q, &json!({"action": "approve"}))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+    assert_eq!(app.vote(&codes[1], &first).await.status, 200);
+
+    let path = format!("/api/v1/dialogues/{id}/questions?sort=oldest");
+    let voted = |list: &Value, q: &str| -> Value {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == q)
+            .unwrap()["voted"]
+            .clone()
+    };
+    // Năm with her code: her vote is marked, on her own question too (false).
+    let nam = app.get(&path, Some(&codes[1])).await;
+    assert_eq!(nam.status, 200, "{}", nam.text);
+    assert_eq!(nam.body["total"], 2, "the public queue only");
+    assert_eq!(voted(&nam.body, &first), true);
+    assert_eq!(voted(&nam.body, &second), false);
+    assert!(!nam.text.contains(&pending), "not a pending question");
+    // Tư with the link token from his invitation (the receipts link to the short code).
+    app.send_invitations(&organizer, &id).await;
+    app.drain_jobs().await;
+    let link = app
+        .mail_texts()
+        .iter()
+        .filter(|t| t.contains("/p/"))
+        .map(|t| crate::helpers::link_in(t))
+        .find(|l| l.len() > 16)
+        .expect("the invitation's personal link");
+    let tu = app.get(&path, Some(&link)).await;
+    assert_eq!(tu.status, 200, "{}", tu.text);
+    assert_eq!(voted(&tu.body, &first), false);
+    assert_eq!(voted(&tu.body, &second), false);
+    // His code, typed in lower case, is the same person.
+    let by_code = app.get(&path, Some(&codes[0].to_lowercase())).await;
+    assert_eq!(by_code.body, tu.body);
+
+    // Everyone else gets the same list, without `voted`.
+    let anyone = app.get(&path, None).await;
+    assert_eq!(anyone.status, 200);
+    assert!(!anyone.text.contains("\"voted\""), "{}", anyone.text);
+    assert_eq!(anyone.body, without_voted(&nam.body));
+    let (other_org, other_id) = dialogue_taking_questions(&app, json!({})).await;
+    let outsider = participants(&app, &other_org, &other_id, &[("Người Ngoài", None)]).await;
+    let theirs = app.get(&path, Some(&outsider[0])).await;
+    assert_eq!(theirs.status, 200, "{}", theirs.text);
+    assert_eq!(
+        theirs.body, anyone.body,
+        "another dialogue's participant learns nothing new"
+    );
+    let staff = app.get(&path, Some(&organizer)).await;
+    assert_eq!(staff.body["total"], 3, "organizers see every status");
+    assert!(!staff.text.contains("\"voted\""));
+    // A participant asking for another status sees what the public sees: nothing.
+    let submitted = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=submitted"),
+            Some(&codes[1]),
+        )
+        .await;
+    assert_eq!(submitted.body["total"], 0);
+    // A credential that matches nobody is refused, not read as anonymous.
+    let wrong = app
+        .get(&path, Some("khong-phai-ma-cua-ai-ca-0123456789"))
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text);
+    assert_eq!(wrong.code(), "unauthorized");
 }

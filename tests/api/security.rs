@@ -766,3 +766,52 @@ async fn a_huge_csv_header_is_not_echoed_back_whole() {
     assert!(field.ends_with('…'), "{field}");
     assert!(field.chars().count() <= 81, "{field}");
 }
+
+/// GET `path` with the `Authorization` header exactly as given.
+async fn with_authorization(app: &TestApp, path: &str, header: &str) -> u16 {
+    app.client
+        .get(app.url(path))
+        .header("Authorization", header)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn staff_and_participants_bearer_credentials_are_read_the_same_way_everywhere() {
+    let app = spawn_app().await;
+    let (token, id, code) = invited(&app).await;
+    let queue = format!("/api/v1/dialogues/{id}/questions");
+    // Staff (a session), a participant (a code) and the question list, which takes either.
+    for (path, credential) in [
+        ("/api/v1/auth/me", token.as_str()),
+        ("/api/v1/me", code.as_str()),
+        (queue.as_str(), token.as_str()),
+        (queue.as_str(), code.as_str()),
+    ] {
+        for header in [
+            format!("Bearer {credential}"),
+            format!("bearer {credential}"),
+            format!("Bearer   {credential}  "),
+        ] {
+            assert_eq!(
+                with_authorization(&app, path, &header).await,
+                200,
+                "{path} with {header:?}"
+            );
+        }
+        // Another scheme, or a wrong credential, is no credential of theirs.
+        assert_eq!(
+            with_authorization(&app, path, &format!("Basic {credential}")).await,
+            if path == queue { 200 } else { 401 },
+            "{path}: another scheme is not a bearer credential"
+        );
+        assert_eq!(
+            with_authorization(&app, path, "Bearer nobody-has-this-credential-0123456789").await,
+            401,
+            "{path}"
+        );
+    }
+}
