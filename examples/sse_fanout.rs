@@ -14,6 +14,9 @@
 //!
 //! Prints the receive times (p50, p99, max) and how many clients got each change.
 
+// A benchmark tool: it stops loudly on anything unexpected rather than report wrong figures.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};

@@ -31,8 +31,8 @@ use crate::ratelimit::FailureLimiter;
 use crate::registrations::ops::RegistrationLimiter;
 use crate::state::AppState;
 use crate::{
-    accounts, agencies, assignments, attendance, dialogues, html, invitations, live, personal,
-    questions, registrations,
+    accounts, agencies, assignments, attendance, dialogues, html, invitations, live, minutes,
+    personal, questions, registrations,
 };
 
 /// Every JSON endpoint under `/api/v1`, registered through utoipa so that the OpenAPI
@@ -57,6 +57,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(invitations::api::send)
         .service(invitations::api::resend)
         .service(invitations::api::reissue)
+        .service(invitations::api::letters)
         .service(personal::api::me)
         .service(personal::api::rsvp)
         .service(personal::api::ticket_png)
@@ -66,6 +67,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(registrations::api::check_in)
         .service(registrations::api::walk_in)
         .service(attendance::api::attendance)
+        .service(attendance::api::sheet)
+        .service(minutes::api::save)
+        .service(minutes::api::pdf)
+        .service(minutes::api::publish)
         .service(questions::api::submit)
         .service(questions::api::list)
         .service(questions::api::show)
@@ -124,6 +129,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(invitations::pages::send_page)
         .service(invitations::pages::resend_page)
         .service(invitations::pages::reissue_page)
+        .service(invitations::pages::letters_pdf)
         .service(personal::pages::code_page)
         .service(personal::pages::personal)
         .service(personal::pages::rsvp_page)
@@ -137,6 +143,12 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(registrations::pages::door_check_in)
         .service(registrations::pages::walk_in_page)
         .service(attendance::pages::attendance_page)
+        .service(attendance::pages::sheet_pdf)
+        .service(minutes::pages::minutes_page)
+        .service(minutes::pages::save_page)
+        .service(minutes::pages::publish_page)
+        .service(minutes::pages::preview_pdf)
+        .service(minutes::pages::public_pdf)
         .service(questions::pages::moderation_page)
         .service(questions::pages::moderate_page)
         .service(questions::pages::edit_page)
@@ -183,7 +195,7 @@ fn subscribe(state: &AppState, caches: Caches) {
     }));
     state
         .db
-        .listen_in_transaction(Arc::new(|conn, event| live::ops::on_event(conn, event)));
+        .listen_in_transaction(Arc::new(live::ops::on_event));
     state.db.bus().on_publish(move |event| match event {
         Event::DialogueChanged { dialogue_id } => {
             caches.dialogues.forget(dialogue_id);
@@ -326,7 +338,7 @@ async fn openapi_json(doc: web::Data<OpenApiJson>) -> HttpResponse {
     tags(
         (name = "system"), (name = "auth"), (name = "users"), (name = "agencies"), (name = "dialogues"),
         (name = "invitations"), (name = "registrations"), (name = "participants"),
-        (name = "questions"), (name = "assignments"), (name = "live")
+        (name = "questions"), (name = "assignments"), (name = "live"), (name = "minutes")
     )
 )]
 struct ApiInfo;
@@ -593,6 +605,9 @@ impl Application {
         let question_limiter = web::Data::new(questions::ops::QuestionLimiter::from_settings(
             &settings, &db,
         ));
+        let public_links = web::Data::new(dialogues::view::PublicLinks(vec![
+            minutes::pages::public_link,
+        ]));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -628,6 +643,7 @@ impl Application {
                 .app_data(registration_limiter.clone())
                 .app_data(registration_queue.clone())
                 .app_data(question_limiter.clone())
+                .app_data(public_links.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

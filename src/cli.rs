@@ -35,6 +35,14 @@ enum Command {
     },
     /// Fill an empty database with a sample dialogue like the reference case.
     Demo,
+    /// Write a dialogue's minutes (biên bản) as PDF: the same bytes as the endpoint.
+    Minutes {
+        /// The dialogue's id.
+        dialogue_id: String,
+        /// Where to write the PDF ("-" for standard output).
+        #[arg(short = 'o', long = "output")]
+        output: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +88,10 @@ pub fn main() -> ExitCode {
                 },
         } => create_user(&settings, email, name, role, agency, password),
         Command::Demo => demo(&settings),
+        Command::Minutes {
+            dialogue_id,
+            output,
+        } => minutes(&settings, &dialogue_id, &output),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -133,6 +145,24 @@ fn serve(settings: Settings) -> Result<(), String> {
         }
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+fn minutes(settings: &Settings, dialogue_id: &str, output: &std::path::Path) -> Result<(), String> {
+    let db = Db::open(&settings.database_url, 1)?;
+    let bytes = crate::minutes::ops::pdf_now(&db, dialogue_id).map_err(|e| match e {
+        crate::error::AppError::NotFound => format!("no dialogue {dialogue_id}"),
+        other => other.to_string(),
+    })?;
+    if output.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout()
+            .write_all(&bytes)
+            .map_err(|e| format!("writing the PDF: {e}"))?;
+    } else {
+        std::fs::write(output, &bytes).map_err(|e| format!("writing {}: {e}", output.display()))?;
+        eprintln!("Wrote {} ({} bytes).", output.display(), bytes.len());
+    }
+    Ok(())
 }
 
 fn migrate(settings: &Settings) -> Result<(), String> {

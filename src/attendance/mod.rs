@@ -3,3 +3,4 @@
 pub mod api;
 pub mod ops;
 pub mod pages;
+pub mod sheet;

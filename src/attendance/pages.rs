@@ -36,3 +36,14 @@ pub async fn attendance_page(
         context! { d => card(&full, lang), a => Value::from_serialize(&counts) },
     )
 }
+
+/// The sign-in sheet, downloaded from the attendance page.
+#[get("/staff/dialogues/{id}/attendance-sheet.pdf")]
+pub async fn sheet_pdf(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+) -> Result<HttpResponse, AppError> {
+    let bytes = super::ops::sheet_pdf(&state, &id.into_inner(), &staff.user.id).await?;
+    Ok(crate::pdf::response(bytes, "danh-sach-ky-ten.pdf", false))
+}

@@ -254,6 +254,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        recipients -> Nullable<Text>,
     }
 }
 

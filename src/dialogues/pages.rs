@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{AgendaInput, DialogueInput, OfficialInput};
 use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
-use super::view::card;
+use super::view::{PublicLinks, card};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -66,15 +66,28 @@ pub async fn public_page(
     }
     let id = id.into_inner();
     let organizer = viewer.can_organize();
+    let hooks = req
+        .app_data::<web::Data<PublicLinks>>()
+        .map(|links| links.0.clone())
+        .unwrap_or_default();
     let found = state
         .db
-        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .read(move |conn| {
+            let full = store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let mut links = Vec::new();
+            for hook in hooks {
+                if let Some(link) = hook(conn, &full)? {
+                    links.push(link);
+                }
+            }
+            Ok((full, links))
+        })
         .await
-        .and_then(|full| match ops::visible_to(&full, organizer) {
-            true => Ok(full),
+        .and_then(|(full, links)| match ops::visible_to(&full, organizer) {
+            true => Ok((full, links)),
             false => Err(AppError::NotFound),
         });
-    let full = match found {
+    let (full, links) = match found {
         Ok(full) => full,
         Err(e) => {
             if anonymous {
@@ -84,7 +97,7 @@ pub async fn public_page(
         }
     };
     let lang = Lang::of_request(&req);
-    let page = context! { d => card(&full, lang) };
+    let page = context! { d => card(&full, lang), links => Value::from_serialize(&links) };
     if anonymous {
         let html = render_shared(&state, &req, "dialogue.html", page)?;
         shared.0.put(&key, html.clone());

@@ -158,3 +158,22 @@ impl From<&FullDialogue> for DialogueView {
         }
     }
 }
+
+/// A link on a dialogue's public page, added by a capability above this one.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicLink {
+    /// The message key of the link's text.
+    pub label: &'static str,
+    pub href: String,
+}
+
+/// Returns the link a capability adds to a dialogue's public page, when it applies.
+pub type PublicLinkHook = fn(
+    &mut crate::db::DbConnection,
+    &FullDialogue,
+) -> Result<Option<PublicLink>, crate::error::AppError>;
+
+/// The hooks that add links to the public page (the published minutes), registered in
+/// app.rs, so this capability needs to know none of those above it.
+#[derive(Clone, Default)]
+pub struct PublicLinks(pub Vec<PublicLinkHook>);

@@ -273,3 +273,59 @@ pub async fn reissue(
         link: state.settings.link(&format!("/p/{token}")),
     }))
 }
+
+/// `?only=` of the printed letters, as the OpenAPI document shows it.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LettersQuery {
+    /// `without_email`: only invitees with no email address; absent, empty or `all`: every
+    /// invitee.
+    #[param(schema_with = only_schema)]
+    pub only: Option<String>,
+}
+
+fn only_schema() -> utoipa::openapi::schema::Object {
+    crate::json::schema::one_of(&["", "all", "without_email"]).build()
+}
+
+impl LettersQuery {
+    pub fn parse(&self) -> Result<super::letters::Only, AppError> {
+        use super::letters::Only;
+        match self.only.as_deref().map(str::trim) {
+            None | Some("") | Some("all") => Ok(Only::All),
+            Some("without_email") => Ok(Only::WithoutEmail),
+            Some(_) => {
+                let mut errors = FieldErrors::new();
+                errors.add("only", FieldError::new("invalid_choice"));
+                Err(AppError::Validation(errors))
+            }
+        }
+    }
+}
+
+/// Printable invitation letters (PDF, A4): one invitee per page with the personal code and
+/// a QR code of the personal link, in Vietnamese name order. Each printing is written to the
+/// audit log.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "invitations_letters",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), LettersQuery),
+    responses(
+        (status = 200, description = "application/pdf", content_type = "application/pdf", body = Vec<u8>),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `only`", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/dialogues/{id}/invitations/letters.pdf")]
+pub async fn letters(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    query: web::Query<LettersQuery>,
+) -> Result<HttpResponse, AppError> {
+    let only = query.parse()?;
+    let bytes = ops::letters_pdf(&state, &id.into_inner(), only, &staff.user.id).await?;
+    Ok(crate::pdf::response(bytes, "giay-moi.pdf", false))
+}

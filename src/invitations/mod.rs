@@ -4,6 +4,7 @@
 pub mod api;
 pub mod csv_import;
 pub mod ics;
+pub mod letters;
 pub mod model;
 pub mod ops;
 pub mod pages;

@@ -377,3 +377,27 @@ pub async fn send_invitations(
         .await?;
     Ok(queued)
 }
+
+/// The printed letters (`letters::letters`), for an organizer; the printing is written to
+/// the audit log. The PDF is drawn on a blocking thread, after the database is released.
+pub async fn letters_pdf(
+    state: &AppState,
+    dialogue_id: &str,
+    only: super::letters::Only,
+    user_id: &str,
+) -> Result<Vec<u8>, AppError> {
+    let (id, user_id) = (dialogue_id.to_string(), user_id.to_string());
+    let (full, invitees) = state
+        .db
+        .write(move |conn| {
+            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            audit::view(conn, &id, &user_id, "invitations.letters")?;
+            let (invitees, _) = store::list(conn, &id, None, 0, i64::from(i32::MAX))?;
+            Ok((full, invitees))
+        })
+        .await?;
+    let settings = state.settings.clone();
+    actix_web::web::block(move || super::letters::letters(&settings, &full, invitees, only))
+        .await
+        .map_err(|e| AppError::unexpected(format!("drawing the letters: {e}")))
+}

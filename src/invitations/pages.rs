@@ -265,3 +265,16 @@ pub async fn reissue_page(
     )
     .await
 }
+
+/// The printed letters, downloaded from the invitee list (`?only=without_email` or all).
+#[get("/staff/dialogues/{id}/invitations/letters.pdf")]
+pub async fn letters_pdf(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    query: web::Query<super::api::LettersQuery>,
+) -> Result<HttpResponse, AppError> {
+    let only = query.parse()?;
+    let bytes = ops::letters_pdf(&state, &id.into_inner(), only, &staff.user.id).await?;
+    Ok(crate::pdf::response(bytes, "giay-moi.pdf", false))
+}

@@ -131,6 +131,15 @@ pub async fn control_page(
     control(&state, &req, &organizer.0, id.into_inner(), None).await
 }
 
+/// Which form was sent, and what to say or show again.
+struct Sent {
+    /// The notice after success (`?done=`).
+    done: &'static str,
+    /// The form to show again with the reason after a refusal.
+    form: &'static str,
+    typed: Value,
+}
+
 /// Answers a control-page form: back to the page with a notice, or the page again with the
 /// reason and what was typed.
 async fn after(
@@ -139,20 +148,19 @@ async fn after(
     staff: &Staff,
     id: DialogueId,
     outcome: Result<(), AppError>,
-    done: &str,
-    form: &'static str,
-    typed: Value,
+    sent: Sent,
 ) -> Result<HttpResponse, AppError> {
     match outcome {
         Ok(()) => Ok(see_other(&format!(
-            "/staff/dialogues/{id}/live?done={done}"
+            "/staff/dialogues/{id}/live?done={}",
+            sent.done
         ))),
         Err(e) => {
             let message = readable(e, Lang::of_request(req))?;
             let problem = Problem {
-                form,
+                form: sent.form,
                 message,
-                typed,
+                typed: sent.typed,
             };
             let page = control(state, req, staff, id, Some(problem)).await?;
             Ok(with_status(page, StatusCode::UNPROCESSABLE_ENTITY))
@@ -191,9 +199,11 @@ pub async fn current_submit(
         &staff,
         id,
         outcome,
-        done,
-        "current",
-        Value::UNDEFINED,
+        Sent {
+            done,
+            form: "current",
+            typed: Value::UNDEFINED,
+        },
     )
     .await
 }
@@ -231,7 +241,19 @@ pub async fn answer_submit(
         }
         None => Err(AppError::Conflict("not_in_queue")),
     };
-    after(&state, &req, &staff, id, outcome, "answer", "answer", typed).await
+    after(
+        &state,
+        &req,
+        &staff,
+        id,
+        outcome,
+        Sent {
+            done: "answer",
+            form: "answer",
+            typed,
+        },
+    )
+    .await
 }
 
 /// A question raised from the floor: entered for the person (who agreed) and approved.
@@ -277,7 +299,19 @@ pub async fn floor_submit(
             questions::ops::moderate(conn, mailing, &s, &asked.id, &approve).map(|_| ())
         })
         .await;
-    after(&state, &req, &staff, id, outcome, "floor", "floor", typed).await
+    after(
+        &state,
+        &req,
+        &staff,
+        id,
+        outcome,
+        Sent {
+            done: "floor",
+            form: "floor",
+            typed,
+        },
+    )
+    .await
 }
 
 #[post("/staff/dialogues/{id}/live/commitments")]
@@ -320,9 +354,11 @@ pub async fn commitment_submit(
         &staff,
         id,
         outcome,
-        "commitment",
-        "commitment",
-        typed,
+        Sent {
+            done: "commitment",
+            form: "commitment",
+            typed,
+        },
     )
     .await
 }

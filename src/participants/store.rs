@@ -194,3 +194,14 @@ pub fn record_consent(conn: &mut DbConnection, id: &str, purpose: &str) -> Query
     .execute(conn)
     .map(|_| ())
 }
+
+/// The dialogue's participants who have an email address (not purged), in name order.
+pub fn with_email(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<Participant>> {
+    participants::table
+        .filter(participants::dialogue_id.eq(dialogue_id))
+        .filter(participants::email.is_not_null())
+        .filter(participants::purged_at.is_null())
+        .order((participants::name_key.asc(), participants::id.asc()))
+        .select(Participant::as_select())
+        .load(conn)
+}

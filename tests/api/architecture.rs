@@ -30,7 +30,8 @@ const INFRASTRUCTURE: &[&str] = &[
     "jobs",
     "mail",
     "state",
-    "pdf", // planned
+    "pdf",
+    "collate",
 ];
 
 /// Modules that wire the capabilities together. They may import anything.
@@ -47,7 +48,7 @@ const LAYERS: &[&[&str]] = &[
     &["invitations", "registrations", "questions"],
     &["attendance", "assignments"],
     &["live"],
-    &["personal"],
+    &["personal", "minutes"],
 ];
 
 /// A capability's handler modules, which no other capability uses.
