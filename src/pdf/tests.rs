@@ -234,28 +234,3 @@ fn the_date_line_pads_small_days_and_months() {
         "Ngày 15 tháng 3 năm 2026"
     );
 }
-
-/// How long a document of the size of 500 answered questions takes (about 100 pages):
-/// `cargo test --lib pdf::tests::timing -- --ignored --nocapture` (add `--release` for the
-/// optimised build).
-#[test]
-#[ignore]
-fn timing_of_500_questions() {
-    let mut d = sample();
-    for i in 0..500 {
-        d.push(Block::Paragraph(Paragraph::labelled(
-            &format!("Câu {}.", i + 1),
-            " Tôi đã chấp hành xong án phạt tù, muốn vay vốn để mở tiệm sửa xe thì cần thủ tục gì? \
-             Xin cho biết mức vay và thời hạn.",
-        )));
-        d.push(Block::Paragraph(Paragraph::labelled(
-            "Cơ quan trả lời: ",
-            "Phòng Lao động - Thương binh và Xã hội huyện",
-        )));
-        d.push(Block::Paragraph(Paragraph::labelled("Trả lời: ", LONG)));
-    }
-    let started = std::time::Instant::now();
-    let pdf = render(&d);
-    let elapsed = started.elapsed();
-    eprintln!("500 questions: {} bytes in {elapsed:?}", pdf.len());
-}
