@@ -314,7 +314,7 @@ impl LettersQuery {
         (status = 200, description = "application/pdf", content_type = "application/pdf", body = Vec<u8>),
         (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
-        (status = 422, description = "`validation_failed`: `invalid_choice` on `only`", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_choice` on `only`; `repeated_parameter`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -323,9 +323,14 @@ pub async fn letters(
     state: web::Data<AppState>,
     Organizer(staff): Organizer,
     id: web::Path<DialogueId>,
-    query: web::Query<LettersQuery>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let only = query.parse()?;
+    // Read like every other list's parameters: a repeated `only` is 422 `repeated_parameter`.
+    let raw = crate::json::single_parameters(req.query_string(), &["only"])?;
+    let only = LettersQuery {
+        only: raw.get("only").cloned(),
+    }
+    .parse()?;
     let bytes = ops::letters_pdf(&state, &id.into_inner(), only, &staff.user.id).await?;
     Ok(crate::pdf::response(bytes, "giay-moi.pdf", false))
 }

@@ -57,12 +57,15 @@ pub struct MinutesInput {
     /// The number, up to 20 characters ("12" gives "Số: 12/BB-UBND").
     pub number: Option<String>,
     /// RFC 3339 with an offset: when the meeting opened.
+    #[schema(schema_with = crate::json::schema::date_time)]
     pub opened_at: String,
     /// RFC 3339 with an offset: when it closed; after `opened_at`.
+    #[schema(schema_with = crate::json::schema::date_time)]
     pub closed_at: String,
     /// What happened, up to 20,000 characters; paragraphs separated by line breaks.
     pub summary: Option<String>,
     /// The chair's conclusion, 1–20,000 characters.
+    #[schema(schema_with = crate::json::schema::multiline::<1, 20000>)]
     pub conclusion: String,
     /// "Nơi nhận": up to 20 lines of up to 200 characters; absent: the usual two.
     #[schema(max_items = 20)]
