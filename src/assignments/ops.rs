@@ -373,6 +373,9 @@ pub fn approve(
         return Err(AppError::Conflict("invalid_transition"));
     }
     let question = questions::ops::find(conn, &assignment.question_id)?;
+    // The dialogue before the question, in the order moderation and answers given aloud
+    // take them (publishing ends by writing the live replay log under the dialogue's lock).
+    dialogues::store::lock(conn, &question.dialogue_id)?;
     let change = StatusChange {
         status: AssignmentStatus::Published,
         decline_reason: None,
