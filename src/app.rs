@@ -557,6 +557,17 @@ async fn no_route(
     Err(actix_web::error::InternalError::from_response(AppError::MethodNotAllowed, response).into())
 }
 
+/// Threads each worker may start for blocking work (queries, password hashes, PDFs).
+///
+/// Nearly all of that work waits for one of the pool's `db_pool_size` connections, so more
+/// threads than connections only wait longer, each with its own stack and allocator arena.
+/// actix-web's default (512 per process) lets a burst of clients start hundreds of threads;
+/// beyond this bound blocking work queues, as it would have on the pool anyway. The margin
+/// leaves room for the work that needs no connection.
+fn blocking_threads_per_worker(db_pool_size: u32) -> usize {
+    db_pool_size as usize + 4
+}
+
 /// The running application: HTTP server and job worker.
 pub struct Application {
     port: u16,
@@ -654,7 +665,8 @@ impl Application {
         })
         .listen(listener)
         .map_err(|e| e.to_string())?
-        .shutdown_timeout(10);
+        .shutdown_timeout(10)
+        .worker_max_blocking_threads(blocking_threads_per_worker(settings.db_pool_size));
         if settings.workers > 0 {
             server = server.workers(settings.workers);
         }

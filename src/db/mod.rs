@@ -77,7 +77,7 @@ impl Backend {
 /// Opens one connection and prepares it for use.
 pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
     match Backend::from_url(url).map_err(diesel::ConnectionError::InvalidConnectionUrl)? {
-        Backend::Postgres => Ok(DbConnection::Postgresql(PgConnection::establish(url)?)),
+        Backend::Postgres => Ok(DbConnection::Postgresql(establish_postgres(url)?)),
         Backend::Sqlite => {
             let path = url.trim_start_matches("sqlite://");
             let mut conn = SqliteConnection::establish(path)?;
@@ -86,6 +86,19 @@ pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
             Ok(DbConnection::Sqlite(conn))
         }
     }
+}
+
+/// Opens a PostgreSQL connection, with OpenSSL set up so that leaving the process is safe.
+///
+/// libpq speaks TLS through OpenSSL, which by default frees its global state in an `atexit`
+/// handler. When a process ends while another thread is still reading from a TLS connection
+/// (the event listener, a pool connection in a job worker), that handler frees memory the
+/// thread still uses and glibc aborts ("corrupted size vs. prev_size"). Initialising OpenSSL
+/// first with `OPENSSL_INIT_NO_ATEXIT`, which `openssl_sys::init` does, leaves the cleanup to
+/// the operating system; libpq's own later initialisation then changes nothing.
+pub fn establish_postgres(url: &str) -> Result<PgConnection, diesel::ConnectionError> {
+    openssl_sys::init();
+    PgConnection::establish(url)
 }
 
 pub struct ConnectionManager {

@@ -30,7 +30,7 @@ use std::sync::Weak;
 use std::time::{Duration, Instant};
 
 use diesel::sql_types::Text;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use serde::{Deserialize, Serialize};
 
 use super::DbConnection;
@@ -158,7 +158,7 @@ fn listen_on_one_connection(
     bus: &Bus,
     alive: &Weak<()>,
 ) -> Result<(), String> {
-    let mut conn = PgConnection::establish(&named(url)).map_err(|e| e.to_string())?;
+    let mut conn = super::establish_postgres(&named(url)).map_err(|e| e.to_string())?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .map_err(|e| e.to_string())?;

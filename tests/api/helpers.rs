@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use doithoai::accounts::ops::{self, AccountInput};
 use doithoai::audit::Actor;
 use doithoai::auth::secrets;
@@ -32,8 +32,8 @@ impl TestDb {
         {
             Some(admin_url) => {
                 let name = format!("doithoai_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin =
-                    PgConnection::establish(&admin_url).expect("TEST_DATABASE_URL reachable");
+                let mut admin = doithoai::db::establish_postgres(&admin_url)
+                    .expect("TEST_DATABASE_URL reachable");
                 diesel::sql_query(format!("CREATE DATABASE {name}"))
                     .execute(&mut admin)
                     .expect("create the test database");
@@ -64,7 +64,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.postgres {
-            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = doithoai::db::establish_postgres(admin_url) {
                 let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut admin);
             }

@@ -62,7 +62,7 @@ fn sqlite_shape(url: &str) -> Shape {
 
 fn postgres_shape(url: &str) -> Shape {
     Db::open(url, 1).expect("postgres migrates");
-    let mut conn = PgConnection::establish(url).unwrap();
+    let mut conn = doithoai::db::establish_postgres(url).unwrap();
     diesel::sql_query(
         "SELECT table_name::text AS table_name, column_name::text AS column_name, data_type::text AS data_type, \
          is_nullable::text AS is_nullable FROM information_schema.columns \
@@ -165,7 +165,7 @@ fn migration_files(url: &str) -> diesel_migrations::FileBasedMigrations {
 macro_rules! with_raw {
     ($url:expr, |$conn:ident| $body:expr) => {
         if $url.starts_with("postgres") {
-            let $conn = &mut PgConnection::establish($url).unwrap();
+            let $conn = &mut doithoai::db::establish_postgres($url).unwrap();
             $body
         } else {
             let $conn =
