@@ -299,6 +299,14 @@ fn bump_votes(conn: &mut DbConnection, question_id: &str, by: i32) -> QueryResul
         .map(|_| ())
 }
 
+/// The question's stored vote count (kept up to date by every vote and unvote).
+pub fn vote_count(conn: &mut DbConnection, question_id: &str) -> QueryResult<i32> {
+    questions::table
+        .find(question_id)
+        .select(questions::vote_count)
+        .first(conn)
+}
+
 /// Moves `from`'s votes onto `into` (a voter of both counts once) and recounts both.
 pub fn move_votes(conn: &mut DbConnection, from: &str, into: &str) -> QueryResult<()> {
     let voters: Vec<String> = votes::table
@@ -340,10 +348,7 @@ pub fn voted_by(conn: &mut DbConnection, participant_id: &str) -> QueryResult<Ha
 
 /// The vote count as stored, and as counted from the votes (they must agree).
 pub fn vote_totals(conn: &mut DbConnection, question_id: &str) -> QueryResult<(i32, i64)> {
-    let stored = questions::table
-        .find(question_id)
-        .select(questions::vote_count)
-        .first(conn)?;
+    let stored = vote_count(conn, question_id)?;
     let counted = votes::table
         .filter(votes::question_id.eq(question_id))
         .count()

@@ -372,3 +372,151 @@ async fn parallel_assignments_of_one_question_leave_one_open_assignment() {
     let list = app.get("/api/v1/assignments", Some(&organizer)).await;
     assert_eq!(list.body["total"], 1);
 }
+
+/// On the day, one question is touched from every side at once: the organizer approves its
+/// written answer, a secretary records answers given aloud, the control page puts it on
+/// screen, and repeats of it are merged into it. Each of these locks the dialogue before
+/// the question; taken in another order they would deadlock on PostgreSQL (a 5xx).
+#[actix_web::test]
+async fn one_question_published_answered_aloud_shown_and_merged_into_at_once() {
+    let app = Arc::new(
+        spawn_app_with(|s| {
+            s.questions_per_address_per_minute = 1_000;
+            s.questions_per_dialogue_per_minute = 1_000;
+            s.db_pool_size = 8;
+            s.workers = 2;
+        })
+        .await,
+    );
+    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let people: Vec<(String, Option<&str>)> = (0..17)
+        .map(|i| (format!("Người Hỏi Số {i}"), None))
+        .collect();
+    let people: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let codes = crate::questions::participants(&app, &organizer, &id, &people).await;
+    let q = crate::questions::asked(
+        &app,
+        &id,
+        Some(&codes[0]),
+        "Xin hỏi thủ tục vay vốn học nghề cho người vừa chấp hành xong án?",
+        "loans_livelihood",
+    )
+    .await;
+    let repeats: Vec<String> = {
+        let mut repeats = Vec::new();
+        for (i, code) in codes[1..].iter().enumerate() {
+            let text = format!("Câu hỏi lặp lại số {i}: thủ tục vay vốn học nghề thế nào?");
+            repeats.push(
+                crate::questions::asked(&app, &id, Some(code), &text, "loans_livelihood").await,
+            );
+        }
+        repeats
+    };
+    let approved = app
+        .moderate(&organizer, &q, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let (agency, agency_token) =
+        crate::minutes::agency_with_staff(&app, "Ngân hàng Chính sách xã hội huyện").await;
+    let assignment = app
+        .assign(&organizer, &q, &agency, &crate::questions::in_hours(72))
+        .await;
+    assert_eq!(assignment.status, 201, "{}", assignment.text);
+    let assignment = assignment.body["id"].as_str().unwrap().to_string();
+    let answered = app
+        .post(
+            &format!("/api/v1/assignments/{assignment}/response"),
+            Some(&agency_token),
+            &json!({"body": "Liên hệ Phòng Giao dịch Ngân hàng Chính sách xã hội huyện.", "submit": true}),
+        )
+        .await;
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    let started = app.change_status(&organizer, &id, "in_progress").await;
+    assert_eq!(started.status, 200, "{}", started.text);
+
+    let shared = Arc::new((
+        organizer.clone(),
+        q.clone(),
+        assignment,
+        agency,
+        id.clone(),
+        repeats,
+    ));
+    let replies = in_parallel(CLIENTS, |i| {
+        let (app, shared) = (app.clone(), shared.clone());
+        async move {
+            let (organizer, q, assignment, agency, id, repeats) = &*shared;
+            match i % 4 {
+                0 => {
+                    app.post(&format!("/api/v1/assignments/{assignment}/approve"), Some(organizer), &json!({}))
+                        .await
+                }
+                1 => {
+                    app.post(
+                        &format!("/api/v1/questions/{q}/live-answer"),
+                        Some(organizer),
+                        &json!({"speaker": format!("Cán bộ số {i}"), "agency_id": agency,
+                                "summary": "Ngân hàng sẽ hướng dẫn hồ sơ vay vốn ngay tại hội nghị."}),
+                    )
+                    .await
+                }
+                2 => {
+                    app.put_json(&format!("/api/v1/dialogues/{id}/live"), Some(organizer), &json!({"current_question_id": q}))
+                        .await
+                }
+                _ => {
+                    app.moderate(organizer, &repeats[i / 4], &json!({"action": "merge", "into": q}))
+                        .await
+                }
+            }
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let by_kind = |kind: usize| -> HashMap<u16, usize> {
+        let mut counts = HashMap::new();
+        for (_, reply) in replies.iter().enumerate().filter(|(i, _)| i % 4 == kind) {
+            *counts.entry(reply.status).or_default() += 1;
+        }
+        counts
+    };
+    let approvals = by_kind(0);
+    assert_eq!(
+        approvals.get(&200),
+        Some(&1),
+        "one approval wins: {approvals:?}"
+    );
+    assert_eq!(
+        approvals.get(&409),
+        Some(&15),
+        "the rest find it done: {approvals:?}"
+    );
+    assert_eq!(
+        by_kind(1),
+        HashMap::from([(201, 16)]),
+        "every answer given aloud is recorded"
+    );
+    assert_eq!(
+        by_kind(2),
+        HashMap::from([(200, 16)]),
+        "showing it again is harmless"
+    );
+    assert_eq!(
+        by_kind(3),
+        HashMap::from([(200, 16)]),
+        "every repeat is merged"
+    );
+
+    let merged = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?status=merged&per_page=100"),
+            Some(&organizer),
+        )
+        .await;
+    assert_eq!(merged.body["total"], 16, "{}", merged.text);
+    let live = app
+        .get(&format!("/api/v1/dialogues/{id}/live"), Some(&organizer))
+        .await;
+    assert_eq!(live.status, 200, "{}", live.text);
+    assert_eq!(live.body["current"]["id"], q.as_str(), "{}", live.text);
+}

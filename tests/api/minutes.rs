@@ -10,7 +10,7 @@ use crate::documents::{check_file, get_pdf, invite, pdf_text, squash, without_pa
 use crate::helpers::{TestApp, queued_emails, spawn_app};
 use crate::questions::{dialogue_taking_questions, in_hours};
 
-async fn agency_with_staff(app: &TestApp, name: &str) -> (String, String) {
+pub(crate) async fn agency_with_staff(app: &TestApp, name: &str) -> (String, String) {
     let admin = app.staff_token("admin").await;
     let agency = app
         .create_agency(&admin, &json!({"name": name, "kind": "government"}))
