@@ -15,7 +15,7 @@
 # other questions, casts 20 votes on a probe question and times each client's `votes`
 # event showing it. Prints the server's peak memory.
 #
-# Environment (defaults): BACKEND [sqlite], CLIENTS [5000], ROUNDS [5], VOTE_RATE [5000],
+# Environment (defaults): BACKEND [sqlite], TWO_INSTANCES [0], CLIENTS [5000], ROUNDS [5], VOTE_RATE [5000],
 # PORT [8095], PEOPLE [5000], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres].
 set -euo pipefail
 
@@ -53,6 +53,17 @@ curl -fs -o /dev/null -H "Authorization: Bearer $TOKEN" -H 'Content-Type: applic
     -d '{"status":"in_progress"}' "$BASE/api/v1/dialogues/$ID/status"
 echo "   $(wc -l <"$WORK/all.txt") approved questions; the dialogue is under way"
 echo "   server before: $(server_memory)"
+# TWO_INSTANCES=1 (PostgreSQL): a second instance on PORT+1 serves the streams, while the
+# changes and votes go to the first; every time then includes the crossing.
+if [[ "${TWO_INSTANCES:-0}" == 1 ]]; then
+    [[ "$BACKEND" == postgres ]] || { echo "error: TWO_INSTANCES needs BACKEND=postgres" >&2; exit 1; }
+    DOITHOAI_BIND="127.0.0.1:$((PORT + 1))" "$BIN" serve >"$WORK/server-second.log" 2>&1 &
+    SECOND_PID=$!
+    trap 'kill "$SECOND_PID" 2>/dev/null || true; cleanup' EXIT
+    wait_up "http://127.0.0.1:$((PORT + 1))/healthz"
+    export STREAM_BASE="http://127.0.0.1:$((PORT + 1))"
+    echo "   streams on a second instance: $STREAM_BASE"
+fi
 
 # The background votes run during the vote phase only (sse_fanout starts them), for long
 # enough to cover it; the 20 probe votes take about 6 s.
@@ -61,4 +72,7 @@ BACKGROUND="'$EXAMPLES/loadgen' vote $VOTE_RATE 10 '$BASE' '$WORK/voted.txt' '$W
     "$WORK/codes.txt" 20
 echo "   background votes: $(cat "$WORK/votes.txt" 2>/dev/null || echo 'stopped early')"
 echo "   server after: $(server_memory)"
+if [[ -n "${SECOND_PID:-}" ]]; then
+    echo "   second instance (the streams' server): $(grep -E 'VmHWM|VmRSS' "/proc/$SECOND_PID/status" | tr -s ' \t' ' ' | paste -sd ' ')"
+fi
 echo "   server errors logged: $(grep -c ' ERROR ' "$WORK/server-$BACKEND-live.log" || true)"

@@ -12,6 +12,10 @@
 //!    event shows it (the vote lag), while the command in `BACKGROUND` (if set) runs —
 //!    benches/live.sh runs loadgen there, voting at 5,000/s on other questions.
 //!
+//! With `STREAM_BASE` set (another instance of the same PostgreSQL database), the streams
+//! are opened there while the changes and votes go to BASE_URL: the times then include the
+//! crossing between instances.
+//!
 //! Prints the receive times (p50, p99, max) and how many clients got each change.
 
 // A benchmark tool: it stops loudly on anything unexpected rather than report wrong figures.
@@ -160,7 +164,11 @@ async fn main() {
     let voting = args
         .get(7)
         .map(|codes| (read_lines(codes), args[8].parse::<usize>().expect("VOTES")));
-    let host = base.trim_start_matches("http://").to_string();
+    let stream_base = std::env::var("STREAM_BASE").unwrap_or_else(|_| base.clone());
+    let host = stream_base
+        .trim_end_matches('/')
+        .trim_start_matches("http://")
+        .to_string();
     let probe = questions.last().cloned().unwrap_or_default();
     let watch = Arc::new(Watch {
         target: RwLock::new((String::new(), Instant::now())),

@@ -14,7 +14,7 @@ use crate::db::{DialogueId, QuestionId};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::json::{ApiJson, PageOf, Paging, PagingParams};
 use crate::participants;
-use crate::participants::auth::ParticipantAuth;
+use crate::participants::auth::{ParticipantAuth, ParticipantCredential};
 use crate::ratelimit::client_ip;
 use crate::state::AppState;
 
@@ -331,10 +331,10 @@ pub async fn moderate(
 #[put("/questions/{id}/vote")]
 pub async fn vote(
     state: web::Data<AppState>,
-    ParticipantAuth(participant): ParticipantAuth,
+    voter: ParticipantCredential,
     id: web::Path<QuestionId>,
 ) -> Result<HttpResponse, AppError> {
-    let output = ops::vote_on(&state, participant, id.into_inner(), true).await?;
+    let output = ops::vote_with_credential(&state, voter, id.into_inner(), true).await?;
     Ok(HttpResponse::Ok().json(output))
 }
 
@@ -355,10 +355,10 @@ pub async fn vote(
 #[delete("/questions/{id}/vote")]
 pub async fn unvote(
     state: web::Data<AppState>,
-    ParticipantAuth(participant): ParticipantAuth,
+    voter: ParticipantCredential,
     id: web::Path<QuestionId>,
 ) -> Result<HttpResponse, AppError> {
-    let output = ops::vote_on(&state, participant, id.into_inner(), false).await?;
+    let output = ops::vote_with_credential(&state, voter, id.into_inner(), false).await?;
     Ok(HttpResponse::Ok().json(output))
 }
 
