@@ -5,6 +5,9 @@
   var video = document.getElementById("scan-video");
   var input = document.getElementById("door-code");
   var form = document.getElementById("door-form");
+  // After a result, the field is ready for the next code without scrolling the result away
+  // (on a phone the autofocus would).
+  if (input && document.querySelector(".door-result")) { input.focus({ preventScroll: true }); }
   if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
   button.hidden = false;
   button.addEventListener("click", function () {

@@ -1,4 +1,5 @@
-//! `/api/v1/dialogues/{id}/registrations`, `…/checkins` and `…/walk-ins`: thin adapters
+//! `/api/v1/dialogues/{id}/registrations`, `…/checkins` (with the door's search and undo),
+//! `…/waitlist/admit` and `…/walk-ins`: thin adapters
 //! over `ops`. (The participant's own cancellation is in personal/, the attendance counts in
 //! attendance/.)
 
@@ -10,8 +11,8 @@ use super::model::{RegistrationStatus, RegistrationView};
 use super::ops::RegistrationLimiter;
 use super::ops::RegistrationQueue;
 use super::ops::{
-    CheckInOutput, SelfRegistered, SelfRegistrationInput, WalkInInput, WalkInOutput, check_in_code,
-    register_self, register_walk_in,
+    AtDoor, CheckInOutput, DoorAction, SelfRegistered, SelfRegistrationInput, WalkInInput,
+    WalkInOutput, at_door, check_in_code, door_search, register_self, register_walk_in,
 };
 use super::store;
 use crate::auth::Organizer;
@@ -226,7 +227,7 @@ pub async fn check_in(
         (status = 201, body = WalkInOutput),
         (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
-        (status = 409, description = "`already_registered`, `dialogue_not_open`; `already_exists` when two requests race", body = ErrorEnvelope),
+        (status = 409, description = "`already_registered`, `dialogue_not_open`, `no_free_seat` (every seat held and `over_capacity` not given); `already_exists` when two requests race", body = ErrorEnvelope),
         (status = 422, description = "`validation_failed`: `consent_required` on `consent`, …", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
@@ -240,4 +241,163 @@ pub async fn walk_in(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     Ok(HttpResponse::Created().json(register_walk_in(&state, &id, body.0, staff.user.id).await?))
+}
+
+/// Someone at the door: their name and code, and where they stand (no group, no contact).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoorPerson {
+    pub full_name: String,
+    pub code: String,
+    /// Absent for an invitee who has neither accepted nor registered.
+    pub registration: Option<RegistrationView>,
+}
+
+impl From<AtDoor> for DoorPerson {
+    fn from(at: AtDoor) -> DoorPerson {
+        DoorPerson {
+            registration: at
+                .registration
+                .as_ref()
+                .map(|r| RegistrationView::of(r, at.waitlist_position)),
+            full_name: at.participant.full_name,
+            code: at.participant.code,
+        }
+    }
+}
+
+/// `?q=` as the OpenAPI document shows it (read with `json::single_parameters`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DoorSearchParams {
+    /// A name or part of one (case and diacritics ignored, đ = d), or at least 3 digits of a
+    /// phone number. Anything else finds nobody.
+    #[param(schema_with = crate::json::schema::text::<200>)]
+    q: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DoorSearchOutput {
+    /// At most 20, in name order.
+    pub items: Vec<DoorPerson>,
+}
+
+/// Finds people of the dialogue by name or phone at the door (organizers only; audited as a
+/// view of personal data).
+#[utoipa::path(
+    tag = "registrations",
+    operation_id = "registrations_door_search",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id"), DoorSearchParams),
+    responses(
+        (status = 200, body = DoorSearchOutput),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 400, description = "`bad_request`: the query string does not parse", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `required`, `too_long` or `control_characters` on `q`; `repeated_parameter`", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/dialogues/{id}/checkins/search")]
+pub async fn door_search_api(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let q = crate::json::single_parameters(req.query_string(), &["q"])?
+        .remove("q")
+        .unwrap_or_default();
+    let q = crate::text::required(&q, 200).map_err(|e| AppError::field("q", e))?;
+    let items = door_search(&state, &id, q, staff.user.id)
+        .await?
+        .into_iter()
+        .map(DoorPerson::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(DoorSearchOutput { items }))
+}
+
+/// Takes back a mistaken check-in: a registered person keeps their seat, someone admitted
+/// from the waitlist at the door goes back to their place on it, a walk-in's registration is
+/// cancelled (its seat goes to the waitlist). Recorded.
+#[utoipa::path(
+    tag = "registrations",
+    operation_id = "registrations_undo_check_in",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    request_body = CheckInInput,
+    responses(
+        (status = 200, description = "the person as they stand after the undo", body = DoorPerson),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`not_checked_in`, `not_registered`, `dialogue_not_open`", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dialogues/{id}/checkins/undo")]
+pub async fn undo_check_in(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    body: ApiJson<CheckInInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let (at, _) = at_door(&state, &id, body.0.code, DoorAction::Undo, staff.user.id).await?;
+    Ok(HttpResponse::Ok().json(DoorPerson::from(at)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AdmitInput {
+    /// The person's code (case, spaces and dashes ignored).
+    pub code: String,
+    /// When every seat is held: `true` admits the person beyond the capacity (recorded);
+    /// without it the answer is `no_free_seat`.
+    #[serde(default)]
+    pub over_capacity: bool,
+}
+
+/// An organizer admits a waitlisted person at the door: they take a free seat, or go beyond
+/// the capacity by the explicit `over_capacity`, and are checked in at once. Recorded.
+/// A second call says `already_checked_in`.
+#[utoipa::path(
+    tag = "registrations",
+    operation_id = "registrations_admit_from_waitlist",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    request_body = AdmitInput,
+    responses(
+        (status = 200, body = CheckInOutput),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
+        (status = 409, description = "`no_free_seat` (every seat held, `over_capacity` not given), `not_waitlisted`, `not_registered`, `dialogue_not_open`", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/dialogues/{id}/waitlist/admit")]
+pub async fn admit_from_waitlist(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    body: ApiJson<AdmitInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let AdmitInput {
+        code,
+        over_capacity,
+    } = body.0;
+    let (at, again) = at_door(
+        &state,
+        &id,
+        code,
+        DoorAction::Admit { over_capacity },
+        staff.user.id,
+    )
+    .await?;
+    let registration = at
+        .registration
+        .as_ref()
+        .ok_or_else(|| AppError::unexpected("an admitted person without a registration"))?;
+    Ok(HttpResponse::Ok().json(CheckInOutput {
+        registration: RegistrationView::of(registration, None),
+        full_name: at.participant.full_name,
+        already_checked_in: again,
+    }))
 }

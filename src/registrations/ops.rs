@@ -351,10 +351,12 @@ pub fn check_in(
 }
 
 /// Registers someone who came to the door without registering, and checks them in.
+/// When every seat is held, only an explicit `over_capacity` lets them in (recorded).
 pub fn walk_in(
     conn: &mut DbConnection,
     dialogue: &Dialogue,
     person: &crate::participants::model::Person,
+    over_capacity: bool,
     staff_id: &str,
 ) -> Result<(Registration, Participant), AppError> {
     ensure_accepting(dialogue)?;
@@ -362,6 +364,7 @@ pub fn walk_in(
     if participants::store::find_same_person(conn, &dialogue.id, person)?.is_some() {
         return Err(AppError::Conflict("already_registered"));
     }
+    let over = seat_beyond_capacity(conn, dialogue, over_capacity)?;
     let (row, _token) = participants::store::prepare(
         &dialogue.id,
         person,
@@ -369,10 +372,14 @@ pub fn walk_in(
         Some((now(), WALK_IN_PURPOSE)),
     );
     participants::store::insert(conn, &row)?;
-    audit::entry(&Actor::User(staff_id.to_string()), "registration.walk_in")
+    let actor = Actor::User(staff_id.to_string());
+    let mut entry = audit::entry(&actor, "registration.walk_in")
         .about("participant", &row.id)
-        .in_dialogue(&dialogue.id)
-        .record(conn)?;
+        .in_dialogue(&dialogue.id);
+    if let Some(over) = &over {
+        entry = entry.detail(over.clone());
+    }
+    entry.record(conn)?;
     let at = now();
     let registration = NewRegistration {
         id: RegistrationId::new(),
@@ -389,6 +396,192 @@ pub fn walk_in(
     let participant = participants::store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
     let registration = store::find(conn, &registration.id)?.ok_or(AppError::NotFound)?;
     Ok((registration, participant))
+}
+
+/// With the dialogue locked: whether one more seat fits. `None` when it does; when every
+/// seat is held, the audit detail of going past capacity if the caller chose to, else
+/// `no_free_seat`.
+fn seat_beyond_capacity(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    over_capacity: bool,
+) -> Result<Option<String>, AppError> {
+    let (seated, _) = store::seat_counts(conn, &dialogue.id)?;
+    if seated < i64::from(dialogue.capacity) {
+        return Ok(None);
+    }
+    if !over_capacity {
+        return Err(AppError::Conflict("no_free_seat"));
+    }
+    Ok(Some(format!(
+        "over capacity: seat {} of {}",
+        seated + 1,
+        dialogue.capacity
+    )))
+}
+
+/// The participant of `dialogue` holding `code` (typed or scanned).
+fn holder_of(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    code: &str,
+) -> Result<Participant, AppError> {
+    let code = normalize_code(code).ok_or(AppError::NotFoundBecause("unknown_code"))?;
+    participants::store::find_by_code(conn, &code)?
+        .filter(|p| p.dialogue_id == dialogue.id)
+        .ok_or(AppError::NotFoundBecause("unknown_code"))
+}
+
+/// Someone at the door and where they stand.
+#[derive(Debug, Clone)]
+pub struct AtDoor {
+    pub participant: Participant,
+    pub registration: Option<Registration>,
+    pub waitlist_position: Option<i64>,
+}
+
+impl AtDoor {
+    fn of(
+        conn: &mut DbConnection,
+        participant: Participant,
+        registration: Option<Registration>,
+    ) -> Result<AtDoor, AppError> {
+        let waitlist_position = match &registration {
+            Some(r) => store::waitlist_position(conn, r)?,
+            None => None,
+        };
+        Ok(AtDoor {
+            participant,
+            registration,
+            waitlist_position,
+        })
+    }
+
+    pub fn status(&self) -> Option<RegistrationStatus> {
+        self.registration.as_ref().map(Registration::status)
+    }
+}
+
+/// The holder of `code` and their registration, to show why a check-in was refused.
+pub fn look_up(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    code: &str,
+) -> Result<AtDoor, AppError> {
+    let participant = holder_of(conn, dialogue, code)?;
+    let registration = store::find_by_participant(conn, &participant.id)?;
+    AtDoor::of(conn, participant, registration)
+}
+
+/// Takes back a mistaken check-in, restoring what was before it: a registered person keeps
+/// their seat, a person admitted from the waitlist at the door goes back to their place on
+/// it, and a walk-in's registration is cancelled. A seat given back goes to the waitlist as
+/// any freed seat does. Recorded.
+pub fn undo_check_in(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    code: &str,
+    staff_id: &str,
+) -> Result<AtDoor, AppError> {
+    ensure_accepting(dialogue)?;
+    dialogues::store::lock(conn, &dialogue.id)?;
+    let participant = holder_of(conn, dialogue, code)?;
+    let registration = store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::Conflict("not_registered"))?;
+    if registration.status() != RegistrationStatus::CheckedIn {
+        return Err(AppError::Conflict("not_checked_in"));
+    }
+    let admitted_at_door = registration.promoted_at.is_some()
+        && registration.promoted_at == registration.checked_in_at;
+    let back_to = if participant.source == Source::WalkIn {
+        RegistrationStatus::Cancelled
+    } else if admitted_at_door {
+        RegistrationStatus::Waitlisted
+    } else {
+        RegistrationStatus::Registered
+    };
+    store::undo_check_in(conn, &registration.id, back_to)?;
+    audit::entry(
+        &Actor::User(staff_id.to_string()),
+        "registration.check_in_undone",
+    )
+    .about("registration", &registration.id)
+    .in_dialogue(&dialogue.id)
+    .detail(format!("back to {}", back_to.as_str()))
+    .record(conn)?;
+    if back_to != RegistrationStatus::Registered {
+        fill_free_seats(conn, mailing, dialogue)?;
+    }
+    let registration = store::find(conn, &registration.id)?;
+    AtDoor::of(conn, participant, registration)
+}
+
+/// An organizer lets a waitlisted person in at the door: a free seat if there is one,
+/// else only with `over_capacity` (the explicit choice, recorded with the count). The
+/// person is checked in at once. A second tap changes nothing.
+pub fn admit_from_waitlist(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    code: &str,
+    over_capacity: bool,
+    staff_id: &str,
+) -> Result<CheckIn, AppError> {
+    ensure_accepting(dialogue)?;
+    dialogues::store::lock(conn, &dialogue.id)?;
+    let participant = holder_of(conn, dialogue, code)?;
+    let registration = store::find_by_participant(conn, &participant.id)?
+        .ok_or(AppError::Conflict("not_registered"))?;
+    match registration.status() {
+        RegistrationStatus::CheckedIn => {
+            return Ok(CheckIn {
+                registration,
+                participant,
+                already_checked_in: true,
+            });
+        }
+        RegistrationStatus::Waitlisted => {}
+        RegistrationStatus::Registered | RegistrationStatus::Cancelled => {
+            return Err(AppError::Conflict("not_waitlisted"));
+        }
+    }
+    let over = seat_beyond_capacity(conn, dialogue, over_capacity)?;
+    store::admit(conn, &registration.id, staff_id)?;
+    let actor = Actor::User(staff_id.to_string());
+    let mut entry = audit::entry(&actor, "registration.admit_from_waitlist")
+        .about("registration", &registration.id)
+        .in_dialogue(&dialogue.id);
+    if let Some(over) = &over {
+        entry = entry.detail(over.clone());
+    }
+    entry.record(conn)?;
+    Ok(CheckIn {
+        registration: store::find(conn, &registration.id)?.ok_or(AppError::NotFound)?,
+        participant,
+        already_checked_in: false,
+    })
+}
+
+/// The most people one door search lists.
+pub const DOOR_SEARCH_LIMIT: i64 = 20;
+
+/// People of the dialogue whose name (without diacritics) or phone matches `raw`, for the
+/// door (organizers; recorded as a view of personal data). An empty or unusable query
+/// finds nobody.
+pub fn search_at_door(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    raw: &str,
+    staff_id: &str,
+) -> Result<Vec<AtDoor>, AppError> {
+    let Some(query) = store::DoorQuery::parse(raw) else {
+        return Ok(Vec::new());
+    };
+    audit::view(conn, &dialogue.id, staff_id, "door.search")?;
+    let rows = store::search(conn, &dialogue.id, &query, DOOR_SEARCH_LIMIT)?;
+    rows.into_iter()
+        .map(|(participant, registration)| AtDoor::of(conn, participant, registration))
+        .collect()
 }
 
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
@@ -725,6 +918,10 @@ pub struct WalkInInput {
     #[serde(default)]
     #[schema(schema_with = schema::consent, required = true)]
     pub consent: bool,
+    /// When every seat is held: `true` lets the person in beyond the capacity (recorded);
+    /// without it the answer is `no_free_seat`.
+    #[serde(default)]
+    pub over_capacity: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -756,12 +953,14 @@ pub async fn register_walk_in(
     let Some(person) = person else {
         return Err(AppError::unexpected("person parsed without values"));
     };
+    let over_capacity = input.over_capacity;
     let dialogue_id = dialogue_id.to_string();
     state
         .db
         .write(move |conn| {
             let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            let (registration, participant) = walk_in(conn, &dialogue, &person, &staff_id)?;
+            let (registration, participant) =
+                walk_in(conn, &dialogue, &person, over_capacity, &staff_id)?;
             Ok(WalkInOutput {
                 registration: RegistrationView::of(&registration, None),
                 code: participant.code,
@@ -778,6 +977,65 @@ pub async fn seat_counts(state: &AppState, dialogue_id: &str) -> Result<Attendan
         .read(move |conn| {
             let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
             attendance(conn, &dialogue, &BTreeMap::new(), 0, 0)
+        })
+        .await
+}
+
+/// What the door does for the holder of a code; each runs in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum DoorAction {
+    /// Where the holder stands, without changing anything.
+    LookUp,
+    Undo,
+    Admit {
+        over_capacity: bool,
+    },
+}
+
+/// The holder of `code` after `action`, and whether an admission found them already in.
+pub async fn at_door(
+    state: &AppState,
+    dialogue_id: &str,
+    code: String,
+    action: DoorAction,
+    staff_id: String,
+) -> Result<(AtDoor, bool), AppError> {
+    let dialogue_id = dialogue_id.to_string();
+    let st = state.clone();
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            match action {
+                DoorAction::LookUp => Ok((look_up(conn, &dialogue, &code)?, false)),
+                DoorAction::Undo => Ok((
+                    undo_check_in(conn, Mailing::of(&st), &dialogue, &code, &staff_id)?,
+                    false,
+                )),
+                DoorAction::Admit { over_capacity } => {
+                    let done =
+                        admit_from_waitlist(conn, &dialogue, &code, over_capacity, &staff_id)?;
+                    let at = AtDoor::of(conn, done.participant, Some(done.registration))?;
+                    Ok((at, done.already_checked_in))
+                }
+            }
+        })
+        .await
+}
+
+/// The door's search (see `search_at_door`).
+pub async fn door_search(
+    state: &AppState,
+    dialogue_id: &str,
+    query: String,
+    staff_id: String,
+) -> Result<Vec<AtDoor>, AppError> {
+    let dialogue_id = dialogue_id.to_string();
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::store::find(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
+            search_at_door(conn, &dialogue, &query, &staff_id)
         })
         .await
 }

@@ -8,8 +8,8 @@ use super::model::RegistrationStatus;
 use super::ops::RegistrationLimiter;
 use super::ops::RegistrationQueue;
 use super::ops::{
-    SelfRegistered, SelfRegistrationInput, WalkInInput, check_in_code, register_self,
-    register_walk_in,
+    AtDoor, DoorAction, SelfRegistered, SelfRegistrationInput, WalkInInput, at_door, check_in_code,
+    door_search, register_self, register_walk_in,
 };
 use super::store;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -196,26 +196,47 @@ pub async fn registrations_page(
     )
 }
 
+/// What the door page shows besides its forms: the result of the last action, the people
+/// a search found, and the walk-in form as it was sent (after an error).
+#[derive(Default)]
+struct DoorView {
+    result: Option<Value>,
+    query: Option<String>,
+    found: Option<Vec<Value>>,
+    walk_in: Option<Value>,
+}
+
 async fn door(
     state: &AppState,
     req: &HttpRequest,
     staff: &Staff,
     id: &str,
-    result: Option<Value>,
+    view: DoorView,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
     let full = dialogue(state, id).await?;
     let counts = super::ops::seat_counts(state, id).await?;
-    render(
+    let over = (counts.registered - counts.capacity).max(0);
+    let status = if view.walk_in.is_some() {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    let mut page = render(
         state,
         req,
         Some(staff),
         "staff/door.html",
         context! {
-            d => card(&full, lang), result => result, categories => categories(),
-            checked_in => counts.checked_in, registered => counts.registered,
+            d => card(&full, lang), result => view.result, categories => categories(),
+            query => view.query, found => view.found, w => view.walk_in,
+            checked_in => counts.checked_in, seated => counts.registered,
+            capacity => counts.capacity, waitlisted => counts.waitlisted,
+            full => counts.registered >= counts.capacity, over => over,
         },
-    )
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
 }
 
 #[get("/staff/dialogues/{id}/door")]
@@ -226,7 +247,56 @@ pub async fn door_page(
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    door(&state, &req, &staff, &id, None).await
+    door(&state, &req, &staff, &id, DoorView::default()).await
+}
+
+/// How a person stands, in the door's words, with the one action that fits.
+fn person_row(lang: Lang, full: &FullDialogue, at: &AtDoor, seats_full: bool) -> Value {
+    let status = at.status();
+    let state = match status {
+        None => lang.text("door.state.not_registered"),
+        Some(RegistrationStatus::Waitlisted) => lang
+            .text("door.state.waitlisted")
+            .replace("{n}", &at.waitlist_position.unwrap_or(0).to_string()),
+        Some(RegistrationStatus::CheckedIn) => {
+            let when = at
+                .registration
+                .as_ref()
+                .and_then(|r| r.checked_in_at)
+                .map(|t| crate::dialogues::view::moment(&full.dialogue, t, lang))
+                .unwrap_or_default();
+            format!("{} {when}", lang.text("door.state.checked_in"))
+        }
+        Some(other) => lang.text(&format!("door.state.{}", other.as_str())),
+    };
+    let action = match status {
+        Some(RegistrationStatus::Registered) => "check_in",
+        Some(RegistrationStatus::CheckedIn) => "undo",
+        Some(RegistrationStatus::Waitlisted) => "admit",
+        _ => "",
+    };
+    context! {
+        name => &at.participant.full_name, code => &at.participant.code,
+        status => status.map(RegistrationStatus::as_str), state => state, action => action,
+        over => seats_full,
+    }
+}
+
+/// The result of a door action: the headline in its colour, the code as it was typed, and
+/// the person with what can be done next.
+fn result_for(
+    kind: &str,
+    headline: String,
+    typed: &str,
+    person: Option<Value>,
+    detail: Option<String>,
+) -> Value {
+    context! { kind => kind, headline => headline, typed => typed.trim(), person => person, detail => detail }
+}
+
+async fn seats_full(state: &AppState, id: &str) -> Result<bool, AppError> {
+    let counts = super::ops::seat_counts(state, id).await?;
+    Ok(counts.registered >= counts.capacity)
 }
 
 /// A scan or a typed code: large, unmistakable feedback on the same page, ready for the next.
@@ -240,34 +310,173 @@ pub async fn door_check_in(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let lang = Lang::of_request(&req);
-    let result = match check_in_code(
+    let typed = form.get("code");
+    let full = dialogue(&state, &id).await?;
+    let outcome = check_in_code(&state, &id, typed.to_string(), staff.user.id.clone()).await;
+    let (kind, headline) = match &outcome {
+        Ok(done) if done.already_checked_in => ("again", lang.text("door.already")),
+        Ok(_) => ("ok", lang.text("door.welcome")),
+        Err(AppError::Conflict("waitlisted")) => ("wait", lang.text("error.waitlisted")),
+        Err(AppError::Conflict(code) | AppError::NotFoundBecause(code)) => {
+            ("bad", lang.text(&format!("error.{code}")))
+        }
+        Err(other) => return Err(other.clone()),
+    };
+    // Whoever holds the code, as they stand now (none for an unknown code).
+    let person = match outcome {
+        Err(AppError::NotFoundBecause(_) | AppError::Conflict("dialogue_not_open")) => None,
+        _ => {
+            let (at, _) = at_door(
+                &state,
+                &id,
+                typed.to_string(),
+                DoorAction::LookUp,
+                staff.user.id.clone(),
+            )
+            .await?;
+            let full_seats = seats_full(&state, &id).await?;
+            Some(person_row(lang, &full, &at, full_seats))
+        }
+    };
+    let result = result_for(kind, headline, typed, person, None);
+    door(
         &state,
+        &req,
+        &staff,
         &id,
-        form.get("code").to_string(),
-        staff.user.id.clone(),
+        DoorView {
+            result: Some(result),
+            ..DoorView::default()
+        },
     )
     .await
-    {
-        Ok(done) if done.already_checked_in => {
-            let full = dialogue(&state, &id).await?;
-            let at = done
-                .registration
-                .checked_in_at
-                .map(|t| crate::dialogues::view::moment(&full.dialogue, t.naive_utc(), lang))
-                .unwrap_or_default();
-            context! { kind => "again", headline => lang.text("door.already"), name => done.full_name, detail => format!("{} {at}", lang.text("door.at")) }
+}
+
+/// Undoes a mistaken check-in, or admits a waitlisted person (an organizer's decision; past
+/// capacity only with the explicit choice the button carries).
+async fn door_action(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    id: &str,
+    form: &PageForm,
+    action: DoorAction,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(req);
+    let typed = form.get("code");
+    let full = dialogue(state, id).await?;
+    let outcome = at_door(state, id, typed.to_string(), action, staff.user.id.clone()).await;
+    let result = match outcome {
+        Ok((at, again)) => {
+            let full_seats = seats_full(state, id).await?;
+            let (kind, headline) = match action {
+                DoorAction::Admit { .. } if again => ("again", lang.text("door.already")),
+                DoorAction::Admit { .. } => ("ok", lang.text("door.admitted")),
+                _ => ("undone", lang.text("door.undone")),
+            };
+            let row = person_row(lang, &full, &at, full_seats);
+            result_for(kind, headline, typed, Some(row), None)
         }
-        Ok(done) => {
-            context! { kind => "ok", headline => lang.text("door.welcome"), name => done.full_name }
-        }
-        Err(AppError::Conflict(code) | AppError::NotFoundBecause(code)) => {
-            context! { kind => "bad", headline => lang.text(&format!("error.{code}")) }
+        Err(e @ (AppError::Conflict(_) | AppError::NotFoundBecause(_))) => {
+            let code = e.code();
+            let person = match e {
+                AppError::NotFoundBecause(_) | AppError::Conflict("dialogue_not_open") => None,
+                _ => {
+                    let (at, _) = at_door(
+                        state,
+                        id,
+                        typed.to_string(),
+                        DoorAction::LookUp,
+                        staff.user.id.clone(),
+                    )
+                    .await?;
+                    Some(person_row(lang, &full, &at, seats_full(state, id).await?))
+                }
+            };
+            result_for(
+                "bad",
+                lang.text(&format!("error.{code}")),
+                typed,
+                person,
+                None,
+            )
         }
         Err(other) => return Err(other),
     };
-    door(&state, &req, &staff, &id, Some(result)).await
+    door(
+        state,
+        req,
+        staff,
+        id,
+        DoorView {
+            result: Some(result),
+            ..DoorView::default()
+        },
+    )
+    .await
 }
 
+#[post("/staff/dialogues/{id}/door/undo")]
+pub async fn door_undo(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    door_action(&state, &req, &staff, &id, &form, DoorAction::Undo).await
+}
+
+#[post("/staff/dialogues/{id}/door/admit")]
+pub async fn door_admit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let action = DoorAction::Admit {
+        over_capacity: form.checked("over_capacity"),
+    };
+    door_action(&state, &req, &staff, &id, &form, action).await
+}
+
+/// Finds people by name (without diacritics) or phone; each with their state and the
+/// button that fits. A form post, so phone numbers stay out of addresses and history.
+#[post("/staff/dialogues/{id}/door/search")]
+pub async fn door_search_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let lang = Lang::of_request(&req);
+    let query = form.get("q").trim().to_string();
+    let full = dialogue(&state, &id).await?;
+    let people = door_search(&state, &id, query.clone(), staff.user.id.clone()).await?;
+    let full_seats = seats_full(&state, &id).await?;
+    let found = people
+        .iter()
+        .map(|at| person_row(lang, &full, at, full_seats))
+        .collect();
+    door(
+        &state,
+        &req,
+        &staff,
+        &id,
+        DoorView {
+            query: Some(query),
+            found: Some(found),
+            ..DoorView::default()
+        },
+    )
+    .await
+}
+
+/// Someone who came without registering, entered by the staff member at the door. After an
+/// error the form comes back open with what was typed.
 #[post("/staff/dialogues/{id}/walk-ins")]
 pub async fn walk_in_page(
     state: web::Data<AppState>,
@@ -284,17 +493,38 @@ pub async fn walk_in_page(
         phone: form.opt("phone"),
         email: None,
         consent: form.checked("consent"),
+        over_capacity: form.checked("over_capacity"),
     };
-    let result = match register_walk_in(&state, &id, input, staff.user.id.clone()).await {
-        Ok(done) => {
-            context! { kind => "ok", headline => lang.text("door.walk_in_done"), name => form.get("full_name"), detail => format!("{}: {}", lang.text("field_label.code"), done.code) }
-        }
+    let view = match register_walk_in(&state, &id, input, staff.user.id.clone()).await {
+        Ok(done) => DoorView {
+            result: Some(result_for(
+                "ok",
+                lang.text("door.walk_in_done"),
+                "",
+                Some(context! { name => form.get("full_name"), code => done.code }),
+                None,
+            )),
+            ..DoorView::default()
+        },
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let envelope = e.envelope(lang, None).error;
-            let detail: Vec<String> = envelope.fields.values().cloned().collect();
-            context! { kind => "bad", headline => envelope.message, detail => detail.join(" ") }
+            let error = if envelope.fields.is_empty() {
+                Some(envelope.message.clone())
+            } else {
+                None
+            };
+            DoorView {
+                walk_in: Some(context! {
+                    full_name => form.get("full_name"), phone => form.get("phone"),
+                    category => form.get("category"), consent => form.checked("consent"),
+                    over_capacity => form.checked("over_capacity"),
+                    errors => Value::from_serialize(&envelope.fields),
+                    error => error.unwrap_or_else(|| envelope.message.clone()),
+                }),
+                ..DoorView::default()
+            }
         }
         Err(other) => return Err(other),
     };
-    door(&state, &req, &staff, &id, Some(result)).await
+    door(&state, &req, &staff, &id, view).await
 }

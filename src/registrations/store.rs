@@ -201,3 +201,166 @@ pub fn counts_by_category(
         .load(conn)?;
     Ok(rows.into_iter().map(|(c, s, n)| ((c, s), n)).collect())
 }
+
+/// Takes a registration back from checked in to `status` (registered, waitlisted or
+/// cancelled): the time and the staff member of the check-in are cleared, and a place given
+/// at the door (`promoted_at`) with them.
+pub fn undo_check_in(
+    conn: &mut DbConnection,
+    id: &str,
+    status: RegistrationStatus,
+) -> QueryResult<()> {
+    let at = crate::db::now();
+    let target = registrations::table.find(id);
+    let cleared = (
+        registrations::status.eq(status.as_str()),
+        registrations::checked_in_at.eq(None::<chrono::NaiveDateTime>),
+        registrations::checked_in_by.eq(None::<String>),
+        registrations::updated_at.eq(at),
+    );
+    match status {
+        RegistrationStatus::Cancelled => diesel::update(target)
+            .set((cleared, registrations::cancelled_at.eq(at)))
+            .execute(conn),
+        RegistrationStatus::Waitlisted => diesel::update(target)
+            .set((
+                cleared,
+                registrations::promoted_at.eq(None::<chrono::NaiveDateTime>),
+            ))
+            .execute(conn),
+        _ => diesel::update(target).set(cleared).execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// Gives a waitlisted person a seat at the door and checks them in, at one instant: the
+/// same time in `promoted_at` and `checked_in_at` is how an undo knows to put them back on
+/// the waitlist.
+pub fn admit(conn: &mut DbConnection, id: &str, by: &str) -> QueryResult<()> {
+    let at = crate::db::now();
+    diesel::update(registrations::table.find(id))
+        .set((
+            registrations::status.eq(RegistrationStatus::CheckedIn.as_str()),
+            registrations::promoted_at.eq(at),
+            registrations::checked_in_at.eq(at),
+            registrations::checked_in_by.eq(by),
+            registrations::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// What the door searches with: words of a name (folded: no case, no diacritics, đ → d),
+/// or the digits of a phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DoorQuery {
+    Name(Vec<String>),
+    Phone(String),
+}
+
+impl DoorQuery {
+    /// A query with a letter searches names; one of digits (and phone punctuation) with at
+    /// least 3 digits searches phones. Anything else searches nothing.
+    pub fn parse(raw: &str) -> Option<DoorQuery> {
+        let raw = raw.trim();
+        if raw.chars().any(char::is_alphabetic) {
+            let folded = crate::text::fold(raw);
+            let words: Vec<String> = folded
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(6)
+                .map(str::to_string)
+                .collect();
+            return (!words.is_empty()).then_some(DoorQuery::Name(words));
+        }
+        let digits = crate::text::phone_digits(raw);
+        (digits.len() >= 3 && digits.len() <= 15).then_some(DoorQuery::Phone(digits))
+    }
+}
+
+/// The people of a dialogue that match `query`, with their registration if they have one,
+/// in name order (at most `limit`).
+pub fn search(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    query: &DoorQuery,
+    limit: i64,
+) -> QueryResult<Vec<(Participant, Option<Registration>)>> {
+    let mut rows = participants::table
+        .left_join(registrations::table)
+        .filter(participants::dialogue_id.eq(dialogue_id))
+        .filter(participants::purged_at.is_null())
+        .into_boxed();
+    match query {
+        DoorQuery::Name(words) => {
+            for word in words {
+                rows = rows.filter(participants::name_key.like(format!("%{word}%")));
+            }
+        }
+        DoorQuery::Phone(digits) => {
+            // The stored key ends with the phone's digits; rows marked as possible
+            // duplicates have no key and are compared below.
+            rows = rows.filter(participants::phone.is_not_null()).filter(
+                participants::name_phone_key
+                    .like(format!("%|%{digits}%"))
+                    .or(participants::name_phone_key.is_null()),
+            );
+        }
+    }
+    // A phone's digits are compared below, so more rows are read than are shown.
+    let bound = match query {
+        DoorQuery::Name(_) => limit,
+        DoorQuery::Phone(_) => 1_000,
+    };
+    let found: Vec<(Participant, Option<Registration>)> = rows
+        .order((participants::name_key.asc(), participants::id.asc()))
+        .limit(bound)
+        .select((
+            Participant::as_select(),
+            Option::<Registration>::as_select(),
+        ))
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .filter(|(p, _)| match query {
+            DoorQuery::Name(_) => true,
+            DoorQuery::Phone(digits) => p
+                .phone
+                .as_deref()
+                .is_some_and(|phone| crate::text::phone_digits(phone).contains(digits.as_str())),
+        })
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DoorQuery;
+
+    #[test]
+    fn a_door_query_with_a_letter_is_a_name_and_digits_are_a_phone() {
+        assert_eq!(
+            DoorQuery::parse("  Nguyễn  VĂN "),
+            Some(DoorQuery::Name(vec!["nguyen".into(), "van".into()]))
+        );
+        assert_eq!(
+            DoorQuery::parse("Đào"),
+            Some(DoorQuery::Name(vec!["dao".into()]))
+        );
+        assert_eq!(
+            DoorQuery::parse("lê_%"),
+            Some(DoorQuery::Name(vec!["le".into()])),
+            "LIKE wildcards never reach the query"
+        );
+        assert_eq!(
+            DoorQuery::parse("+84 912 345"),
+            Some(DoorQuery::Phone("0912345".into()))
+        );
+        assert_eq!(
+            DoorQuery::parse("0912"),
+            Some(DoorQuery::Phone("0912".into()))
+        );
+        assert_eq!(DoorQuery::parse("12"), None);
+        assert_eq!(DoorQuery::parse(" - "), None);
+    }
+}

@@ -520,3 +520,36 @@ async fn one_question_published_answered_aloud_shown_and_merged_into_at_once() {
     assert_eq!(live.status, 200, "{}", live.text);
     assert_eq!(live.body["current"]["id"], q.as_str(), "{}", live.text);
 }
+
+/// Walk-ins at several doors at once: without the explicit choice to go past capacity, the
+/// free seats are taken exactly, and the rest are told `no_free_seat`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_parallel_walk_ins_take_exactly_the_free_seats() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({"capacity": 10})).await;
+    let replies = in_parallel(CLIENTS, |i| {
+        let app = app.clone();
+        let (id, token) = (id.clone(), token.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/dialogues/{id}/walk-ins"),
+                Some(&token),
+                &json!({"full_name": format!("Người Đến {i}"), "category": "other", "consent": true}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let statuses = count_statuses(&replies);
+    assert_eq!(statuses.get(&201), Some(&10), "{statuses:?}");
+    assert_eq!(statuses.get(&409), Some(&(CLIENTS - 10)), "{statuses:?}");
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status == 409)
+            .all(|r| r.code() == "no_free_seat")
+    );
+    let by_status = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(by_status.get("checked_in"), Some(&10), "{by_status:?}");
+}

@@ -16,6 +16,8 @@ mod cli;
 mod concurrency;
 mod dialogues;
 mod documents;
+mod door_browser;
+mod door_pages;
 mod group_commit;
 mod instances;
 mod invitations;

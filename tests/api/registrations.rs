@@ -370,7 +370,7 @@ async fn the_waitlisted_cannot_be_checked_in_but_walk_ins_can() {
         .post(
             &format!("/api/v1/dialogues/{id}/walk-ins"),
             Some(&token),
-            &json!({"full_name": "Hồ Văn Đến", "category": "family_member", "consent": true}),
+            &json!({"full_name": "Hồ Văn Đến", "category": "family_member", "consent": true, "over_capacity": true}),
         )
         .await;
     assert_eq!(walk_in.status, 201, "{}", walk_in.text);
