@@ -29,8 +29,8 @@
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
-use diesel::sql_types::Text;
 use diesel::RunQueryDsl;
+use diesel::sql_types::Text;
 use serde::{Deserialize, Serialize};
 
 use super::DbConnection;

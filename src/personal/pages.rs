@@ -112,6 +112,8 @@ fn personal_page(
                 questions => Value::from_serialize(&view.questions),
                 can_ask => matches!(full.dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress),
                 has_email => view.participant.email.is_some(),
+                code_link => state.settings.link(&format!("/p/{}", view.participant.code)),
+                code_page => state.settings.link("/p"),
                 topics => Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             }
         },
@@ -158,6 +160,7 @@ pub async fn personal(
         Some("declined") => Some(lang.text("personal.thanks_decline")),
         Some("cancelled") => Some(lang.text("personal.cancelled")),
         Some("registered") => Some(lang.text("personal.registered")),
+        Some("waitlisted") => Some(lang.text("personal.registered_waitlisted")),
         Some("withdrawn") => Some(lang.text("ask.withdrawn")),
         _ => None,
     };

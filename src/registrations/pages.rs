@@ -91,8 +91,12 @@ pub async fn register_submit(
         consent: form.checked("consent"),
     };
     match register_self(&state, &queue, &id, input).await {
-        Ok(SelfRegistered::Code { code, .. }) => {
-            Ok(see_other(&format!("/p/{code}?done=registered")))
+        Ok(SelfRegistered::Code { code, registration }) => {
+            let done = match registration.status {
+                RegistrationStatus::Waitlisted => "waitlisted",
+                _ => "registered",
+            };
+            Ok(see_other(&format!("/p/{code}?done={done}")))
         }
         Ok(SelfRegistered::Emailed) => Ok(see_other(&format!("/d/{id}/register/sent"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {

@@ -194,3 +194,108 @@ async fn registering_with_an_email_on_the_form_shows_the_same_page_whether_or_no
     }
     assert_eq!(pages[0], pages[1]);
 }
+
+/// The code as the page shows it, for the next visit.
+fn shown_code(page: &str) -> String {
+    let at = page
+        .find("<p class=\"code\">")
+        .unwrap_or_else(|| panic!("no code on the page: {page}"));
+    let rest = &page[at + "<p class=\"code\">".len()..];
+    rest.split('<').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_personal_code_is_on_the_personal_page_in_every_state_and_nothing_is_promised_by_email_to_a_phone()
+ {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true, "capacity": 1})).await;
+    // The only seat goes to someone else.
+    let first = app
+        .self_register(
+            &id,
+            &json!({"full_name": "Lê Văn Một", "phone": "0911111111", "category": "other", "consent": true}),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.text);
+
+    // A phone only: waitlisted, shown the code and the link at once.
+    let visitor = BrowserSession::new(&app).await;
+    visitor.get(&format!("/d/{id}/register")).await;
+    let (status, location) = visitor
+        .post_form(
+            &format!("/d/{id}/register"),
+            &[
+                ("full_name", "Võ Văn Tự"),
+                ("phone", "0987654321"),
+                ("category", "other"),
+                ("consent", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let page = visitor.get(&location).await;
+    assert!(page.contains("danh sách chờ"), "{page}");
+    let code = shown_code(&page);
+    assert_eq!(code.len(), 11, "{code}");
+    assert!(
+        page.replace("&#x2f;", "/")
+            .contains(&format!("/p/{code}\"")),
+        "the personal link: {page}"
+    );
+    assert!(page.contains("Mã cá nhân của Ông"), "{page}");
+    assert!(
+        !page.contains("sẽ được báo") && !page.contains("email"),
+        "no notice promised by a channel the person does not have: {page}"
+    );
+
+    // Cancelled: still there.
+    let (status, _) = visitor.post_form(&format!("/p/{code}/cancel"), &[]).await;
+    assert_eq!(status, 303);
+    let page = visitor.get(&format!("/p/{code}")).await;
+    assert!(page.contains("đã hủy đăng ký"), "{page}");
+    assert_eq!(shown_code(&page), code);
+
+    // Invited and not yet answered: the code from the letter is on the page too.
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([{"full_name": "Nguyễn Thị Hoa", "email": "hoa@example.vn", "category": "other"}]),
+    )
+    .await;
+    let invited = invitations(&app, &token, &id).await[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = visitor.get(&format!("/p/{invited}")).await;
+    assert_eq!(shown_code(&page), invited);
+
+    // Registered (a seat, with the ticket): the code is under the QR.
+    let page = visitor
+        .get(&format!("/p/{}", first.body["code"].as_str().unwrap()))
+        .await;
+    assert!(page.contains("ticket.png"), "{page}");
+    assert_eq!(shown_code(&page), first.body["code"].as_str().unwrap());
+
+    // In English too, with nothing promised by email.
+    let english = BrowserSession::new(&app).await;
+    english.get("/lang?to=en&next=/").await;
+    app.self_register(
+        &id,
+        &json!({"full_name": "Trần Văn Ba", "phone": "0933333333", "category": "other", "consent": true}),
+    )
+    .await;
+    let waiting = app
+        .self_register(
+            &id,
+            &json!({"full_name": "Trần Văn Bốn", "phone": "0944444444", "category": "other", "consent": true}),
+        )
+        .await;
+    let page = english
+        .get(&format!("/p/{}", waiting.body["code"].as_str().unwrap()))
+        .await;
+    assert!(page.contains("Your personal code"), "{page}");
+    assert!(
+        !page.contains("we will email") && !page.contains("you will be told"),
+        "{page}"
+    );
+}
