@@ -299,3 +299,104 @@ async fn the_personal_code_is_on_the_personal_page_in_every_state_and_nothing_is
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn someone_who_cancelled_registers_again_from_the_personal_page_while_places_allow() {
+    let app = crate::helpers::spawn_app_with(|s| s.waitlist_limit = 0).await;
+    let (_token, id) = open_dialogue(&app, json!({"self_registration": true, "capacity": 1})).await;
+    let reply = app
+        .self_register(
+            &id,
+            &json!({"full_name": "Võ Văn Tự", "phone": "0987654321", "category": "other", "consent": true}),
+        )
+        .await;
+    let code = reply.body["code"].as_str().unwrap().to_string();
+    let phone = BrowserSession::new(&app).await;
+    phone.get(&format!("/p/{code}")).await;
+    let (status, _) = phone.post_form(&format!("/p/{code}/cancel"), &[]).await;
+    assert_eq!(status, 303);
+    let page = phone.get(&format!("/p/{code}")).await;
+    assert!(
+        page.replace("&#x2f;", "/")
+            .contains(&format!("action=\"/p/{code}/register\"")),
+        "{page}"
+    );
+    assert!(page.contains("Đăng ký lại"), "{page}");
+
+    // Someone else takes the only seat: no place left, so no button, and the reason.
+    let other = app
+        .self_register(
+            &id,
+            &json!({"full_name": "Lê Văn Một", "phone": "0911111111", "category": "other", "consent": true}),
+        )
+        .await;
+    let page = phone.get(&format!("/p/{code}")).await;
+    assert!(!page.contains("Đăng ký lại</button>"), "{page}");
+    assert!(page.contains("danh sách chờ cũng đã đầy"), "{page}");
+    let (status, page) = phone.post_form(&format!("/p/{code}/register"), &[]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("đã đầy"), "{page}");
+    assert_eq!(
+        app.me(&code).await.body["registration"]["status"],
+        "cancelled"
+    );
+
+    // The seat is given back: the button returns and registering again gives the ticket.
+    let other_code = other.body["code"].as_str().unwrap();
+    assert_eq!(app.cancel_registration(other_code).await.status, 200);
+    let (status, location) = phone.post_form(&format!("/p/{code}/register"), &[]).await;
+    assert_eq!(status, 303, "{location}");
+    let page = phone.get(&location).await;
+    assert!(page.contains("đã đăng ký lại"), "{page}");
+    assert!(page.contains("ticket.png"), "{page}");
+    assert_eq!(
+        app.me(&code).await.body["registration"]["status"],
+        "registered"
+    );
+
+    // Registering twice is answered to the person, with nothing changed.
+    let (status, location) = phone.post_form(&format!("/p/{code}/register"), &[]).await;
+    assert_eq!(status, 303);
+    let page = phone.get(&location).await;
+    assert!(page.contains("đã có tên trong danh sách"), "{page}");
+}
+
+#[tokio::test]
+async fn registering_again_with_an_email_after_cancelling_sends_the_way_back_to_that_address() {
+    let app = spawn_app().await;
+    let (_token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+    let fields = [
+        ("full_name", "Nguyễn Thị Hoa"),
+        ("email", "hoa@example.vn"),
+        ("category", "other"),
+        ("consent", "true"),
+    ];
+    let visitor = BrowserSession::new(&app).await;
+    visitor.get(&format!("/d/{id}/register")).await;
+    visitor
+        .post_form(&format!("/d/{id}/register"), &fields)
+        .await;
+    app.drain_jobs().await;
+    let link = link_in(&app.mail_texts()[0]);
+    assert_eq!(app.cancel_registration(&link).await.status, 200);
+    let code = app.me(&link).await.body["participant"]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // The form answers as it answers everyone; the address gets the way forward.
+    let (status, location) = visitor
+        .post_form(&format!("/d/{id}/register"), &fields)
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("/d/{id}/register/sent"));
+    app.drain_jobs().await;
+    let texts = app.mail_texts();
+    let already = texts
+        .iter()
+        .find(|t| t.contains("không cần đăng ký thêm"))
+        .unwrap_or_else(|| panic!("{texts:?}"));
+    assert!(already.contains("Đăng ký lại"), "{already}");
+    assert!(already.contains(&code), "{already}");
+    assert!(already.contains("/p"), "{already}");
+}
