@@ -620,6 +620,9 @@ impl Application {
         let public_links = web::Data::new(dialogues::view::PublicLinks(vec![
             minutes::pages::public_link,
         ]));
+        let public_seats = web::Data::new(dialogues::view::PublicSeats(Some(
+            registrations::ops::public_places,
+        )));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -656,6 +659,7 @@ impl Application {
                 .app_data(registration_queue.clone())
                 .app_data(question_limiter.clone())
                 .app_data(public_links.clone())
+                .app_data(public_seats.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

@@ -22,6 +22,8 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "error.html",
     "home.html",
     "dialogue.html",
+    "contact.html",
+    "seats.html",
     "login.html",
     "password_setup.html",
     "staff/dashboard.html",

@@ -52,6 +52,7 @@ pub fn context_for(
         link => link,
         code => &participant.code,
         code_page => mailing.settings.link("/p"),
+        contact_phone => &mailing.settings.contact_phone,
     }
 }
 

@@ -121,7 +121,9 @@ fn personal_page(
                 full_now => full_now,
                 accept_again => cancelled && view.invitation.as_ref().is_some_and(|i| i.status == crate::invitations::model::InvitationStatus::Accepted),
                 questions => Value::from_serialize(&view.questions),
-                can_ask => matches!(full.dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress),
+                can_ask => matches!(full.dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress)
+                    && full.dialogue.question_deadline.is_none_or(|t| crate::db::now() <= t),
+                contact_phone => &state.settings.contact_phone,
                 has_email => view.participant.email.is_some(),
                 code_link => state.settings.link(&format!("/p/{}", view.participant.code)),
                 code_page => state.settings.link("/p"),

@@ -151,6 +151,22 @@ pub fn places(
     })
 }
 
+/// The places left for a dialogue's public page, while it takes self-registrations.
+pub fn public_places(
+    conn: &mut DbConnection,
+    full: &dialogues::model::FullDialogue,
+    waitlist_limit: i64,
+) -> Result<Option<dialogues::view::SeatsLeft>, AppError> {
+    if !full.dialogue.self_registration || ensure_accepting(&full.dialogue).is_err() {
+        return Ok(None);
+    }
+    let places = places(conn, &full.dialogue, waitlist_limit)?;
+    Ok(Some(dialogues::view::SeatsLeft {
+        seats_left: places.seats_left,
+        waitlist_open: places.waitlist_open,
+    }))
+}
+
 /// A seat while there are seats, else a waitlist place while the waitlist has room.
 fn place_for(
     dialogue: &Dialogue,

@@ -39,6 +39,17 @@ async fn dialogue(state: &AppState, id: &str) -> Result<FullDialogue, AppError> 
         .await
 }
 
+/// The places left, for the form to say before anyone registers.
+async fn seats_of(state: &AppState, full: &FullDialogue) -> Result<Value, AppError> {
+    let dialogue = full.dialogue.clone();
+    let limit = state.settings.waitlist_limit;
+    let places = state
+        .db
+        .read(move |conn| super::ops::places(conn, &dialogue, limit))
+        .await?;
+    Ok(Value::from_serialize(places))
+}
+
 /// Only dialogues that are public and take registrations have this form.
 fn registration_open(full: &FullDialogue) -> bool {
     full.dialogue.self_registration && super::ops::ensure_accepting(&full.dialogue).is_ok()
@@ -57,12 +68,16 @@ pub async fn register_form(
         return Err(AppError::NotFound);
     }
     let lang = Lang::of_request(&req);
+    let seats = seats_of(&state, &full).await?;
     render(
         &state,
         &req,
         viewer.0.as_ref(),
         "register.html",
-        context! { d => card(&full, lang), categories => categories(), v => context! {}, errors => context! {} },
+        context! {
+            d => card(&full, lang), categories => categories(), v => context! {}, errors => context! {},
+            seats => seats, contact_phone => &state.settings.contact_phone,
+        },
     )
 }
 
@@ -103,6 +118,7 @@ pub async fn register_submit(
             let lang = Lang::of_request(&req);
             let envelope = e.envelope(lang, None).error;
             let full = dialogue(&state, &id).await?;
+            let seats = seats_of(&state, &full).await?;
             let values = context! {
                 full_name => form.get("full_name"), email => form.get("email"), phone => form.get("phone"),
                 category => form.get("category"), consent => form.checked("consent"),
@@ -120,6 +136,7 @@ pub async fn register_submit(
                 context! {
                     d => card(&full, lang), categories => categories(), v => values,
                     errors => Value::from_serialize(&envelope.fields), error => error,
+                    seats => seats, contact_phone => &state.settings.contact_phone,
                 },
             )?;
             *page.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -149,7 +166,7 @@ pub async fn register_sent(
         &req,
         viewer.0.as_ref(),
         "register_sent.html",
-        context! { d => card(&full, lang) },
+        context! { d => card(&full, lang), contact_phone => &state.settings.contact_phone },
     )
 }
 

@@ -400,3 +400,99 @@ async fn registering_again_with_an_email_after_cancelling_sends_the_way_back_to_
     assert!(already.contains(&code), "{already}");
     assert!(already.contains("/p"), "{already}");
 }
+
+#[tokio::test]
+async fn the_public_page_tells_the_places_left_hides_a_passed_deadline_and_shows_the_contact_everywhere()
+ {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.contact_phone = Some("0272 3871 234".into());
+        s.mail_from = doithoai::config::RawSettings {
+            mail_from: "doithoai <no-reply@benluc.example.vn>".into(),
+            sender_name: "UBND huyện Bến Lức".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap()
+        .mail_from;
+    })
+    .await;
+    let future = json!({
+        "self_registration": true, "capacity": 2,
+        "starts_at": "2027-01-10T14:00:00+07:00", "ends_at": "2027-01-10T17:00:00+07:00",
+        "question_deadline": "2027-01-08T17:00:00+07:00",
+    });
+    let (_token, id) = open_dialogue(&app, future).await;
+    let visitor = BrowserSession::new(&app).await;
+    let page = visitor.get(&format!("/d/{id}")).await;
+    assert!(page.contains("Số chỗ còn trống: <b>2</b>"), "{page}");
+    assert!(
+        page.contains("Hạn gửi câu hỏi"),
+        "a deadline to come: {page}"
+    );
+    assert!(
+        page.contains("Liên hệ Ban tổ chức") && page.contains("0272 3871 234"),
+        "{page}"
+    );
+    assert!(page.contains("UBND huyện Bến Lức"), "{page}");
+    let form = visitor.get(&format!("/d/{id}/register")).await;
+    assert!(form.contains("Số chỗ còn trống: <b>2</b>"), "{form}");
+    assert!(form.contains("0272 3871 234"), "{form}");
+
+    // The reference dialogue's deadline (28/11/2026) has passed; both seats are taken
+    // before anyone reads the page.
+    let (_token, full) =
+        open_dialogue(&app, json!({"self_registration": true, "capacity": 2})).await;
+    let mut codes = Vec::new();
+    for (name, phone) in [("Lê Văn Một", "0911111111"), ("Lê Văn Hai", "0922222222")] {
+        let r = app
+            .self_register(
+                &full,
+                &json!({"full_name": name, "phone": phone, "category": "other", "consent": true}),
+            )
+            .await;
+        codes.push(r.body["code"].as_str().unwrap().to_string());
+    }
+    app.self_register(
+        &full,
+        &json!({"full_name": "Trần Thị Ba", "email": "ba@example.vn", "category": "other", "consent": true}),
+    )
+    .await;
+    let page = visitor.get(&format!("/d/{full}")).await;
+    assert!(
+        !page.contains("Hạn gửi câu hỏi"),
+        "a passed deadline is hidden: {page}"
+    );
+    assert!(
+        page.contains("người đăng ký mới sẽ vào danh sách chờ"),
+        "{page}"
+    );
+    assert!(page.contains("Đăng ký vào danh sách chờ"), "{page}");
+    let form = visitor.get(&format!("/d/{full}/register")).await;
+    assert!(
+        form.contains("người đăng ký mới sẽ vào danh sách chờ"),
+        "{form}"
+    );
+
+    // The personal page: the contact, and no question form past the deadline.
+    let personal = visitor.get(&format!("/p/{}", codes[0])).await;
+    assert!(personal.contains("0272 3871 234"), "{personal}");
+    assert!(!personal.contains("name=\"body\""), "{personal}");
+
+    // The email: the contact, sent in the host unit's name.
+    app.drain_jobs().await;
+    let raw = app.mail_files();
+    assert_eq!(raw.len(), 1);
+    let message = mail_parser::MessageParser::default()
+        .parse(raw[0].as_bytes())
+        .unwrap();
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.name().unwrap(), "UBND huyện Bến Lức");
+    assert_eq!(from.address().unwrap(), "no-reply@benluc.example.vn");
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("Liên hệ: UBND huyện Bến Lức, điện thoại 0272 3871 234"),
+        "{text}"
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("0272 3871 234"), "{html}");
+}
