@@ -47,7 +47,10 @@ pub async fn code_page(
         );
     }
     match normalize_code(&typed) {
-        Some(code) => Ok(see_other(&format!("/p/{code}"))),
+        Some(code) => match find_limited(&state, &req, code.clone()).await? {
+            Some(_) => Ok(see_other(&format!("/p/{code}"))),
+            None => unknown_code(&state, &req, &code),
+        },
         None => render(
             &state,
             &req,
@@ -55,6 +58,46 @@ pub async fn code_page(
             "participant/code.html",
             context! { code => typed, error => lang.text("personal.bad_code") },
         ),
+    }
+}
+
+/// The code page again, answering 404, with the code that matched nobody shown back and
+/// the field ready for another try.
+fn unknown_code(state: &AppState, req: &HttpRequest, code: &str) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(req);
+    let page = render(
+        state,
+        req,
+        None,
+        "participant/code.html",
+        context! {
+            code => code,
+            error => lang.text("personal.unknown_code").replace("{code}", code),
+        },
+    )?;
+    Ok(with_status(page, actix_web::http::StatusCode::NOT_FOUND))
+}
+
+/// The personal page for a credential that matches nobody: the code page, with the code
+/// shown back when it looks like one (a long link is not echoed).
+async fn not_found_page(
+    state: &AppState,
+    req: &HttpRequest,
+    credential: &str,
+) -> Result<HttpResponse, AppError> {
+    match normalize_code(credential) {
+        Some(code) => unknown_code(state, req, &code),
+        None => {
+            let lang = Lang::of_request(req);
+            let page = render(
+                state,
+                req,
+                None,
+                "participant/code.html",
+                context! { code => "", error => lang.text("personal.unknown_link") },
+            )?;
+            Ok(with_status(page, actix_web::http::StatusCode::NOT_FOUND))
+        }
     }
 }
 
@@ -141,6 +184,16 @@ async fn show(
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(state, req, credential).await?;
+    show_participant(state, req, credential, participant, extra).await
+}
+
+async fn show_participant(
+    state: &AppState,
+    req: &HttpRequest,
+    credential: &str,
+    participant: Participant,
+    extra: Value,
+) -> Result<HttpResponse, AppError> {
     let credential = canonical(credential, &participant);
     let waitlist_limit = state.settings.waitlist_limit;
     let (view, full, places) = state
@@ -182,10 +235,14 @@ pub async fn personal(
         _ => None,
     };
     let asked = query.done.as_deref() == Some("asked");
-    show(
+    let Some(participant) = find_limited(&state, &req, credential.to_string()).await? else {
+        return not_found_page(&state, &req, &credential).await;
+    };
+    show_participant(
         &state,
         &req,
         &credential,
+        participant,
         context! { notice => notice, asked => asked },
     )
     .await

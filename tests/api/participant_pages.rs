@@ -496,3 +496,52 @@ async fn the_public_page_tells_the_places_left_hides_a_passed_deadline_and_shows
     let html = message.body_html(0).unwrap();
     assert!(html.contains("0272 3871 234"), "{html}");
 }
+
+#[tokio::test]
+async fn a_wrong_code_is_answered_on_the_code_form_with_the_code_shown_back() {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({})).await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([{"full_name": "Nguyễn Văn Ánh", "phone": "0901234567", "category": "other"}]),
+    )
+    .await;
+    let code = invitations(&app, &token, &id).await[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let phone = BrowserSession::new(&app).await;
+    let (status, page) = phone.get_with_status("/p?code=zzz zzz zzz").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("Không tìm thấy mã ZZZ-ZZZ-ZZZ"), "{page}");
+    assert!(page.contains("value=\"ZZZ-ZZZ-ZZZ\""), "{page}");
+    assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    assert!(page.contains("aria-describedby=\"code-error\""), "{page}");
+    assert!(
+        page.contains("<form method=\"get\" action=\"&#x2f;p\">") || page.contains("action=\"/p\""),
+        "{page}"
+    );
+    // The same from a typed address.
+    let (status, page) = phone.get_with_status("/p/ZZZ-ZZZ-ZZZ").await;
+    assert_eq!(status, 404);
+    assert!(page.contains("value=\"ZZZ-ZZZ-ZZZ\""), "{page}");
+    // A long link that no longer works is not echoed.
+    let (status, page) = phone
+        .get_with_status("/p/not-a-real-link-token-at-all")
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("không còn dùng được"), "{page}");
+    // The right code goes on to the page.
+    let res = app
+        .client
+        .get(app.url(&format!("/p?code={}", code.to_lowercase())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        format!("/p/{code}")
+    );
+}
