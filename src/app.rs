@@ -135,6 +135,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(personal::pages::rsvp_page)
         .service(personal::pages::cancel_page)
         .service(personal::pages::register_again_page)
+        .service(registrations::pages::privacy_page)
         .service(personal::pages::ticket_page)
         .service(registrations::pages::register_form)
         .service(registrations::pages::register_submit)

@@ -24,6 +24,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "dialogue.html",
     "contact.html",
     "seats.html",
+    "privacy.html",
     "login.html",
     "password_setup.html",
     "staff/dashboard.html",

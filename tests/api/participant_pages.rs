@@ -545,3 +545,121 @@ async fn a_wrong_code_is_answered_on_the_code_form_with_the_code_shown_back() {
         format!("/p/{code}")
     );
 }
+
+#[tokio::test]
+async fn the_registration_form_helps_marks_its_errors_and_keeps_what_was_typed_when_its_token_expired()
+ {
+    let app = spawn_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true})).await;
+    let visitor = BrowserSession::new(&app).await;
+    let form = visitor.get(&format!("/d/{id}/register")).await;
+    assert!(form.contains("value=\"prefer_not_to_say\""), "{form}");
+    assert!(form.contains("Không muốn nêu"), "{form}");
+    assert!(
+        !form.contains("Người chấp hành xong hình phạt tù")
+            && !form.contains("Người nghiện ma túy"),
+        "neutral wording on the public form: {form}"
+    );
+    assert!(
+        form.contains("href=\"&#x2f;privacy\"") || form.contains("href=\"/privacy\""),
+        "{form}"
+    );
+    assert!(form.contains("class=\"check consent\""), "{form}");
+    let privacy = visitor.get("/privacy").await;
+    for part in ["Giữ những gì", "Để làm gì", "Giữ bao lâu", "Ai được xem"] {
+        assert!(privacy.contains(part), "{part}: {privacy}");
+    }
+
+    // A wrong phone: what is expected, the field marked and described, the values kept.
+    let (status, page) = visitor
+        .post_form(
+            &format!("/d/{id}/register"),
+            &[
+                ("full_name", "Võ Văn Tự"),
+                ("phone", "12ab"),
+                ("category", "prefer_not_to_say"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert!(page.contains("10 chữ số bắt đầu bằng 0"), "{page}");
+    assert!(page.contains("+84"), "{page}");
+    assert!(
+        page.contains("aria-describedby=\"r-phone-hint r-phone-error\" aria-invalid=\"true\""),
+        "{page}"
+    );
+    assert!(page.contains("id=\"r-phone-error\""), "{page}");
+    assert!(
+        page.contains("aria-invalid=\"true\" aria-describedby=\"r-consent-error\""),
+        "{page}"
+    );
+    assert!(page.contains("value=\"Võ Văn Tự\""), "{page}");
+
+    // "Prefer not to say" is a group like the others.
+    let (status, location) = visitor
+        .post_form(
+            &format!("/d/{id}/register"),
+            &[
+                ("full_name", "Võ Văn Tự"),
+                ("phone", "0987 654 321"),
+                ("category", "prefer_not_to_say"),
+                ("consent", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let attendance = app.attendance(&token, &id).await;
+    assert_eq!(
+        attendance.body["by_category"]["prefer_not_to_say"]["registered"],
+        1
+    );
+
+    // A token that no longer matches: the form again with what was typed, nothing stored.
+    let stale = BrowserSession::new(&app).await;
+    let (status, page) = stale
+        .post_raw(
+            &format!("/d/{id}/register"),
+            &[
+                ("csrf", "0123456789abcdef0123456789abcdef"),
+                ("full_name", "Trần Thị Bảy"),
+                ("phone", "0977777777"),
+                ("email", "bay@example.vn"),
+                ("category", "family_member"),
+                ("consent", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 403);
+    assert!(page.contains("phiên làm việc đã hết hạn"), "{page}");
+    assert!(page.contains("value=\"Trần Thị Bảy\""), "{page}");
+    assert!(page.contains("value=\"0977777777\""), "{page}");
+    assert!(page.contains("value=\"bay@example.vn\""), "{page}");
+    assert!(page.contains("value=\"family_member\" selected"), "{page}");
+    assert!(
+        page.contains("name=\"consent\" value=\"true\" checked"),
+        "{page}"
+    );
+    let attendance = app.attendance(&token, &id).await;
+    assert_eq!(attendance.body["registered"], 1, "nothing registered");
+    // With the fresh token of that page, the same values go through.
+    let fresh = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    assert_eq!(fresh.len(), 32, "a fresh token in the form again");
+    *stale.csrf.lock().unwrap() = fresh;
+    let (status, _) = stale
+        .post_form(
+            &format!("/d/{id}/register"),
+            &[
+                ("full_name", "Trần Thị Bảy"),
+                ("phone", "0977777777"),
+                ("category", "family_member"),
+                ("consent", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 303);
+}
