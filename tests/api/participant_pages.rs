@@ -663,3 +663,122 @@ async fn the_registration_form_helps_marks_its_errors_and_keeps_what_was_typed_w
         .await;
     assert_eq!(status, 303);
 }
+
+#[tokio::test]
+async fn emails_write_one_date_for_one_day_never_double_the_title_and_the_reminder_carries_the_ticket()
+ {
+    let app = spawn_app().await;
+    // 14:00–17:00 on one day.
+    let (token, id) = open_dialogue(&app, json!({"capacity": 1})).await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([
+            {"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "other"},
+            {"full_name": "Trần Thị Hoa", "email": "hoa@example.vn", "category": "other"}
+        ]),
+    )
+    .await;
+    app.send_invitations(&token, &id).await;
+    let invitations_sent = crate::helpers::queued_emails(&app, "invitation").await;
+    assert_eq!(invitations_sent.len(), 2);
+    for email in &invitations_sent {
+        assert!(
+            email
+                .body_text
+                .contains("Thời gian: 14:00–17:00, Thứ Hai, 30/11/2026\n"),
+            "{}",
+            email.body_text
+        );
+        assert!(
+            email
+                .body_html
+                .contains("14:00–17:00, Thứ Hai, 30&#x2f;11&#x2f;2026")
+                || email.body_html.contains("14:00–17:00, Thứ Hai, 30/11/2026"),
+            "{}",
+            email.body_html
+        );
+        assert!(
+            email.body_html.contains("white-space: nowrap;\">"),
+            "{}",
+            email.body_html
+        );
+    }
+    // The second to accept waits: the title is not doubled.
+    let list = invitations(&app, &token, &id).await;
+    for person in &list {
+        app.rsvp(person["code"].as_str().unwrap(), "accept").await;
+    }
+    let waitlisted = crate::helpers::queued_emails(&app, "registration").await;
+    for email in &waitlisted {
+        assert!(
+            !email.body_text.contains("Hội nghị \"Hội nghị"),
+            "{}",
+            email.body_text
+        );
+        assert!(
+            !email.body_html.contains("Hội nghị “Hội nghị"),
+            "{}",
+            email.body_html
+        );
+    }
+    assert!(
+        waitlisted
+            .iter()
+            .any(|e| e.body_text.contains("danh sách chờ"))
+    );
+
+    // The reminder: the ticket's QR inside, and the code that does not wrap.
+    let app = spawn_app().await;
+    let start = chrono::Utc::now() + chrono::Duration::hours(3);
+    let (token, id) = open_dialogue(
+        &app,
+        json!({
+            "starts_at": start.to_rfc3339(),
+            "ends_at": (start + chrono::Duration::hours(2)).to_rfc3339(),
+            "question_deadline": (start - chrono::Duration::hours(1)).to_rfc3339()
+        }),
+    )
+    .await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([{"full_name": "Người Đồng Ý", "email": "dongy@example.vn", "category": "other"}]),
+    )
+    .await;
+    let code = invitations(&app, &token, &id).await[0]["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(app.rsvp(&code, "accept").await.status, 200);
+    assert_eq!(crate::helpers::queue_reminders(&app).await, 1);
+    let reminder = &crate::helpers::queued_emails(&app, "reminder").await[0];
+    assert!(reminder.body_text.contains(&code), "{}", reminder.body_text);
+    assert!(
+        reminder.body_html.contains("cid:ticket"),
+        "{}",
+        reminder.body_html
+    );
+    assert!(
+        reminder
+            .body_html
+            .contains(&format!("white-space: nowrap;\">{code}</b>")),
+        "{}",
+        reminder.body_html
+    );
+    let qr = &reminder.attachments[0];
+    assert_eq!(qr.content_type, "image/png");
+    assert_eq!(qr.inline_id.as_deref(), Some("ticket"));
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(&qr.content_base64)
+        .unwrap();
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    let (_, content) = image.detect_grids()[0].decode().unwrap();
+    assert_eq!(content, code);
+}
