@@ -141,6 +141,8 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(personal::pages::personal)
         .service(personal::pages::rsvp_page)
         .service(personal::pages::cancel_page)
+        .service(personal::pages::register_again_page)
+        .service(registrations::pages::privacy_page)
         .service(personal::pages::ticket_page)
         .service(registrations::pages::register_form)
         .service(registrations::pages::register_submit)
@@ -629,6 +631,9 @@ impl Application {
         let public_links = web::Data::new(dialogues::view::PublicLinks(vec![
             minutes::pages::public_link,
         ]));
+        let public_seats = web::Data::new(dialogues::view::PublicSeats(Some(
+            registrations::ops::public_places,
+        )));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -665,6 +670,7 @@ impl Application {
                 .app_data(registration_queue.clone())
                 .app_data(question_limiter.clone())
                 .app_data(public_links.clone())
+                .app_data(public_seats.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

@@ -27,6 +27,12 @@ pub struct RawSettings {
     pub smtp_ca_file: Option<String>,
     pub mail_dir: String,
     pub mail_from: String,
+    /// The name emails are sent under: the host unit ("UBND huyện Bến Lức"). Empty: the
+    /// name in `mail_from`.
+    pub sender_name: String,
+    /// The organizers' phone number, shown as the contact on public and personal pages and
+    /// in every participant email. Empty: only the host unit is shown.
+    pub contact_phone: String,
     pub log: String,
     /// Hours a staff login stays valid.
     pub session_hours: i64,
@@ -68,6 +74,8 @@ impl Default for RawSettings {
             smtp_ca_file: None,
             mail_dir: "./outbox".into(),
             mail_from: "doithoai <no-reply@localhost>".into(),
+            sender_name: String::new(),
+            contact_phone: String::new(),
             log: "info".into(),
             session_hours: 12,
             outbox_lease_seconds: 120,
@@ -101,6 +109,8 @@ pub struct Settings {
     pub smtp_ca_pem: Option<Vec<u8>>,
     pub mail_dir: PathBuf,
     pub mail_from: lettre::message::Mailbox,
+    /// The organizers' phone number for participants, if set.
+    pub contact_phone: Option<String>,
     pub log: String,
     pub session_lifetime: chrono::Duration,
     pub outbox_lease: Duration,
@@ -196,10 +206,28 @@ impl RawSettings {
                 Some(pem)
             }
         };
-        let mail_from = self
+        let mut mail_from: lettre::message::Mailbox = self
             .mail_from
             .parse()
             .map_err(|e| bad("DOITHOAI_MAIL_FROM", format!("{:?}: {e}", self.mail_from)))?;
+        let sender_name = self.sender_name.trim();
+        if sender_name.chars().any(char::is_control) || sender_name.chars().count() > 200 {
+            return Err(bad(
+                "DOITHOAI_SENDER_NAME",
+                "must be one line of at most 200 characters",
+            ));
+        }
+        if !sender_name.is_empty() {
+            mail_from.name = Some(sender_name.to_string());
+        }
+        let contact_phone = self.contact_phone.trim();
+        if contact_phone.chars().any(char::is_control) || contact_phone.chars().count() > 40 {
+            return Err(bad(
+                "DOITHOAI_CONTACT_PHONE",
+                "must be one line of at most 40 characters",
+            ));
+        }
+        let contact_phone = (!contact_phone.is_empty()).then(|| contact_phone.to_string());
         tracing_subscriber::EnvFilter::try_new(&self.log).map_err(|e| bad("DOITHOAI_LOG", e))?;
         if !(1..=24 * 30).contains(&self.session_hours) {
             return Err(bad("DOITHOAI_SESSION_HOURS", "must be between 1 and 720"));
@@ -280,6 +308,7 @@ impl RawSettings {
             smtp_ca_pem,
             mail_dir: PathBuf::from(self.mail_dir),
             mail_from,
+            contact_phone,
             log: self.log,
             session_lifetime: chrono::Duration::hours(self.session_hours),
             outbox_lease: Duration::from_secs(self.outbox_lease_seconds.unsigned_abs()),
@@ -321,6 +350,8 @@ fn env_name(key: &str) -> &'static str {
         "mail_dir" => "DOITHOAI_MAIL_DIR",
         "smtp_ca_file" => "DOITHOAI_SMTP_CA_FILE",
         "mail_from" => "DOITHOAI_MAIL_FROM",
+        "sender_name" => "DOITHOAI_SENDER_NAME",
+        "contact_phone" => "DOITHOAI_CONTACT_PHONE",
         "log" => "DOITHOAI_LOG",
         "session_hours" => "DOITHOAI_SESSION_HOURS",
         "outbox_lease_seconds" => "DOITHOAI_OUTBOX_LEASE_SECONDS",

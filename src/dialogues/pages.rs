@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{AgendaInput, DialogueInput, OfficialInput};
 use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
-use super::view::{PublicLinks, card};
+use super::view::{PublicLinks, PublicSeats, card};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -70,6 +70,10 @@ pub async fn public_page(
         .app_data::<web::Data<PublicLinks>>()
         .map(|links| links.0.clone())
         .unwrap_or_default();
+    let seats_hook = req
+        .app_data::<web::Data<PublicSeats>>()
+        .and_then(|seats| seats.0);
+    let waitlist_limit = state.settings.waitlist_limit;
     let found = state
         .db
         .read(move |conn| {
@@ -80,14 +84,20 @@ pub async fn public_page(
                     links.push(link);
                 }
             }
-            Ok((full, links))
+            let seats = match seats_hook {
+                Some(hook) => hook(conn, &full, waitlist_limit)?,
+                None => None,
+            };
+            Ok((full, links, seats))
         })
         .await
-        .and_then(|(full, links)| match ops::visible_to(&full, organizer) {
-            true => Ok((full, links)),
-            false => Err(AppError::NotFound),
-        });
-    let (full, links) = match found {
+        .and_then(
+            |(full, links, seats)| match ops::visible_to(&full, organizer) {
+                true => Ok((full, links, seats)),
+                false => Err(AppError::NotFound),
+            },
+        );
+    let (full, links, seats) = match found {
         Ok(full) => full,
         Err(e) => {
             if anonymous {
@@ -97,7 +107,10 @@ pub async fn public_page(
         }
     };
     let lang = Lang::of_request(&req);
-    let page = context! { d => card(&full, lang), links => Value::from_serialize(&links) };
+    let page = context! {
+        d => card(&full, lang), links => Value::from_serialize(&links),
+        seats => Value::from_serialize(seats), contact_phone => &state.settings.contact_phone,
+    };
     if anonymous {
         let html = render_shared(&state, &req, "dialogue.html", page)?;
         shared.0.put(&key, html.clone());

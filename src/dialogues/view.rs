@@ -74,6 +74,7 @@ pub fn card(full: &FullDialogue, lang: Lang) -> Value {
         self_registration => d.self_registration,
         when => when(d, lang),
         deadline => d.question_deadline.map(|t| moment(d, t, lang)),
+        deadline_passed => d.question_deadline.is_some_and(|t| crate::db::now() > t),
         next_steps => d.status().next_steps().into_iter().map(DialogueStatus::as_str).collect::<Vec<_>>(),
         officials => full.officials.iter().map(|o| context! { name => &o.name, position => &o.position, role => &o.role }).collect::<Vec<_>>(),
         agenda => full.agenda.iter().map(|a| context! { title => &a.title, presenter => &a.presenter }).collect::<Vec<_>>(),
@@ -172,6 +173,26 @@ pub type PublicLinkHook = fn(
     &mut crate::db::DbConnection,
     &FullDialogue,
 ) -> Result<Option<PublicLink>, crate::error::AppError>;
+
+/// The places a dialogue still has, as its public page tells them before anyone registers.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SeatsLeft {
+    pub seats_left: i64,
+    /// New registrations go to the waitlist (when no seat is left).
+    pub waitlist_open: bool,
+}
+
+/// Returns the places left (given the waitlist limit), when the dialogue takes registrations.
+pub type SeatsHook = fn(
+    &mut crate::db::DbConnection,
+    &FullDialogue,
+    i64,
+) -> Result<Option<SeatsLeft>, crate::error::AppError>;
+
+/// The hook that counts places for the public page, registered in app.rs (registrations
+/// keeps the seats, and sits above this capability).
+#[derive(Clone, Default)]
+pub struct PublicSeats(pub Option<SeatsHook>);
 
 /// The hooks that add links to the public page (the published minutes), registered in
 /// app.rs, so this capability needs to know none of those above it.

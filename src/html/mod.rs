@@ -14,7 +14,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse, get, http::header, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-pub use forms::PageForm;
+pub use forms::{KeptForm, PageForm};
 pub use templates::Templates;
 
 use crate::auth::Staff;

@@ -280,7 +280,7 @@ pub fn queue_reminders(
                 kind: "reminder",
                 template: "reminder",
                 context: context! { ..ctx },
-                attachments: Vec::new(),
+                attachments: vec![ticket_attachment(&person)?],
                 dedupe_key: Some(format!("reminder:{}", invitation.id)),
                 subject_ref: None,
             },
@@ -289,6 +289,17 @@ pub fn queue_reminders(
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The ticket's QR code, shown inside the email (`cid:ticket`).
+fn ticket_attachment(person: &Participant) -> Result<Attachment, AppError> {
+    let mut qr = Attachment::new(
+        "ve-moi.png",
+        "image/png",
+        &participants::ticket::qr_png(&person.code)?,
+    );
+    qr.inline_id = Some("ticket".into());
+    Ok(qr)
 }
 
 /// Job hook: the invitation email was delivered.

@@ -4,3 +4,4 @@ pub mod auth;
 pub mod model;
 pub mod notify;
 pub mod store;
+pub mod ticket;

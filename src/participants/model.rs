@@ -27,6 +27,7 @@ crate::text_enum! {
         MassOrganization = "mass_organization",
         Press = "press",
         Other = "other",
+        PreferNotToSay = "prefer_not_to_say",
     }
 }
 

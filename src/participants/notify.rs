@@ -8,7 +8,7 @@ use super::model::Participant;
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::dialogues::model::Dialogue;
-use crate::dialogues::view::moment;
+use crate::dialogues::view::{moment, when};
 use crate::error::AppError;
 use crate::html::Templates;
 use crate::jobs::{NewEmail, enqueue_email};
@@ -48,10 +48,12 @@ pub fn context_for(
         venue => &dialogue.venue,
         starts => moment(dialogue, dialogue.starts_at, lang),
         ends => moment(dialogue, dialogue.ends_at, lang),
+        when => when(dialogue, lang),
         deadline => dialogue.question_deadline.map(|t| moment(dialogue, t, lang)),
         link => link,
         code => &participant.code,
         code_page => mailing.settings.link("/p"),
+        contact_phone => &mailing.settings.contact_phone,
     }
 }
 

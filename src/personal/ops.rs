@@ -157,6 +157,43 @@ pub async fn cancel_own(state: &AppState, participant: Participant) -> Result<Me
     Ok(view)
 }
 
+/// What registering again from the personal page did.
+pub enum Again {
+    /// A seat or a waitlist place (the status says which).
+    Placed(RegistrationStatus),
+    /// The person already held a seat or a waitlist place: nothing changed.
+    AlreadyHeld,
+}
+
+/// Registers again someone who cancelled (or, for an invitee, accepts again), while seats
+/// or the waitlist allow. Someone who still holds a place keeps it and is told so.
+pub async fn register_again(state: &AppState, participant: Participant) -> Result<Again, AppError> {
+    let st = state.clone();
+    state
+        .db
+        .write(move |conn| {
+            let dialogue = dialogues::store::find(conn, &participant.dialogue_id)?
+                .ok_or(AppError::NotFound)?;
+            registrations::ops::ensure_accepting(&dialogue)?;
+            if registrations::store::find_by_participant(conn, &participant.id)?
+                .is_some_and(|r| r.status() != RegistrationStatus::Cancelled)
+            {
+                return Ok(Again::AlreadyHeld);
+            }
+            let mailing = Mailing::of(&st);
+            let registration =
+                if invitations::store::find_by_participant(conn, &participant.id)?.is_some() {
+                    answer(conn, mailing, &participant, true)?
+                        .1
+                        .ok_or(AppError::Conflict("not_registered"))?
+                } else {
+                    registrations::ops::register(conn, mailing, &dialogue, &participant)?
+                };
+            Ok(Again::Placed(registration.status()))
+        })
+        .await
+}
+
 /// The participant's answer to the invitation, inside the caller's transaction. Accepting takes a seat (or a waitlist place); declining gives
 /// back a seat already held.
 pub fn answer(

@@ -4,9 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::ops::{MeView, cancel_own, ensure_seat, me_view, respond};
+use super::ops::{Again, MeView, cancel_own, ensure_seat, me_view, register_again, respond};
 use crate::assignments;
-use crate::auth::{MaybeStaff, Staff};
+use crate::auth::MaybeStaff;
 use crate::db::QuestionId;
 use crate::dialogues;
 use crate::dialogues::model::DialogueStatus;
@@ -47,7 +47,10 @@ pub async fn code_page(
         );
     }
     match normalize_code(&typed) {
-        Some(code) => Ok(see_other(&format!("/p/{code}"))),
+        Some(code) => match find_limited(&state, &req, code.clone()).await? {
+            Some(_) => Ok(see_other(&format!("/p/{code}"))),
+            None => unknown_code(&state, &req, &code),
+        },
         None => render(
             &state,
             &req,
@@ -55,6 +58,46 @@ pub async fn code_page(
             "participant/code.html",
             context! { code => typed, error => lang.text("personal.bad_code") },
         ),
+    }
+}
+
+/// The code page again, answering 404, with the code that matched nobody shown back and
+/// the field ready for another try.
+fn unknown_code(state: &AppState, req: &HttpRequest, code: &str) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(req);
+    let page = render(
+        state,
+        req,
+        None,
+        "participant/code.html",
+        context! {
+            code => code,
+            error => lang.text("personal.unknown_code").replace("{code}", code),
+        },
+    )?;
+    Ok(with_status(page, actix_web::http::StatusCode::NOT_FOUND))
+}
+
+/// The personal page for a credential that matches nobody: the code page, with the code
+/// shown back when it looks like one (a long link is not echoed).
+async fn not_found_page(
+    state: &AppState,
+    req: &HttpRequest,
+    credential: &str,
+) -> Result<HttpResponse, AppError> {
+    match normalize_code(credential) {
+        Some(code) => unknown_code(state, req, &code),
+        None => {
+            let lang = Lang::of_request(req);
+            let page = render(
+                state,
+                req,
+                None,
+                "participant/code.html",
+                context! { code => "", error => lang.text("personal.unknown_link") },
+            )?;
+            Ok(with_status(page, actix_web::http::StatusCode::NOT_FOUND))
+        }
     }
 }
 
@@ -72,15 +115,23 @@ async fn participant_of(
 fn personal_page(
     state: &AppState,
     req: &HttpRequest,
-    staff: Option<&Staff>,
     credential: &str,
     view: &MeView,
     full: &crate::dialogues::model::FullDialogue,
+    places: crate::registrations::ops::Places,
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
     let open = crate::registrations::ops::ensure_accepting(&full.dialogue).is_ok();
     let can_answer = open && view.invitation.is_some();
+    let cancelled = view
+        .registration
+        .as_ref()
+        .is_some_and(|r| r.status == crate::registrations::model::RegistrationStatus::Cancelled);
+    // Someone who cancelled may come back while there is a seat or a waitlist place; an
+    // invitee whose acceptance was cancelled accepts again with the same button.
+    let can_register_again = open && cancelled && view.invitation.is_none() && places.any();
+    let full_now = open && cancelled && !places.any();
     let can_cancel = open
         && view.invitation.is_none()
         && view.registration.as_ref().is_some_and(|r| {
@@ -97,7 +148,7 @@ fn personal_page(
     let page = render(
         state,
         req,
-        staff,
+        None,
         "participant/home.html",
         context! {
             ..extra,
@@ -109,9 +160,16 @@ fn personal_page(
                 base => format!("/p/{credential}"),
                 can_answer => can_answer,
                 can_cancel => can_cancel,
+                can_register_again => can_register_again,
+                full_now => full_now,
+                accept_again => cancelled && view.invitation.as_ref().is_some_and(|i| i.status == crate::invitations::model::InvitationStatus::Accepted),
                 questions => Value::from_serialize(&view.questions),
-                can_ask => matches!(full.dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress),
+                can_ask => matches!(full.dialogue.status(), DialogueStatus::Open | DialogueStatus::InProgress)
+                    && full.dialogue.question_deadline.is_none_or(|t| crate::db::now() <= t),
+                contact_phone => &state.settings.contact_phone,
                 has_email => view.participant.email.is_some(),
+                code_link => state.settings.link(&format!("/p/{}", view.participant.code)),
+                code_page => state.settings.link("/p"),
                 topics => Topic::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             }
         },
@@ -126,17 +184,29 @@ async fn show(
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let participant = participant_of(state, req, credential).await?;
+    show_participant(state, req, credential, participant, extra).await
+}
+
+async fn show_participant(
+    state: &AppState,
+    req: &HttpRequest,
+    credential: &str,
+    participant: Participant,
+    extra: Value,
+) -> Result<HttpResponse, AppError> {
     let credential = canonical(credential, &participant);
-    let (view, full) = state
+    let waitlist_limit = state.settings.waitlist_limit;
+    let (view, full, places) = state
         .db
         .read(move |conn| {
             let view = me_view(conn, &participant)?;
             let full = dialogues::store::find_full(conn, &participant.dialogue_id)?
                 .ok_or(AppError::NotFound)?;
-            Ok((view, full))
+            let places = crate::registrations::ops::places(conn, &full.dialogue, waitlist_limit)?;
+            Ok((view, full, places))
         })
         .await?;
-    personal_page(state, req, None, &credential, &view, &full, extra)
+    personal_page(state, req, &credential, &view, &full, places, extra)
 }
 
 #[derive(Deserialize)]
@@ -158,14 +228,21 @@ pub async fn personal(
         Some("declined") => Some(lang.text("personal.thanks_decline")),
         Some("cancelled") => Some(lang.text("personal.cancelled")),
         Some("registered") => Some(lang.text("personal.registered")),
+        Some("again") => Some(lang.text("personal.registered_again")),
+        Some("already") => Some(lang.text("personal.already_holding")),
+        Some("waitlisted") => Some(lang.text("personal.registered_waitlisted")),
         Some("withdrawn") => Some(lang.text("ask.withdrawn")),
         _ => None,
     };
     let asked = query.done.as_deref() == Some("asked");
-    show(
+    let Some(participant) = find_limited(&state, &req, credential.to_string()).await? else {
+        return not_found_page(&state, &req, &credential).await;
+    };
+    show_participant(
         &state,
         &req,
         &credential,
+        participant,
         context! { notice => notice, asked => asked },
     )
     .await
@@ -209,6 +286,27 @@ async fn after_action(
         }
         Err(other) => Err(other),
     }
+}
+
+/// Registers again after cancelling (or accepts again), from the personal page.
+#[post("/p/{credential}/register")]
+pub async fn register_again_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    credential: web::Path<String>,
+    _form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let participant = participant_of(&state, &req, &credential).await?;
+    let credential = canonical(&credential, &participant);
+    let outcome = register_again(&state, participant).await;
+    let done = match &outcome {
+        Ok(Again::AlreadyHeld) => "already",
+        Ok(Again::Placed(crate::registrations::model::RegistrationStatus::Waitlisted)) => {
+            "waitlisted"
+        }
+        _ => "again",
+    };
+    after_action(&state, &req, &credential, outcome.map(|_| ()), done).await
 }
 
 #[post("/p/{credential}/cancel")]

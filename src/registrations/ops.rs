@@ -124,6 +124,49 @@ pub fn register_with_position(
     Ok((registration, position))
 }
 
+/// What a dialogue can still give: free seats, and whether its waitlist takes more people.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Places {
+    pub seats_left: i64,
+    pub waitlist_open: bool,
+}
+
+impl Places {
+    /// A registration now would get a seat or a waitlist place.
+    pub fn any(&self) -> bool {
+        self.seats_left > 0 || self.waitlist_open
+    }
+}
+
+/// The places left in a dialogue, as a registration now would find them.
+pub fn places(
+    conn: &mut DbConnection,
+    dialogue: &Dialogue,
+    waitlist_limit: i64,
+) -> Result<Places, AppError> {
+    let (seated, waitlisted) = store::seat_counts(conn, &dialogue.id)?;
+    Ok(Places {
+        seats_left: (i64::from(dialogue.capacity) - seated).max(0),
+        waitlist_open: waitlisted < waitlist_limit,
+    })
+}
+
+/// The places left for a dialogue's public page, while it takes self-registrations.
+pub fn public_places(
+    conn: &mut DbConnection,
+    full: &dialogues::model::FullDialogue,
+    waitlist_limit: i64,
+) -> Result<Option<dialogues::view::SeatsLeft>, AppError> {
+    if !full.dialogue.self_registration || ensure_accepting(&full.dialogue).is_err() {
+        return Ok(None);
+    }
+    let places = places(conn, &full.dialogue, waitlist_limit)?;
+    Ok(Some(dialogues::view::SeatsLeft {
+        seats_left: places.seats_left,
+        waitlist_open: places.waitlist_open,
+    }))
+}
+
 /// A seat while there are seats, else a waitlist place while the waitlist has room.
 fn place_for(
     dialogue: &Dialogue,
@@ -858,6 +901,8 @@ fn remind_of_link(
     let link = notify::code_link(mailing.settings, participant);
     let base = notify::context_for(mailing, dialogue, participant, &link);
     let day = crate::db::now().date();
+    let cancelled = store::find_by_participant(conn, &participant.id)?
+        .is_some_and(|r| r.status() == RegistrationStatus::Cancelled);
     notify::queue(
         conn,
         mailing,
@@ -865,7 +910,7 @@ fn remind_of_link(
         Notice {
             kind: "registration",
             template: "registration",
-            context: context! { ..base, ..context! { kind => "already", ticket => false } },
+            context: context! { ..base, ..context! { kind => "already", ticket => false, cancelled => cancelled } },
             attachments: Vec::new(),
             dedupe_key: Some(format!("registration:already:{}:{day}", participant.id)),
             subject_ref: None,

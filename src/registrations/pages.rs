@@ -18,7 +18,7 @@ use crate::dialogues;
 use crate::dialogues::model::FullDialogue;
 use crate::dialogues::view::card;
 use crate::error::AppError;
-use crate::html::{PageForm, render, see_other};
+use crate::html::{KeptForm, PageForm, render, see_other};
 use crate::i18n::Lang;
 use crate::participants::model::Category;
 use crate::state::AppState;
@@ -39,6 +39,25 @@ async fn dialogue(state: &AppState, id: &str) -> Result<FullDialogue, AppError> 
         .await
 }
 
+/// What was typed into the registration form, to show it again.
+fn typed(form: &PageForm) -> Value {
+    context! {
+        full_name => form.get("full_name"), email => form.get("email"), phone => form.get("phone"),
+        category => form.get("category"), consent => form.checked("consent"),
+    }
+}
+
+/// The places left, for the form to say before anyone registers.
+async fn seats_of(state: &AppState, full: &FullDialogue) -> Result<Value, AppError> {
+    let dialogue = full.dialogue.clone();
+    let limit = state.settings.waitlist_limit;
+    let places = state
+        .db
+        .read(move |conn| super::ops::places(conn, &dialogue, limit))
+        .await?;
+    Ok(Value::from_serialize(places))
+}
+
 /// Only dialogues that are public and take registrations have this form.
 fn registration_open(full: &FullDialogue) -> bool {
     full.dialogue.self_registration && super::ops::ensure_accepting(&full.dialogue).is_ok()
@@ -57,12 +76,16 @@ pub async fn register_form(
         return Err(AppError::NotFound);
     }
     let lang = Lang::of_request(&req);
+    let seats = seats_of(&state, &full).await?;
     render(
         &state,
         &req,
         viewer.0.as_ref(),
         "register.html",
-        context! { d => card(&full, lang), categories => categories(), v => context! {}, errors => context! {} },
+        context! {
+            d => card(&full, lang), categories => categories(), v => context! {}, errors => context! {},
+            seats => seats, contact_phone => &state.settings.contact_phone,
+        },
     )
 }
 
@@ -73,9 +96,33 @@ pub async fn register_submit(
     queue: web::Data<RegistrationQueue>,
     req: HttpRequest,
     id: web::Path<DialogueId>,
-    form: PageForm,
+    kept: KeptForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let form = kept.form;
+    if !kept.csrf_ok {
+        // The page was open long enough for its token to expire: the form again, with
+        // what was typed and a fresh token, and nothing registered.
+        let lang = Lang::of_request(&req);
+        let full = dialogue(&state, &id).await?;
+        if !registration_open(&full) {
+            return Err(AppError::NotFound);
+        }
+        let seats = seats_of(&state, &full).await?;
+        let mut page = render(
+            &state,
+            &req,
+            None,
+            "register.html",
+            context! {
+                d => card(&full, lang), categories => categories(), v => typed(&form),
+                errors => context! {}, error => lang.text("register.expired"),
+                seats => seats, contact_phone => &state.settings.contact_phone,
+            },
+        )?;
+        *page.status_mut() = actix_web::http::StatusCode::FORBIDDEN;
+        return Ok(page);
+    }
     limiter
         .check(
             crate::ratelimit::client_ip(&req, state.settings.trusted_proxy),
@@ -91,18 +138,20 @@ pub async fn register_submit(
         consent: form.checked("consent"),
     };
     match register_self(&state, &queue, &id, input).await {
-        Ok(SelfRegistered::Code { code, .. }) => {
-            Ok(see_other(&format!("/p/{code}?done=registered")))
+        Ok(SelfRegistered::Code { code, registration }) => {
+            let done = match registration.status {
+                RegistrationStatus::Waitlisted => "waitlisted",
+                _ => "registered",
+            };
+            Ok(see_other(&format!("/p/{code}?done={done}")))
         }
         Ok(SelfRegistered::Emailed) => Ok(see_other(&format!("/d/{id}/register/sent"))),
         Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
             let lang = Lang::of_request(&req);
             let envelope = e.envelope(lang, None).error;
             let full = dialogue(&state, &id).await?;
-            let values = context! {
-                full_name => form.get("full_name"), email => form.get("email"), phone => form.get("phone"),
-                category => form.get("category"), consent => form.checked("consent"),
-            };
+            let seats = seats_of(&state, &full).await?;
+            let values = typed(&form);
             let error = if envelope.fields.is_empty() {
                 Some(envelope.message.clone())
             } else {
@@ -116,6 +165,7 @@ pub async fn register_submit(
                 context! {
                     d => card(&full, lang), categories => categories(), v => values,
                     errors => Value::from_serialize(&envelope.fields), error => error,
+                    seats => seats, contact_phone => &state.settings.contact_phone,
                 },
             )?;
             *page.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
@@ -123,6 +173,23 @@ pub async fn register_submit(
         }
         Err(other) => Err(other),
     }
+}
+
+/// The short privacy notice the consent box links to: what is kept, for what, for how
+/// long, and who sees it.
+#[get("/privacy")]
+pub async fn privacy_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    viewer: MaybeStaff,
+) -> Result<HttpResponse, AppError> {
+    render(
+        &state,
+        &req,
+        viewer.0.as_ref(),
+        "privacy.html",
+        context! { contact_phone => &state.settings.contact_phone },
+    )
 }
 
 /// After a registration with an email: the same page whether or not the address was
@@ -145,7 +212,7 @@ pub async fn register_sent(
         &req,
         viewer.0.as_ref(),
         "register_sent.html",
-        context! { d => card(&full, lang) },
+        context! { d => card(&full, lang), contact_phone => &state.settings.contact_phone },
     )
 }
 

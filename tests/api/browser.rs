@@ -743,3 +743,80 @@ async fn the_moderation_page_answers_to_keyboard_shortcuts_in_a_real_browser() {
     assert_eq!(list.body["total"], 1, "{}", list.text);
     assert_eq!(list.body["items"][0]["body"], alike);
 }
+
+/// Waits until the page's text contains `part`.
+async fn wait_for_text(client: &fantoccini::Client, part: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(body) = client.find(Locator::Css("body")).await {
+            last = body.text().await.unwrap_or_default();
+            if last.contains(part) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never said {part:?}: {last}");
+}
+
+#[tokio::test]
+async fn on_a_phone_someone_registers_with_a_phone_is_waitlisted_keeps_the_code_cancels_and_registers_again()
+ {
+    let app = spawn_app().await;
+    let (_token, id) =
+        crate::helpers::open_dialogue(&app, json!({"self_registration": true, "capacity": 1}))
+            .await;
+    let first = app
+        .self_register(
+            &id,
+            &json!({"full_name": "Lê Văn Một", "phone": "0911111111", "category": "other", "consent": true}),
+        )
+        .await;
+    assert_eq!(first.status, 201);
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+
+    // The public page says new registrations go to the waitlist, before registering.
+    client.goto(&app.url(&format!("/d/{id}"))).await.unwrap();
+    wait_for_text(&client, "người đăng ký mới sẽ vào danh sách chờ").await;
+    keep_screenshot(&client, "paths-1-public-page-waitlist").await;
+    click(&client, &format!("a[href='/d/{id}/register']")).await;
+    wait_for_url(&client, "/register").await;
+    type_into(&client, "#r-full_name", "Võ Văn Tự").await;
+    type_into(&client, "#r-phone", "0987 654 321").await;
+    client
+        .find(Locator::Css("#r-category"))
+        .await
+        .unwrap()
+        .select_by_value("prefer_not_to_say")
+        .await
+        .unwrap();
+    click(&client, "label.consent").await;
+    keep_screenshot(&client, "paths-2-register-form").await;
+    click(&client, "form[action$='/register'] button[type=submit]").await;
+
+    // Waitlisted, with the code on the page.
+    wait_for_url(&client, "done=waitlisted").await;
+    let code = text_of(&client, ".my-code .code").await;
+    assert_eq!(code.len(), 11, "{code}");
+    let text = wait_for_text(&client, "danh sách chờ").await;
+    assert!(!text.contains("sẽ được báo qua email"), "{text}");
+    keep_screenshot(&client, "paths-3-waitlisted-code").await;
+
+    // Cancel (the confirmation is accepted), then register again.
+    click(&client, "form[action$='/cancel'] button").await;
+    client.accept_alert().await.unwrap();
+    wait_for_url(&client, "done=cancelled").await;
+    assert_eq!(text_of(&client, ".my-code .code").await, code);
+    keep_screenshot(&client, "paths-4-cancelled").await;
+    click(&client, "form[action$='/register'] button").await;
+    wait_for_url(&client, "done=waitlisted").await;
+    assert_eq!(text_of(&client, ".waitlist .big-number").await, "1");
+    assert_eq!(text_of(&client, ".my-code .code").await, code);
+    keep_screenshot(&client, "paths-5-registered-again").await;
+    assert_eq!(
+        app.me(&code).await.body["registration"]["status"],
+        "waitlisted"
+    );
+}

@@ -57,7 +57,7 @@ async fn invitations_arrive_over_smtp_with_text_html_a_valid_calendar_event_and_
     );
     let text = anh.text();
     assert!(text.contains("Kính gửi Ông/Bà Nguyễn Văn Ánh"), "{text}");
-    assert!(text.contains("14:00, Thứ Hai, 30/11/2026"), "{text}");
+    assert!(text.contains("14:00–17:00, Thứ Hai, 30/11/2026"), "{text}");
     assert!(text.contains("Hội trường UBND huyện Bến Lức"));
     assert!(text.contains("Gửi câu hỏi"));
     let html = parsed.body_html(0).unwrap();
