@@ -204,7 +204,12 @@ async fn main() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    let http = reqwest::Client::new();
+    // A fresh connection for each request: the server may close an idle keep-alive
+    // connection (after 5 s) just as the next request goes out on it.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("HTTP client");
     for round in 0..rounds {
         let question = &questions[round % (questions.len() - 1).max(1)];
         *watch.target.write().unwrap() = (question.clone(), Instant::now());
@@ -240,9 +245,20 @@ async fn main() {
                 .put(format!("{base}/api/v1/questions/{probe}/vote"))
                 .bearer_auth(&codes[k % codes.len()])
                 .send()
-                .await
-                .expect("PUT vote");
-            assert!(reply.status().is_success(), "vote: {}", reply.status());
+                .await;
+            // An overloaded server may drop or time out a probe vote; the lags measured
+            // so far stand, and the report says how many probes were cast.
+            match reply {
+                Ok(reply) if reply.status().is_success() => {}
+                Ok(reply) => {
+                    println!("probe vote {k} refused: {}; probing stops", reply.status());
+                    break;
+                }
+                Err(e) => {
+                    println!("probe vote {k} failed: {e}; probing stops");
+                    break;
+                }
+            }
             watch.acks.write().unwrap().push(Instant::now());
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -250,10 +266,11 @@ async fn main() {
         if let Some(mut child) = background {
             child.wait().ok();
         }
+        let cast = watch.acks.read().unwrap().len();
         report(
-            &format!("vote lag over {votes} probe votes"),
+            &format!("vote lag over {cast} of {votes} probe votes"),
             &mut watch.vote_lags.lock().unwrap(),
-            connected * votes,
+            connected * cast,
         );
     }
 }
