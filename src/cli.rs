@@ -35,11 +35,13 @@ enum Command {
     },
     /// Fill an empty database with a sample dialogue like the reference case.
     Demo,
-    /// Write a dialogue's minutes (biên bản) as PDF: the same bytes as the endpoint.
+    /// Write a dialogue's minutes (biên bản) as PDF, or as an editable .docx when the file
+    /// name ends in .docx: the same bytes as the endpoints.
     Minutes {
         /// The dialogue's id.
         dialogue_id: String,
-        /// Where to write the PDF ("-" for standard output).
+        /// Where to write the file ("-" for the PDF on standard output); a name ending in
+        /// .docx writes the Word copy.
         #[arg(short = 'o', long = "output")]
         output: std::path::PathBuf,
     },
@@ -149,7 +151,8 @@ fn serve(settings: Settings) -> Result<(), String> {
 
 fn minutes(settings: &Settings, dialogue_id: &str, output: &std::path::Path) -> Result<(), String> {
     let db = Db::open(&settings.database_url, 1)?;
-    let bytes = crate::minutes::ops::pdf_now(&db, dialogue_id).map_err(|e| match e {
+    let format = crate::minutes::ops::Format::of_path(output);
+    let bytes = crate::minutes::ops::file_now(&db, dialogue_id, format).map_err(|e| match e {
         crate::error::AppError::NotFound => format!("no dialogue {dialogue_id}"),
         other => other.to_string(),
     })?;

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, get, post, put, web};
 
 use super::model::{MinutesInput, MinutesView};
-use super::ops::{self, Published, Reader};
+use super::ops::{self, Format, Published, Reader};
 use crate::auth::{MaybeStaff, Organizer};
 use crate::db::DialogueId;
 use crate::error::{AppError, ErrorEnvelope};
@@ -63,6 +63,36 @@ pub async fn pdf(
     };
     let bytes = ops::pdf(&state, &id.into_inner(), reader).await?;
     Ok(crate::pdf::response(bytes, "bien-ban.pdf", false))
+}
+
+/// The same minutes as an editable Word file (.docx), for a secretary who amends a sentence
+/// before printing; the PDF stays the record. The same access as the PDF: organizers at any
+/// time, anyone once published. The same record gives the same bytes.
+#[utoipa::path(
+    tag = "minutes",
+    operation_id = "minutes_docx",
+    params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
+    responses(
+        (status = 200, description = "the minutes as .docx (Office Open XML), saved as `bien-ban.docx`",
+            content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document", body = Vec<u8>),
+        (status = 401, description = "`unauthorized`: a credential that is not valid", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such dialogue, or not published and the reader is not an organizer", body = ErrorEnvelope),
+    ),
+    security((), ("bearer" = []))
+)]
+#[get("/dialogues/{id}/minutes.docx")]
+pub async fn docx(
+    state: web::Data<AppState>,
+    viewer: MaybeStaff,
+    id: web::Path<DialogueId>,
+) -> Result<HttpResponse, AppError> {
+    let reader = if viewer.can_organize() {
+        Reader::Organizer
+    } else {
+        Reader::Public
+    };
+    let bytes = ops::file(&state, &id.into_inner(), reader, Format::Docx).await?;
+    Ok(crate::pdf::docx::response(bytes, "bien-ban.docx"))
 }
 
 /// Publishes the minutes: the PDF becomes public on the dialogue's page and every

@@ -324,3 +324,9 @@ fn question(doc: &mut Document, d: &Dialogue, q: &QuestionEntry) {
 pub fn pdf(record: &Record) -> Vec<u8> {
     pdf::render(&document(record))
 }
+
+/// The same minutes as an editable .docx (the PDF stays the record): the same sections in
+/// the same order, the same record gives the same bytes.
+pub fn docx(record: &Record) -> std::io::Result<Vec<u8>> {
+    pdf::render_docx(&document(record))
+}

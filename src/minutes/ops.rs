@@ -53,9 +53,46 @@ pub enum Reader {
     Public,
 }
 
+/// The file formats of the minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// The record.
+    Pdf,
+    /// An editable copy for a word processor.
+    Docx,
+}
+
+impl Format {
+    /// `.docx` when the file name ends so (any case), else PDF.
+    pub fn of_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("docx") => Format::Docx,
+            _ => Format::Pdf,
+        }
+    }
+}
+
+fn draw(record: &record::Record, format: Format) -> Result<Vec<u8>, AppError> {
+    match format {
+        Format::Pdf => Ok(document::pdf(record)),
+        Format::Docx => document::docx(record)
+            .map_err(|e| AppError::unexpected(format!("writing the minutes as .docx: {e}"))),
+    }
+}
+
 /// The minutes' PDF. Organizers get it at any time (a preview until it is published);
 /// anyone else only once it is published, else 404.
 pub async fn pdf(state: &AppState, dialogue_id: &str, reader: Reader) -> Result<Vec<u8>, AppError> {
+    file(state, dialogue_id, reader, Format::Pdf).await
+}
+
+/// The minutes as a file in `format`, with the access rules of [`pdf`].
+pub async fn file(
+    state: &AppState,
+    dialogue_id: &str,
+    reader: Reader,
+    format: Format,
+) -> Result<Vec<u8>, AppError> {
     let id = dialogue_id.to_string();
     let record = state
         .db
@@ -72,16 +109,21 @@ pub async fn pdf(state: &AppState, dialogue_id: &str, reader: Reader) -> Result<
             Ok(record)
         })
         .await?;
-    actix_web::web::block(move || document::pdf(&record))
+    actix_web::web::block(move || draw(&record, format))
         .await
-        .map_err(|e| AppError::unexpected(format!("drawing the minutes: {e}")))
+        .map_err(|e| AppError::unexpected(format!("drawing the minutes: {e}")))?
 }
 
 /// The same PDF for the command line (`doithoai minutes ID -o FILE`): same record, same
 /// bytes as the endpoint.
 pub fn pdf_now(db: &Db, dialogue_id: &str) -> Result<Vec<u8>, AppError> {
+    file_now(db, dialogue_id, Format::Pdf)
+}
+
+/// The minutes in `format` for the command line: the same bytes as the endpoint.
+pub fn file_now(db: &Db, dialogue_id: &str, format: Format) -> Result<Vec<u8>, AppError> {
     let record = db.read_now(|conn| record::gather(conn, dialogue_id))?;
-    Ok(document::pdf(&record))
+    draw(&record, format)
 }
 
 /// Publishing: the PDF becomes public on the dialogue's page and every participant with an

@@ -5,7 +5,7 @@ use chrono::{NaiveDateTime, TimeZone};
 use minijinja::{Value, context};
 
 use super::model::MinutesInput;
-use super::ops::{self, Reader};
+use super::ops::{self, Format, Reader};
 use crate::auth::{MaybeStaff, Organizer, Staff};
 use crate::db::{DbConnection, DialogueId};
 use crate::dialogues;
@@ -176,6 +176,17 @@ pub async fn preview_pdf(
     let bytes = ops::pdf(&state, &id.into_inner(), Reader::Organizer).await?;
     let download = req.query_string().contains("download=1");
     Ok(crate::pdf::response(bytes, "bien-ban.pdf", !download))
+}
+
+/// The editable copy (.docx) for the organizer's page.
+#[get("/staff/dialogues/{id}/minutes.docx")]
+pub async fn preview_docx(
+    state: web::Data<AppState>,
+    _organizer: Organizer,
+    id: web::Path<DialogueId>,
+) -> Result<HttpResponse, AppError> {
+    let bytes = ops::file(&state, &id.into_inner(), Reader::Organizer, Format::Docx).await?;
+    Ok(crate::pdf::docx::response(bytes, "bien-ban.docx"))
 }
 
 /// The published minutes, linked from the dialogue's public page.

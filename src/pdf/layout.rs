@@ -18,19 +18,19 @@ use super::{
 /// A4 in points.
 pub const PAGE_WIDTH: f32 = 595.276;
 pub const PAGE_HEIGHT: f32 = 841.89;
-const MM: f32 = 72.0 / 25.4;
+pub(super) const MM: f32 = 72.0 / 25.4;
 pub const MARGIN_TOP: f32 = 20.0 * MM;
 pub const MARGIN_BOTTOM: f32 = 20.0 * MM;
 pub const MARGIN_LEFT: f32 = 30.0 * MM;
 pub const MARGIN_RIGHT: f32 = 15.0 * MM;
 pub const TEXT_WIDTH: f32 = PAGE_WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
 /// The first-line indent (1 cm).
-const INDENT: f32 = 10.0 * MM;
+pub(super) const INDENT: f32 = 10.0 * MM;
 /// Line height as a multiple of the type size.
-const LEADING: f32 = 1.2;
+pub(super) const LEADING: f32 = 1.2;
 /// Where the baseline sits under the top of a line, as a multiple of the type size.
 const ASCENT: f32 = 0.93;
-const RULE: f32 = 0.6;
+pub(super) const RULE: f32 = 0.6;
 
 static PARSED: LazyLock<Vec<Option<ParsedFont>>> = LazyLock::new(|| {
     Style::ALL
@@ -443,8 +443,42 @@ fn single(text: &str, style: Style, size: f32, align: Align, width: f32) -> Prep
     )
 }
 
+/// The share of the text width that the header block's left column takes.
+pub(super) const HEADER_LEFT: f32 = 0.40;
+
+/// The national title's type size: 12.5 pt, smaller if it would not fit on one line.
+pub(super) fn national_title_size(width: f32) -> f32 {
+    let mut size = 12.5;
+    while Style::Bold.metrics().width(NATIONAL_TITLE) as f32 * size / 1000.0 > width && size > 9.0 {
+        size -= 0.5;
+    }
+    size
+}
+
+/// The width of the short rule under the host unit: a third of its widest line, at least
+/// 40 pt.
+pub(super) fn host_rule_width(host_width: f32) -> f32 {
+    (host_width / 3.0).max(40.0)
+}
+
+/// The type size of a [`Block::Line`]: its own, or smaller so that it fits on one line.
+pub(super) fn line_size(p: &Paragraph) -> f32 {
+    let width: f32 = p
+        .spans
+        .iter()
+        .map(|s| s.style.metrics().width(&super::clean(&s.text)) as f32 / 1000.0)
+        .sum::<f32>()
+        + p.spans.len().saturating_sub(1) as f32 * 0.25;
+    let available = TEXT_WIDTH - if p.indent { INDENT } else { 0.0 };
+    if width * p.size > available {
+        (available / width).floor().max(4.0)
+    } else {
+        p.size
+    }
+}
+
 fn header(w: &mut Writer, h: &HeaderBlock) {
-    let left_width = TEXT_WIDTH * 0.40;
+    let left_width = TEXT_WIDTH * HEADER_LEFT;
     let right_width = TEXT_WIDTH - left_width;
     let left_x = MARGIN_LEFT - 12.0;
     let right_x = MARGIN_LEFT + left_width;
@@ -468,18 +502,13 @@ fn header(w: &mut Writer, h: &HeaderBlock) {
         .iter()
         .map(|l| host.natural(l))
         .fold(0.0_f32, f32::max);
-    let rule = (host_width / 3.0).max(40.0);
+    let rule = host_rule_width(host_width);
     let centre = left_x + left_width / 2.0;
     y -= 3.0;
     w.rule(centre - rule / 2.0, centre + rule / 2.0, y);
     let left_bottom = y;
     // Right: national title, motto, a rule as wide as the motto.
-    let mut title_size = 12.5;
-    while Style::Bold.metrics().width(NATIONAL_TITLE) as f32 * title_size / 1000.0 > right_width
-        && title_size > 9.0
-    {
-        title_size -= 0.5;
-    }
+    let title_size = national_title_size(right_width);
     let mut ry = top;
     let title = single(
         NATIONAL_TITLE,
@@ -515,8 +544,8 @@ fn header(w: &mut Writer, h: &HeaderBlock) {
 }
 
 /// Cell padding of tables, in points.
-const PAD_X: f32 = 3.0;
-const PAD_Y: f32 = 2.5;
+pub(super) const PAD_X: f32 = 3.0;
+pub(super) const PAD_Y: f32 = 2.5;
 
 fn table(w: &mut Writer, t: &Table) {
     let total: f32 = t.columns.iter().map(|c| c.width).sum::<f32>().max(0.0001);
@@ -611,7 +640,7 @@ fn row_height(cells: &[Prepared], min: f32) -> f32 {
 }
 
 /// Room left to sign, in points.
-const SIGNING_ROOM: f32 = 70.0;
+pub(super) const SIGNING_ROOM: f32 = 70.0;
 
 fn signature_parts(s: &Signature, width: f32) -> Vec<(Prepared, f32)> {
     let mut parts = Vec::new();
@@ -786,16 +815,7 @@ fn pages(document: &Document) -> Vec<Vec<Op>> {
             Block::Paragraph(p) => w.paragraph(p),
             Block::Line(p) => {
                 let mut p = p.clone();
-                let width: f32 = p
-                    .spans
-                    .iter()
-                    .map(|s| s.style.metrics().width(&super::clean(&s.text)) as f32 / 1000.0)
-                    .sum::<f32>()
-                    + p.spans.len().saturating_sub(1) as f32 * 0.25;
-                let available = TEXT_WIDTH - if p.indent { INDENT } else { 0.0 };
-                if width * p.size > available {
-                    p.size = (available / width).floor().max(4.0);
-                }
+                p.size = line_size(&p);
                 w.paragraph(&p);
             }
             Block::Header(h) => header(&mut w, h),

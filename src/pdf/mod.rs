@@ -1,4 +1,5 @@
-//! Printable documents: a small document model and its layout on A4 pages (printpdf).
+//! Printable documents: a small document model and its layout on A4 pages (printpdf), and
+//! the same document as an editable .docx ([`docx`]).
 //!
 //! Infrastructure: this module knows no capability and no database. A capability describes
 //! a document as a list of [`Block`]s (headings, paragraphs, the two-column header of an
@@ -16,6 +17,7 @@
 //! - The same document gives the same bytes: fixed font ids, the creation date given by the
 //!   caller, a document id derived from the content.
 
+pub mod docx;
 mod font;
 mod layout;
 #[cfg(test)]
@@ -244,6 +246,11 @@ pub struct Signature {
 /// Renders the document to PDF bytes. The same document gives the same bytes.
 pub fn render(document: &Document) -> Vec<u8> {
     layout::render(document)
+}
+
+/// Renders the same document as an editable .docx (see [`docx`]).
+pub fn render_docx(document: &Document) -> std::io::Result<Vec<u8>> {
+    docx::render(document)
 }
 
 /// NFC, with characters the font cannot draw (and control characters) replaced: the same

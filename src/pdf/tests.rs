@@ -234,3 +234,68 @@ fn the_date_line_pads_small_days_and_months() {
         "Ngày 15 tháng 3 năm 2026"
     );
 }
+
+/// The parts of a .docx by name.
+fn docx_parts(bytes: &[u8]) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).unwrap();
+            (entry.name().to_string(), data)
+        })
+        .collect()
+}
+
+#[test]
+fn the_word_copy_is_reproducible_and_keeps_the_layout() {
+    let doc = sample();
+    let first = render_docx(&doc).unwrap();
+    assert_eq!(first, render_docx(&doc).unwrap(), "the same bytes");
+    let parts = docx_parts(&first);
+    let text = |name: &str| String::from_utf8(parts[name].clone()).unwrap();
+    let document = text("word/document.xml");
+    // A4 with the PDF's margins (in twips: 20 mm = 1134, 30 mm = 1701, 15 mm = 850).
+    assert!(
+        document.contains(r#"<w:pgSz w:w="11906" w:h="16838""#),
+        "{document}"
+    );
+    for margin in [
+        r#"w:top="1134""#,
+        r#"w:bottom="1134""#,
+        r#"w:left="1701""#,
+        r#"w:right="850""#,
+    ] {
+        assert!(document.contains(margin), "{margin}");
+    }
+    // The table's header row repeats; the marker docx-rs wrote for it is gone.
+    assert_eq!(document.matches("<w:tblHeader />").count(), 1);
+    assert!(!document.contains(r#"<w:trHeight w:val="1" "#));
+    // Body text justified with a 1 cm first-line indent; bold and italics as in the PDF.
+    assert!(document.contains(r#"<w:jc w:val="both" />"#));
+    assert!(document.contains(r#"w:firstLine="567""#));
+    assert!(document.contains("<w:b />") && document.contains("<w:i />"));
+    assert!(document.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"));
+    assert!(document.contains("Độc lập - Tự do - Hạnh phúc"));
+    // Times New Roman at 13 pt by default, in Vietnamese.
+    let styles = text("word/styles.xml");
+    assert!(styles.contains(r#"w:ascii="Times New Roman""#), "{styles}");
+    assert!(styles.contains(r#"<w:sz w:val="26" />"#), "{styles}");
+    assert!(styles.contains(r#"<w:lang w:val="vi-VN""#), "{styles}");
+    // Metadata from the document, dated by it.
+    let core = text("docProps/core.xml");
+    assert!(core.contains("<dc:title>BIÊN BẢN thử</dc:title>"), "{core}");
+    assert!(core.contains("<dc:creator>UBND HUYỆN BẾN LỨC</dc:creator>"));
+    assert!(core.contains("2026-11-30T09:30:00Z"));
+    // Page numbers from page 2: a header with the PAGE field, an empty first-page header.
+    assert!(document.contains("<w:titlePg />"), "{document}");
+    assert!(parts.keys().any(|k| k.starts_with("word/header")));
+    // The QR code is a picture.
+    assert!(
+        parts.keys().any(|k| k.starts_with("word/media/")),
+        "{:?}",
+        parts.keys()
+    );
+}

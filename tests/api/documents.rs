@@ -326,3 +326,92 @@ pub fn without_page_numbers(raw: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The text of a .docx's `word/document.xml`: the runs' text, a line break after each
+/// paragraph, entities decoded.
+pub fn docx_text(docx: &[u8]) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("a zip archive");
+    let mut xml = String::new();
+    archive
+        .by_name("word/document.xml")
+        .expect("word/document.xml")
+        .read_to_string(&mut xml)
+        .unwrap();
+    let mut text = String::new();
+    let mut rest = xml.as_str();
+    while let Some(at) = rest.find('<') {
+        let tag_end = rest[at..]
+            .find('>')
+            .map(|e| at + e + 1)
+            .unwrap_or(rest.len());
+        let tag = &rest[at..tag_end];
+        if tag == "</w:p>" {
+            text.push('\n');
+        } else if (tag.starts_with("<w:t>") || tag.starts_with("<w:t ")) && !tag.ends_with("/>") {
+            let close = rest[tag_end..].find("</w:t>").unwrap() + tag_end;
+            text.push_str(
+                &rest[tag_end..close]
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&apos;", "'")
+                    .replace("&amp;", "&"),
+            );
+            rest = &rest[close..];
+            continue;
+        }
+        rest = &rest[tag_end..];
+    }
+    text
+}
+
+/// The .docx converted to PDF by LibreOffice (`soffice --headless --convert-to pdf`), or
+/// `None` when LibreOffice is not installed (a failure under
+/// `DOITHOAI_REQUIRE_LIBREOFFICE=1`).
+pub fn libreoffice_pdf(docx: &[u8]) -> Option<Vec<u8>> {
+    let present = Command::new("soffice")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present {
+        assert!(
+            std::env::var("DOITHOAI_REQUIRE_LIBREOFFICE").as_deref() != Ok("1"),
+            "soffice is required (DOITHOAI_REQUIRE_LIBREOFFICE=1) but not installed"
+        );
+        eprintln!("note: LibreOffice (soffice) is not installed; skipping the .docx conversion");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bien-ban.docx");
+    std::fs::write(&input, docx).unwrap();
+    // A profile of its own, so that a LibreOffice already running does not take the job.
+    let profile = format!(
+        "-env:UserInstallation=file://{}/profile",
+        dir.path().display()
+    );
+    let out = Command::new("soffice")
+        .args([
+            profile.as_str(),
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            dir.path().to_str().unwrap(),
+            input.to_str().unwrap(),
+        ])
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let pdf = dir.path().join("bien-ban.pdf");
+    assert!(
+        out.status.success() && pdf.exists(),
+        "soffice could not convert the .docx: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(std::fs::read(pdf).unwrap())
+}

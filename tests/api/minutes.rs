@@ -6,7 +6,9 @@
 use diesel::{ExpressionMethods, RunQueryDsl};
 use serde_json::{Value, json};
 
-use crate::documents::{check_file, get_pdf, invite, pdf_text, squash, without_page_numbers};
+use crate::documents::{
+    check_file, docx_text, get_pdf, invite, libreoffice_pdf, pdf_text, squash, without_page_numbers,
+};
 use crate::helpers::{TestApp, queued_emails, spawn_app};
 use crate::questions::{dialogue_taking_questions, in_hours};
 
@@ -219,42 +221,10 @@ async fn put_json(app: &TestApp, path: &str, token: &str, body: &Value) -> crate
     }
 }
 
-#[tokio::test]
-async fn the_minutes_hold_every_part_and_name_nobody_who_did_not_choose_to_be() {
-    let app = spawn_app().await;
-    let (organizer, id, _) = recorded_dialogue(&app).await;
-    let (status, content_type, pdf) = get_pdf(
-        &app,
-        &format!("/api/v1/dialogues/{id}/minutes.pdf"),
-        Some(&organizer),
-    )
-    .await;
-    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
-    check_file(&pdf);
-
-    // The command line writes the same bytes.
-    let file = app.mail_dir.join("bien-ban.pdf");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doithoai"))
-        .args(["minutes", &id, "-o", file.to_str().unwrap()])
-        .env("DATABASE_URL", &app.db.url)
-        .env("DOITHOAI_LOG", "warn")
-        .env_remove("DOITHOAI_BIND")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        std::fs::read(&file).unwrap(),
-        pdf,
-        "the CLI and the endpoint agree"
-    );
-
-    let Some(raw) = pdf_text(&pdf) else { return };
-    let text = squash(&without_page_numbers(&raw));
-    for part in [
+/// Every part of the minutes of [`recorded_dialogue`], in exact Vietnamese, as the text
+/// reads once whitespace is squashed (the PDF's and the Word copy's alike).
+fn required_parts() -> Vec<String> {
+    [
         "UBND TỈNH LONG AN",
         "UBND HUYỆN BẾN LỨC",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -292,22 +262,66 @@ async fn the_minutes_hold_every_part_and_name_nobody_who_did_not_choose_to_be() 
         "Nơi nhận:",
         "- UBND tỉnh Long An (để báo cáo);",
         "- Lưu: VT.",
-    ] {
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect()
+}
+
+/// Participants who did not choose to be named.
+const UNNAMED: [&str; 5] = [
+    "Lê Văn An",
+    "Phạm Thị Đào",
+    "Nguyễn Thị Ánh",
+    "Võ Minh Dũng",
+    "Đặng Văn Ân",
+];
+
+#[tokio::test]
+async fn the_minutes_hold_every_part_and_name_nobody_who_did_not_choose_to_be() {
+    let app = spawn_app().await;
+    let (organizer, id, _) = recorded_dialogue(&app).await;
+    let (status, content_type, pdf) = get_pdf(
+        &app,
+        &format!("/api/v1/dialogues/{id}/minutes.pdf"),
+        Some(&organizer),
+    )
+    .await;
+    assert_eq!((status, content_type.as_str()), (200, "application/pdf"));
+    check_file(&pdf);
+
+    // The command line writes the same bytes.
+    let file = app.mail_dir.join("bien-ban.pdf");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doithoai"))
+        .args(["minutes", &id, "-o", file.to_str().unwrap()])
+        .env("DATABASE_URL", &app.db.url)
+        .env("DOITHOAI_LOG", "warn")
+        .env_remove("DOITHOAI_BIND")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        pdf,
+        "the CLI and the endpoint agree"
+    );
+
+    let Some(raw) = pdf_text(&pdf) else { return };
+    let text = squash(&without_page_numbers(&raw));
+    for part in required_parts() {
         assert!(
-            text.contains(part),
+            text.contains(&part),
             "{part:?} missing from the minutes:\n{raw}"
         );
     }
     // Only approved questions.
     assert!(!text.contains(REJECTED) && !text.contains(UNMODERATED));
     // No participant is named, except the asker who chose to be, and never with a group.
-    for name in [
-        "Lê Văn An",
-        "Phạm Thị Đào",
-        "Nguyễn Thị Ánh",
-        "Võ Minh Dũng",
-        "Đặng Văn Ân",
-    ] {
+    for name in UNNAMED {
         assert!(!text.contains(name), "{name} is named in the minutes");
     }
     assert_eq!(text.matches("Trần Văn Bình").count(), 1);
@@ -473,6 +487,8 @@ async fn the_secretary_edits_previews_and_publishes_on_the_minutes_page() {
     let page = browser.get(&path).await;
     assert!(page.contains("Kết luận của chủ tọa"), "{page}");
     assert!(page.contains(&format!("/staff/dialogues/{id}/minutes.pdf")));
+    assert!(page.contains(&format!("/staff/dialogues/{id}/minutes.docx")));
+    assert!(page.contains("Tải bản Word (.docx)"), "{page}");
     // A closing time before the opening and no conclusion: the form comes back marked.
     let (status, body) = browser
         .post_form(
@@ -529,6 +545,25 @@ async fn the_secretary_edits_previews_and_publishes_on_the_minutes_page() {
         assert!(text.contains("Thời gian bắt đầu: 14 giờ 00 phút, ngày 30 tháng 11 năm 2026."));
         assert!(text.contains("Hội nghị kết thúc vào 16 giờ 45 phút cùng ngày."));
     }
+    // The Word copy, to save.
+    let word = browser
+        .client
+        .get(app.url(&format!("/staff/dialogues/{id}/minutes.docx")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(word.status().as_u16(), 200);
+    assert!(
+        word.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let text = squash(&docx_text(&word.bytes().await.unwrap()));
+    assert!(
+        text.contains("Hội nghị kết thúc vào 16 giờ 45 phút cùng ngày."),
+        "{text}"
+    );
     browser.get(&path).await;
     let (status, location) = browser.post_form(&format!("{path}/publish"), &[]).await;
     assert_eq!(
@@ -540,4 +575,174 @@ async fn the_secretary_edits_previews_and_publishes_on_the_minutes_page() {
         !page.contains("name=\"conclusion\""),
         "published minutes are not editable"
     );
+}
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// Every required part in `text`, in the template's order, and no participant named who
+/// did not choose to be. `recipients_last`: whether "Nơi nhận:" must come after the
+/// signatures in the text (pdftotext reads LibreOffice's PDF with the recipients before the
+/// signature table that stands above them on the page).
+fn assert_sections(text: &str, what: &str, recipients_last: bool) {
+    for part in required_parts() {
+        assert!(
+            text.contains(&part),
+            "{part:?} missing from {what}:\n{text}"
+        );
+    }
+    assert!(!text.contains(REJECTED) && !text.contains(UNMODERATED));
+    for name in UNNAMED {
+        assert!(!text.contains(name), "{name} is named in {what}");
+    }
+    assert_eq!(text.matches("Trần Văn Bình").count(), 1, "{what}");
+    let order = [
+        "BIÊN BẢN",
+        "Thời gian bắt đầu",
+        "Thành phần tham dự",
+        "Nội dung hội nghị",
+        "Cam kết",
+        "Kết luận của chủ tọa",
+        "Hội nghị kết thúc vào",
+        "THƯ KÝ",
+        "Nơi nhận:",
+    ];
+    let order = if recipients_last {
+        &order[..]
+    } else {
+        &order[..order.len() - 1]
+    };
+    let positions: Vec<usize> = order.iter().map(|p| text.find(p).unwrap()).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "order in {what}: {positions:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_word_copy_holds_the_same_sections_as_the_pdf() {
+    let app = spawn_app().await;
+    let (organizer, id, _) = recorded_dialogue(&app).await;
+    let path = format!("/api/v1/dialogues/{id}/minutes.docx");
+    let response = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"].to_str().unwrap(), DOCX);
+    assert_eq!(
+        response.headers()["content-disposition"].to_str().unwrap(),
+        "attachment; filename=\"bien-ban.docx\""
+    );
+    let docx = response.bytes().await.unwrap().to_vec();
+    let (_, _, again) = get_pdf(&app, &path, Some(&organizer)).await;
+    assert_eq!(docx, again, "the same record gives the same bytes");
+
+    let text = squash(&docx_text(&docx));
+    assert_sections(&text, "the .docx", true);
+    // The same sections as the PDF, in the same order.
+    let (_, _, pdf) = get_pdf(
+        &app,
+        &format!("/api/v1/dialogues/{id}/minutes.pdf"),
+        Some(&organizer),
+    )
+    .await;
+    if let Some(raw) = pdf_text(&pdf) {
+        let pdf_text = squash(&without_page_numbers(&raw));
+        for heading in [
+            "1. Thời gian, địa điểm",
+            "2. Thành phần tham dự",
+            "3. Nội dung hội nghị",
+            "3.1 Xóa án tích, lý lịch tư pháp",
+            "3.2 Vay vốn, sinh kế",
+            "4. Cam kết",
+            "5. Kết luận của chủ tọa",
+        ] {
+            assert!(
+                pdf_text.contains(heading) && text.contains(heading),
+                "{heading}"
+            );
+        }
+    }
+
+    // The command line writes the .docx when the file name ends so: the same bytes.
+    let file = app.mail_dir.join("bien-ban.docx");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doithoai"))
+        .args(["minutes", &id, "-o", file.to_str().unwrap()])
+        .env("DATABASE_URL", &app.db.url)
+        .env("DOITHOAI_LOG", "warn")
+        .env_remove("DOITHOAI_BIND")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        docx,
+        "the CLI and the endpoint agree"
+    );
+}
+
+#[tokio::test]
+async fn the_word_copy_opens_in_libreoffice_with_the_same_sections() {
+    let app = spawn_app().await;
+    let (organizer, id, _) = recorded_dialogue(&app).await;
+    let (status, _, docx) = get_pdf(
+        &app,
+        &format!("/api/v1/dialogues/{id}/minutes.docx"),
+        Some(&organizer),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let Some(converted) = libreoffice_pdf(&docx) else {
+        return;
+    };
+    let Some(raw) = pdf_text(&converted) else {
+        return;
+    };
+    // LibreOffice's page numbers stand alone on a line at the top of pages 2 on, as ours.
+    let text = squash(&without_page_numbers(&raw));
+    assert_sections(&text, "LibreOffice's PDF of the .docx", false);
+}
+
+#[tokio::test]
+async fn the_word_copy_is_for_organizers_until_the_minutes_are_published() {
+    let app = spawn_app().await;
+    let (organizer, id, _) = recorded_dialogue(&app).await;
+    let path = format!("/api/v1/dialogues/{id}/minutes.docx");
+    assert_eq!(get_pdf(&app, &path, None).await.0, 404, "not public yet");
+    let agency = app.staff_token("agency").await;
+    let reply = app.get(&path, Some(&agency)).await;
+    assert_eq!((reply.status, reply.code()), (404, "not_found"));
+    let missing = format!("/api/v1/dialogues/{}/minutes.docx", uuid::Uuid::new_v4());
+    let reply = app.get(&missing, Some(&organizer)).await;
+    assert_eq!((reply.status, reply.code()), (404, "not_found"));
+    let reply = app.get(&path, Some("not-a-token")).await;
+    assert_eq!((reply.status, reply.code()), (401, "unauthorized"));
+
+    let published = app
+        .post(
+            &format!("/api/v1/dialogues/{id}/minutes/publish"),
+            Some(&organizer),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text);
+    let (status, content_type, public) = get_pdf(&app, &path, None).await;
+    assert_eq!((status, content_type.as_str()), (200, DOCX));
+    let (_, _, organizers) = get_pdf(&app, &path, Some(&organizer)).await;
+    assert_eq!(public, organizers, "everyone gets the same copy");
+    // In the OpenAPI document, with its errors.
+    let spec = app.get("/api/openapi.json", None).await;
+    let op = &spec.body["paths"]["/api/v1/dialogues/{id}/minutes.docx"]["get"];
+    assert_eq!(op["operationId"], "minutes_docx", "{}", spec.text);
+    for status in ["200", "401", "404", "503"] {
+        assert!(op["responses"][status].is_object(), "{status}: {op}");
+    }
+    assert!(op["responses"]["200"]["content"][DOCX].is_object(), "{op}");
 }
