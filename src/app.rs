@@ -121,6 +121,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(dialogues::pages::create)
         .service(dialogues::pages::edit_form)
         .service(dialogues::pages::update)
+        .service(dialogues::pages::confirm_status)
         .service(dialogues::pages::change_status)
         .service(agencies::pages::list)
         .service(agencies::pages::create)

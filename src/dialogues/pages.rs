@@ -352,11 +352,15 @@ fn field_messages(error: &AppError, lang: Lang) -> Value {
     Value::from_serialize(&envelope.error.fields)
 }
 
+/// The create/edit form; `dialogue` (the stored dialogue's card) when editing, for its
+/// status and the next step's button.
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     state: &AppState,
     req: &HttpRequest,
     staff: &Staff,
     id: Option<&str>,
+    dialogue: Option<Value>,
     values: &FormValues,
     errors: Value,
     status: u16,
@@ -366,7 +370,7 @@ fn form_page(
         req,
         Some(staff),
         "staff/dialogue_form.html",
-        context! { id => id, v => Value::from_serialize(values), errors => errors, notice => notice(req, Lang::of_request(req)) },
+        context! { id => id, d => dialogue, v => Value::from_serialize(values), errors => errors, notice => notice(req, Lang::of_request(req)) },
     )?;
     if let Ok(code) = actix_web::http::StatusCode::from_u16(status) {
         *page.status_mut() = code;
@@ -384,6 +388,7 @@ pub async fn new_form(
         &state,
         &req,
         &staff,
+        None,
         None,
         &FormValues::blank(),
         context! {},
@@ -404,7 +409,7 @@ pub async fn create(
         Err(e @ AppError::Validation(_)) => {
             values.pad();
             let errors = field_messages(&e, Lang::of_request(&req));
-            return form_page(&state, &req, &staff, None, &values, errors, 422);
+            return form_page(&state, &req, &staff, None, None, &values, errors, 422);
         }
         Err(other) => return Err(other),
     };
@@ -432,11 +437,13 @@ pub async fn edit_form(
         .db
         .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
         .await?;
+    let lang = Lang::of_request(&req);
     form_page(
         &state,
         &req,
         &staff,
         Some(&id),
+        Some(card(&full, lang)),
         &FormValues::of(&full),
         context! {},
         200,
@@ -457,8 +464,24 @@ pub async fn update(
         Ok(input) => input,
         Err(e @ AppError::Validation(_)) => {
             values.pad();
-            let errors = field_messages(&e, Lang::of_request(&req));
-            return form_page(&state, &req, &staff, Some(&id), &values, errors, 422);
+            let lookup = id.clone();
+            let full = state
+                .db
+                .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
+                .await?;
+            let lang = Lang::of_request(&req);
+            let errors = field_messages(&e, lang);
+            let dialogue = Some(card(&full, lang));
+            return form_page(
+                &state,
+                &req,
+                &staff,
+                Some(&id),
+                dialogue,
+                &values,
+                errors,
+                422,
+            );
         }
         Err(other) => return Err(other),
     };
@@ -469,6 +492,47 @@ pub async fn update(
         .write(move |conn| ops::edit(conn, &target, input, &actor))
         .await?;
     Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatusQuery {
+    to: Option<String>,
+}
+
+/// The confirmation step of a status change: the dialogue's title, what the step will do,
+/// a button that does it and a way back. Every step is one way, so none is taken on one tap.
+#[get("/staff/dialogues/{id}/status")]
+pub async fn confirm_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    query: web::Query<StatusQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = query
+        .to
+        .as_deref()
+        .and_then(DialogueStatus::from_code)
+        .ok_or(AppError::BadRequest {
+            code: "bad_request",
+            detail: None,
+        })?;
+    let id = id.into_inner();
+    let full = state
+        .db
+        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .await?;
+    if !full.dialogue.status().can_become(next) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    let lang = Lang::of_request(&req);
+    render(
+        &state,
+        &req,
+        Some(&staff),
+        "staff/dialogue_status.html",
+        context! { d => card(&full, lang), step => next.as_str() },
+    )
 }
 
 #[post("/staff/dialogues/{id}/status")]
@@ -489,5 +553,7 @@ pub async fn change_status(
         .db
         .write(move |conn| ops::change_status(conn, &target, next, &actor))
         .await?;
-    Ok(see_other("/staff?done=status"))
+    Ok(see_other(&format!(
+        "/staff/dialogues/{id}/edit?done=status"
+    )))
 }

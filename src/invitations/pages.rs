@@ -213,10 +213,16 @@ pub async fn send_page(
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    send_invitations(&state, &id, staff.user.id).await?;
-    Ok(see_other(&format!(
-        "/staff/dialogues/{id}/invitations?done=sent"
-    )))
+    match send_invitations(&state, &id, staff.user.id).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/staff/dialogues/{id}/invitations?done=sent"
+        ))),
+        // A draft (or a closed dialogue): the list says why, with the way to open it.
+        Err(AppError::Conflict("dialogue_not_open")) => Ok(see_other(&format!(
+            "/staff/dialogues/{id}/invitations?done=not_open"
+        ))),
+        Err(other) => Err(other),
+    }
 }
 
 #[post("/staff/invitations/{id}/resend")]

@@ -1,0 +1,145 @@
+//! The organizers' pages without dead ends (issue 11, "Organizers"): the dialogue's status
+//! with the next step on its edit page, a confirmation step naming the dialogue before any
+//! one-way move, sending invitations for a draft turned into the way to open it, error pages
+//! that keep the staff header and a way back, the form, the dashboard and sending progress.
+
+use serde_json::json;
+
+use crate::helpers::{BrowserSession, reference_dialogue, spawn_app};
+
+const ORGANIZER: &str = "bantochuc@benluc.example.vn";
+
+async fn organizer(app: &crate::helpers::TestApp) -> BrowserSession<'_> {
+    app.create_account(ORGANIZER, "Ban Tổ Chức", "organizer", None)
+        .await;
+    let browser = BrowserSession::new(app).await;
+    browser.sign_in(ORGANIZER).await;
+    browser
+}
+
+async fn draft(app: &crate::helpers::TestApp) -> (String, String) {
+    let token = app.staff_token("organizer").await;
+    let created = app.create_dialogue(&token, &reference_dialogue()).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    (token, id)
+}
+
+#[tokio::test]
+async fn the_edit_page_shows_the_status_and_each_step_asks_for_confirmation_naming_the_dialogue() {
+    let app = spawn_app().await;
+    let (token, id) = draft(&app).await;
+    let title = reference_dialogue()["title"].as_str().unwrap().to_string();
+    let browser = organizer(&app).await;
+
+    let edit = browser.get(&format!("/staff/dialogues/{id}/edit")).await;
+    assert!(
+        edit.contains("Trạng thái: <span class=\"badge status-draft\">Bản nháp</span>"),
+        "{edit}"
+    );
+    let open_step = format!("href=\"/staff/dialogues/{id}/status?to=open\">Mở hội nghị</a>");
+    assert!(edit.contains(&open_step), "{edit}");
+    assert!(edit.contains(&format!(
+        "href=\"/staff/dialogues/{id}/status?to=cancelled\">Hủy hội nghị</a>"
+    )));
+    // The form's own way out is not worded like cancelling the dialogue.
+    assert!(!edit.contains("Hủy bỏ"), "{edit}");
+    assert!(edit.contains(">Quay lại</a>") && edit.contains(">Bỏ thay đổi</a>"));
+
+    // The step is a page of its own: the title, what will happen, a confirm button, a way back.
+    let confirm = browser
+        .get(&format!("/staff/dialogues/{id}/status?to=open"))
+        .await;
+    assert!(confirm.contains("<h1>Mở hội nghị này?</h1>"), "{confirm}");
+    assert!(confirm.contains(&title));
+    assert!(confirm.contains("Hội nghị sẽ hiện trên trang công khai."));
+    assert!(confirm.contains("Bước này không hoàn tác được."));
+    assert!(confirm.contains("name=\"status\" value=\"open\""));
+    assert!(confirm.contains(">Có, mở hội nghị</button>"));
+    assert!(confirm.contains(&format!("href=\"/staff/dialogues/{id}/edit\">Quay lại</a>")));
+    // Looking at the step changes nothing.
+    assert_eq!(
+        app.get_dialogue(Some(&token), &id).await.body["status"],
+        "draft"
+    );
+
+    let (status, location) = browser
+        .post_form(
+            &format!("/staff/dialogues/{id}/status"),
+            &[("status", "open")],
+        )
+        .await;
+    assert_eq!(status, 303);
+    assert_eq!(location, format!("/staff/dialogues/{id}/edit?done=status"));
+    let edit = browser.get(&location).await;
+    assert!(edit.contains("Đã đổi trạng thái hội nghị."));
+    assert!(
+        edit.contains("<span class=\"badge status-open\">Đang mở</span>"),
+        "{edit}"
+    );
+    assert!(edit.contains(&format!(
+        "href=\"/staff/dialogues/{id}/status?to=in_progress\">Bắt đầu hội nghị</a>"
+    )));
+
+    let cancel = browser
+        .get(&format!("/staff/dialogues/{id}/status?to=cancelled"))
+        .await;
+    assert!(cancel.contains("<h1>Hủy hội nghị này?</h1>") && cancel.contains(&title));
+    assert!(cancel.contains("Hệ thống không tự báo cho những người đã được mời"));
+
+    // The dashboard's buttons lead to the same step instead of acting at once.
+    let dashboard = browser.get("/staff").await;
+    assert!(
+        dashboard.contains(&format!(
+            "href=\"/staff/dialogues/{id}/status?to=in_progress\">Bắt đầu hội nghị</a>"
+        )),
+        "{dashboard}"
+    );
+    assert!(!dashboard.contains(&format!("action=\"/staff/dialogues/{id}/status\"")));
+
+    // A step the dialogue cannot take is not offered as one.
+    let (status, _) = browser
+        .get_with_status(&format!("/staff/dialogues/{id}/status?to=open"))
+        .await;
+    assert_eq!(status, 409);
+
+    // In English too.
+    browser.get("/lang?to=en&next=/").await;
+    let confirm = browser
+        .get(&format!("/staff/dialogues/{id}/status?to=in_progress"))
+        .await;
+    assert!(confirm.contains("<h1>Start this dialogue?</h1>") && confirm.contains(&title));
+}
+
+#[tokio::test]
+async fn sending_invitations_for_a_draft_shows_the_way_to_open_it_instead_of_an_error() {
+    let app = spawn_app().await;
+    let (token, id) = draft(&app).await;
+    app.add_invitees(
+        &token,
+        &id,
+        &json!([{"full_name": "Nguyễn Văn Ánh", "email": "anh@example.vn", "category": "completed_sentence"}]),
+    )
+    .await;
+    let browser = organizer(&app).await;
+    let page = browser
+        .get(&format!("/staff/dialogues/{id}/invitations"))
+        .await;
+    assert!(
+        page.contains("Hội nghị còn là bản nháp nên chưa gửi được giấy mời."),
+        "{page}"
+    );
+    assert!(page.contains(&format!(
+        "href=\"/staff/dialogues/{id}/status?to=open\">Mở hội nghị</a>"
+    )));
+    assert!(!page.contains("/invitations/send\""), "{page}");
+
+    // A send posted anyway (an old tab) comes back to the list with the same way forward.
+    let (status, location) = browser
+        .post_form(&format!("/staff/dialogues/{id}/invitations/send"), &[])
+        .await;
+    assert_eq!(status, 303, "{location}");
+    let page = browser.get(&location).await;
+    assert!(page.contains("Hội nghị còn là bản nháp nên chưa gửi được giấy mời."));
+    assert_eq!(app.drain_jobs().await, 0);
+}
