@@ -143,3 +143,87 @@ async fn sending_invitations_for_a_draft_shows_the_way_to_open_it_instead_of_an_
     assert!(page.contains("Hội nghị còn là bản nháp nên chưa gửi được giấy mời."));
     assert_eq!(app.drain_jobs().await, 0);
 }
+
+/// The text a person reads: the page without its tags (attributes and comments dropped).
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn error_pages_keep_the_staff_header_and_a_way_back_without_english_codes() {
+    let app = spawn_app().await;
+    let browser = organizer(&app).await;
+    let missing = format!("/staff/dialogues/{}/edit", uuid::Uuid::new_v4());
+    let (status, page) = browser.get_with_status(&missing).await;
+    assert_eq!(status, 404);
+    // The signed-in header, and the way back for staff is their dashboard.
+    assert!(page.contains("action=\"/logout\""), "{page}");
+    assert!(
+        page.contains("href=\"/staff\">Về bảng điều khiển</a>"),
+        "{page}"
+    );
+    // The stable code is for programs, not for the reader.
+    assert!(page.contains("data-code=\"not_found\""), "{page}");
+    let text = visible_text(&page);
+    assert!(
+        !text.contains("not_found") && !text.contains("Mã lỗi"),
+        "{text}"
+    );
+    assert!(text.contains("Không tìm thấy"), "{text}");
+
+    // Back to the page the person came from, when it is a page of this site.
+    let res = browser
+        .client
+        .get(app.url(&missing))
+        .header("Referer", app.url("/staff/agencies?page=2"))
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("href=\"&#x2f;staff&#x2f;agencies?page=2\">Quay lại trang trước</a>"),
+        "{page}"
+    );
+    let res = browser
+        .client
+        .get(app.url(&missing))
+        .header("Referer", "https://evil.example/staff/agencies")
+        .send()
+        .await
+        .unwrap();
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("Quay lại trang trước") && !page.contains("evil.example"));
+
+    // A conflict names no code either, and the header stays.
+    let (token, id) = draft(&app).await;
+    app.change_status(&token, &id, "open").await;
+    let (status, page) = browser
+        .get_with_status(&format!("/staff/dialogues/{id}/status?to=open"))
+        .await;
+    assert_eq!(status, 409);
+    assert!(page.contains("action=\"/logout\""));
+    assert!(
+        !visible_text(&page).contains("invalid_transition"),
+        "{page}"
+    );
+
+    // Someone not signed in is offered the home page.
+    let visitor = BrowserSession::new(&app).await;
+    let (status, page) = visitor
+        .get_with_status(&format!("/d/{}", uuid::Uuid::new_v4()))
+        .await;
+    assert_eq!(status, 404);
+    assert!(page.contains("href=\"/\">Về trang chủ</a>"), "{page}");
+    assert!(!page.contains("Về bảng điều khiển") && !page.contains("action=\"/logout\""));
+    assert!(!visible_text(&page).contains("not_found"));
+}
