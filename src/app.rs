@@ -620,6 +620,10 @@ impl Application {
         let public_links = web::Data::new(dialogues::view::PublicLinks(vec![
             minutes::pages::public_link,
         ]));
+        let agency_dialogues = web::Data::new(dialogues::view::AgencyDialogues(vec![
+            assignments::store::dialogues_of_agency,
+            live::store::dialogues_of_agency,
+        ]));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -656,6 +660,7 @@ impl Application {
                 .app_data(registration_queue.clone())
                 .app_data(question_limiter.clone())
                 .app_data(public_links.clone())
+                .app_data(agency_dialogues.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{AgendaInput, DialogueInput, OfficialInput};
 use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
-use super::view::{PublicLinks, card};
+use super::view::{AgencyDialogues, PublicLinks, card};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -106,6 +106,9 @@ pub async fn public_page(
     render(&state, &req, viewer.0.as_ref(), "dialogue.html", page)
 }
 
+/// Dialogues on the dashboard at most (the soonest; the rest are past ones).
+const DASHBOARD_MAX: i64 = 200;
+
 #[get("/staff")]
 pub async fn dashboard(
     state: web::Data<AppState>,
@@ -113,14 +116,34 @@ pub async fn dashboard(
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(&req);
-    let list = if staff.can_organize() {
-        state
-            .db
-            .read(|conn| Ok(store::list(conn, None, 0, 200)?.0))
-            .await?
-    } else {
-        Vec::new()
-    };
+    let hooks = req
+        .app_data::<web::Data<AgencyDialogues>>()
+        .map(|h| h.0.clone())
+        .unwrap_or_default();
+    let organizer = staff.can_organize();
+    let agency = staff.user.agency_id.clone();
+    let list = state
+        .db
+        .read(move |conn| {
+            let now = crate::db::now();
+            if organizer {
+                return Ok(store::for_dashboard(conn, None, now, DASHBOARD_MAX)?);
+            }
+            // Agency staff: the dialogues their agency takes part in, drafts never.
+            let Some(agency) = agency else {
+                return Ok(Vec::new());
+            };
+            let mut ids = Vec::new();
+            for hook in hooks {
+                ids.extend(hook(conn, &agency)?);
+            }
+            ids.sort();
+            ids.dedup();
+            let mut list = store::for_dashboard(conn, Some(&ids), now, DASHBOARD_MAX)?;
+            list.retain(|d| d.dialogue.status() != DialogueStatus::Draft);
+            Ok(list)
+        })
+        .await?;
     let cards: Vec<Value> = list.iter().map(|d| card(d, lang)).collect();
     render(
         &state,
@@ -325,23 +348,32 @@ impl FormValues {
         }
     }
 
+    /// Leaves the typed rows and adds blank ones only up to what the form needs: at least
+    /// `BLANK_ROWS` rows, and one blank row after the filled ones. Blank rows sent back by
+    /// a refused form are dropped first, so failed submits never pile up empty rows (and
+    /// the refused rows keep the numbers the model's messages use).
     fn pad(&mut self) {
-        let officials_blank = OfficialInput {
-            role: "chair".into(),
-            ..OfficialInput::default()
-        };
-        for i in 0..BLANK_ROWS {
-            let mut row = officials_blank.clone();
-            if !self.officials.is_empty() || i > 0 {
-                row.role = if i == 1 {
-                    "secretary".into()
-                } else {
-                    "member".into()
-                };
-            }
-            self.officials.push(row);
+        self.officials
+            .retain(|o| !(o.name.trim().is_empty() && o.position.trim().is_empty()));
+        let missing = BLANK_ROWS.saturating_sub(self.officials.len()).max(1);
+        for _ in 0..missing {
+            let has = |role: &str| self.officials.iter().any(|o| o.role == role);
+            let role = if !has("chair") {
+                "chair"
+            } else if !has("secretary") {
+                "secretary"
+            } else {
+                "member"
+            };
+            self.officials.push(OfficialInput {
+                role: role.into(),
+                ..OfficialInput::default()
+            });
         }
-        for _ in 0..BLANK_ROWS {
+        self.agenda
+            .retain(|a| !a.title.trim().is_empty() || a.presenter.is_some());
+        let missing = BLANK_ROWS.saturating_sub(self.agenda.len()).max(1);
+        for _ in 0..missing {
             self.agenda.push(AgendaInput::default());
         }
     }
