@@ -129,6 +129,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(dialogues::pages::create)
         .service(dialogues::pages::edit_form)
         .service(dialogues::pages::update)
+        .service(dialogues::pages::confirm_status)
         .service(dialogues::pages::change_status)
         .service(agencies::pages::list)
         .service(agencies::pages::create)
@@ -636,6 +637,10 @@ impl Application {
         let public_seats = web::Data::new(dialogues::view::PublicSeats(Some(
             registrations::ops::public_places,
         )));
+        let agency_dialogues = web::Data::new(dialogues::view::AgencyDialogues(vec![
+            assignments::store::dialogues_of_agency,
+            live::store::dialogues_of_agency,
+        ]));
         let mail_domain = settings
             .base_url
             .host_str()
@@ -673,6 +678,7 @@ impl Application {
                 .app_data(question_limiter.clone())
                 .app_data(public_links.clone())
                 .app_data(public_seats.clone())
+                .app_data(agency_dialogues.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

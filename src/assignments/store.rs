@@ -252,3 +252,13 @@ pub fn set_due(conn: &mut DbConnection, id: &str, due_at: NaiveDateTime) -> Quer
         .execute(conn)
         .map(|_| ())
 }
+
+/// The dialogues in which a question was assigned to the agency (its staff's dashboard).
+pub fn dialogues_of_agency(conn: &mut DbConnection, agency_id: &str) -> QueryResult<Vec<String>> {
+    assignments::table
+        .inner_join(questions::table)
+        .filter(assignments::agency_id.eq(agency_id))
+        .select(questions::dialogue_id)
+        .distinct()
+        .load(conn)
+}

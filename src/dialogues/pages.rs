@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{AgendaInput, DialogueInput, OfficialInput};
 use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
-use super::view::{PublicLinks, PublicSeats, card};
+use super::view::{AgencyDialogues, PublicLinks, PublicSeats, card};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -119,6 +119,9 @@ pub async fn public_page(
     render(&state, &req, viewer.0.as_ref(), "dialogue.html", page)
 }
 
+/// Dialogues on the dashboard at most (the soonest; the rest are past ones).
+const DASHBOARD_MAX: i64 = 200;
+
 #[get("/staff")]
 pub async fn dashboard(
     state: web::Data<AppState>,
@@ -126,14 +129,34 @@ pub async fn dashboard(
     staff: Staff,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(&req);
-    let list = if staff.can_organize() {
-        state
-            .db
-            .read(|conn| Ok(store::list(conn, None, 0, 200)?.0))
-            .await?
-    } else {
-        Vec::new()
-    };
+    let hooks = req
+        .app_data::<web::Data<AgencyDialogues>>()
+        .map(|h| h.0.clone())
+        .unwrap_or_default();
+    let organizer = staff.can_organize();
+    let agency = staff.user.agency_id.clone();
+    let list = state
+        .db
+        .read(move |conn| {
+            let now = crate::db::now();
+            if organizer {
+                return Ok(store::for_dashboard(conn, None, now, DASHBOARD_MAX)?);
+            }
+            // Agency staff: the dialogues their agency takes part in, drafts never.
+            let Some(agency) = agency else {
+                return Ok(Vec::new());
+            };
+            let mut ids = Vec::new();
+            for hook in hooks {
+                ids.extend(hook(conn, &agency)?);
+            }
+            ids.sort();
+            ids.dedup();
+            let mut list = store::for_dashboard(conn, Some(&ids), now, DASHBOARD_MAX)?;
+            list.retain(|d| d.dialogue.status() != DialogueStatus::Draft);
+            Ok(list)
+        })
+        .await?;
     let cards: Vec<Value> = list.iter().map(|d| card(d, lang)).collect();
     render(
         &state,
@@ -338,23 +361,32 @@ impl FormValues {
         }
     }
 
+    /// Leaves the typed rows and adds blank ones only up to what the form needs: at least
+    /// `BLANK_ROWS` rows, and one blank row after the filled ones. Blank rows sent back by
+    /// a refused form are dropped first, so failed submits never pile up empty rows (and
+    /// the refused rows keep the numbers the model's messages use).
     fn pad(&mut self) {
-        let officials_blank = OfficialInput {
-            role: "chair".into(),
-            ..OfficialInput::default()
-        };
-        for i in 0..BLANK_ROWS {
-            let mut row = officials_blank.clone();
-            if !self.officials.is_empty() || i > 0 {
-                row.role = if i == 1 {
-                    "secretary".into()
-                } else {
-                    "member".into()
-                };
-            }
-            self.officials.push(row);
+        self.officials
+            .retain(|o| !(o.name.trim().is_empty() && o.position.trim().is_empty()));
+        let missing = BLANK_ROWS.saturating_sub(self.officials.len()).max(1);
+        for _ in 0..missing {
+            let has = |role: &str| self.officials.iter().any(|o| o.role == role);
+            let role = if !has("chair") {
+                "chair"
+            } else if !has("secretary") {
+                "secretary"
+            } else {
+                "member"
+            };
+            self.officials.push(OfficialInput {
+                role: role.into(),
+                ..OfficialInput::default()
+            });
         }
-        for _ in 0..BLANK_ROWS {
+        self.agenda
+            .retain(|a| !a.title.trim().is_empty() || a.presenter.is_some());
+        let missing = BLANK_ROWS.saturating_sub(self.agenda.len()).max(1);
+        for _ in 0..missing {
             self.agenda.push(AgendaInput::default());
         }
     }
@@ -365,11 +397,15 @@ fn field_messages(error: &AppError, lang: Lang) -> Value {
     Value::from_serialize(&envelope.error.fields)
 }
 
+/// The create/edit form; `dialogue` (the stored dialogue's card) when editing, for its
+/// status and the next step's button.
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     state: &AppState,
     req: &HttpRequest,
     staff: &Staff,
     id: Option<&str>,
+    dialogue: Option<Value>,
     values: &FormValues,
     errors: Value,
     status: u16,
@@ -379,7 +415,7 @@ fn form_page(
         req,
         Some(staff),
         "staff/dialogue_form.html",
-        context! { id => id, v => Value::from_serialize(values), errors => errors, notice => notice(req, Lang::of_request(req)) },
+        context! { id => id, d => dialogue, v => Value::from_serialize(values), errors => errors, notice => notice(req, Lang::of_request(req)) },
     )?;
     if let Ok(code) = actix_web::http::StatusCode::from_u16(status) {
         *page.status_mut() = code;
@@ -397,6 +433,7 @@ pub async fn new_form(
         &state,
         &req,
         &staff,
+        None,
         None,
         &FormValues::blank(),
         context! {},
@@ -417,7 +454,7 @@ pub async fn create(
         Err(e @ AppError::Validation(_)) => {
             values.pad();
             let errors = field_messages(&e, Lang::of_request(&req));
-            return form_page(&state, &req, &staff, None, &values, errors, 422);
+            return form_page(&state, &req, &staff, None, None, &values, errors, 422);
         }
         Err(other) => return Err(other),
     };
@@ -445,11 +482,13 @@ pub async fn edit_form(
         .db
         .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
         .await?;
+    let lang = Lang::of_request(&req);
     form_page(
         &state,
         &req,
         &staff,
         Some(&id),
+        Some(card(&full, lang)),
         &FormValues::of(&full),
         context! {},
         200,
@@ -470,8 +509,24 @@ pub async fn update(
         Ok(input) => input,
         Err(e @ AppError::Validation(_)) => {
             values.pad();
-            let errors = field_messages(&e, Lang::of_request(&req));
-            return form_page(&state, &req, &staff, Some(&id), &values, errors, 422);
+            let lookup = id.clone();
+            let full = state
+                .db
+                .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
+                .await?;
+            let lang = Lang::of_request(&req);
+            let errors = field_messages(&e, lang);
+            let dialogue = Some(card(&full, lang));
+            return form_page(
+                &state,
+                &req,
+                &staff,
+                Some(&id),
+                dialogue,
+                &values,
+                errors,
+                422,
+            );
         }
         Err(other) => return Err(other),
     };
@@ -482,6 +537,47 @@ pub async fn update(
         .write(move |conn| ops::edit(conn, &target, input, &actor))
         .await?;
     Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
+}
+
+#[derive(serde::Deserialize)]
+pub struct StatusQuery {
+    to: Option<String>,
+}
+
+/// The confirmation step of a status change: the dialogue's title, what the step will do,
+/// a button that does it and a way back. Every step is one way, so none is taken on one tap.
+#[get("/staff/dialogues/{id}/status")]
+pub async fn confirm_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+    query: web::Query<StatusQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = query
+        .to
+        .as_deref()
+        .and_then(DialogueStatus::from_code)
+        .ok_or(AppError::BadRequest {
+            code: "bad_request",
+            detail: None,
+        })?;
+    let id = id.into_inner();
+    let full = state
+        .db
+        .read(move |conn| store::find_full(conn, &id)?.ok_or(AppError::NotFound))
+        .await?;
+    if !full.dialogue.status().can_become(next) {
+        return Err(AppError::Conflict("invalid_transition"));
+    }
+    let lang = Lang::of_request(&req);
+    render(
+        &state,
+        &req,
+        Some(&staff),
+        "staff/dialogue_status.html",
+        context! { d => card(&full, lang), step => next.as_str() },
+    )
 }
 
 #[post("/staff/dialogues/{id}/status")]
@@ -502,5 +598,7 @@ pub async fn change_status(
         .db
         .write(move |conn| ops::change_status(conn, &target, next, &actor))
         .await?;
-    Ok(see_other("/staff?done=status"))
+    Ok(see_other(&format!(
+        "/staff/dialogues/{id}/edit?done=status"
+    )))
 }

@@ -234,3 +234,38 @@ pub fn starting_between(
         .select(Dialogue::as_select())
         .load(conn)
 }
+
+/// The dashboard's list, soonest first: dialogues not yet over by start time, then those
+/// that are over, the latest first; only the given ids when `only` is set (an agency's).
+pub fn for_dashboard(
+    conn: &mut DbConnection,
+    only: Option<&[String]>,
+    now: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<FullDialogue>> {
+    let mut coming = dialogues::table
+        .filter(dialogues::ends_at.ge(now))
+        .into_boxed();
+    let mut past = dialogues::table
+        .filter(dialogues::ends_at.lt(now))
+        .into_boxed();
+    if let Some(ids) = only {
+        coming = coming.filter(dialogues::id.eq_any(ids.to_vec()));
+        past = past.filter(dialogues::id.eq_any(ids.to_vec()));
+    }
+    let mut rows = coming
+        .order((dialogues::starts_at.asc(), dialogues::id.asc()))
+        .limit(limit)
+        .select(Dialogue::as_select())
+        .load(conn)?;
+    let left = limit - rows.len() as i64;
+    if left > 0 {
+        rows.extend(
+            past.order((dialogues::starts_at.desc(), dialogues::id.asc()))
+                .limit(left)
+                .select(Dialogue::as_select())
+                .load(conn)?,
+        );
+    }
+    with_children(conn, rows)
+}

@@ -198,3 +198,13 @@ pub struct PublicSeats(pub Option<SeatsHook>);
 /// app.rs, so this capability needs to know none of those above it.
 #[derive(Clone, Default)]
 pub struct PublicLinks(pub Vec<PublicLinkHook>);
+
+/// Returns the ids of the dialogues an agency takes part in, as a capability above this one
+/// knows them (questions assigned to it, answers given aloud, commitments).
+pub type AgencyDialoguesHook =
+    fn(&mut crate::db::DbConnection, &str) -> diesel::QueryResult<Vec<String>>;
+
+/// The hooks that find an agency's dialogues for its staff's dashboard, registered in
+/// app.rs like [`PublicLinks`].
+#[derive(Clone, Default)]
+pub struct AgencyDialogues(pub Vec<AgencyDialoguesHook>);

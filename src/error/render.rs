@@ -4,7 +4,7 @@
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, web};
+use actix_web::{FromRequest, HttpMessage, HttpResponse, web};
 use minijinja::context;
 use tracing_actix_web::RequestId;
 
@@ -53,9 +53,18 @@ pub async fn render_errors(
         }
         response
     } else {
+        // The page keeps the signed-in header; a database that is failing is not asked again.
+        let staff = match error {
+            AppError::Unauthorized | AppError::Unavailable(_) => None,
+            _ => crate::auth::MaybeStaff::extract(&req)
+                .await
+                .ok()
+                .and_then(|s| s.0),
+        };
         html_error(
             state.as_ref().map(|s| s.get_ref()),
             &req,
+            staff.as_ref(),
             &error,
             lang,
             request_id,
@@ -105,9 +114,41 @@ fn error_for_status(status: u16, headers: &actix_web::http::header::HeaderMap) -
     }
 }
 
+/// The page the person came from, when the browser says so and it is a page of this site
+/// other than the one that failed: its path and query.
+fn came_from(req: &actix_web::HttpRequest, path: &str) -> Option<String> {
+    let referer = req
+        .headers()
+        .get(actix_web::http::header::REFERER)?
+        .to_str()
+        .ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    let authority = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str()?),
+        None => url.host_str()?.to_string(),
+    };
+    if authority != req.connection_info().host() {
+        return None;
+    }
+    let local = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    };
+    (html::is_local_path(&local) && local != path).then_some(local)
+}
+
+/// A field's label in the reader's language; fields without one are not named (their
+/// message says enough), so no internal field name shows on the page.
+fn field_label(name: &str, lang: Lang) -> Option<String> {
+    let key = format!("field_label.{name}");
+    let label = lang.text(&key);
+    (label != key).then_some(label)
+}
+
 fn html_error(
     state: Option<&AppState>,
     req: &actix_web::HttpRequest,
+    staff: Option<&crate::auth::Staff>,
     error: &AppError,
     lang: Lang,
     request_id: Option<String>,
@@ -119,15 +160,22 @@ fn html_error(
         return html::see_other(&format!("/login?next={next}"));
     }
     let envelope = error.envelope(lang, request_id);
+    let fields: Vec<minijinja::Value> = envelope
+        .error
+        .fields
+        .iter()
+        .map(|(name, why)| context! { label => field_label(name, lang), why => why })
+        .collect();
     let page = context! {
         status => error.status_code().as_u16(),
         code => envelope.error.code,
         message => envelope.error.message,
-        fields => envelope.error.fields,
+        fields => fields,
         request_id => envelope.error.request_id,
+        back => came_from(req, path),
     };
     let rendered = state.and_then(|s| {
-        let ctx = context! { ..page, ..html::base_context(req, None) };
+        let ctx = context! { ..page, ..html::base_context(req, staff) };
         s.templates.render("error.html", ctx).ok()
     });
     let mut builder = HttpResponse::build(error.status_code());

@@ -29,6 +29,8 @@ pub const TEMPLATES: &[(&str, &str)] = embedded![
     "password_setup.html",
     "staff/dashboard.html",
     "staff/dialogue_form.html",
+    "staff/dialogue_status.html",
+    "staff/dialogue_state.html",
     "staff/agencies.html",
     "staff/users.html",
     "staff/dialogue_tabs.html",

@@ -56,9 +56,18 @@ async fn list_page(
                 store::list(conn, &dialogue_id, status, (page - 1) * PER_PAGE, PER_PAGE)?;
             let (_, total) = store::list(conn, &dialogue_id, None, 0, 1)?;
             let unsent = store::unsent_with_email(conn, &dialogue_id)?.len();
-            Ok((full, rows, shown, total, unsent))
+            let (by_status, _) = store::counts(conn, &dialogue_id)?;
+            Ok((full, rows, shown, total, (unsent, by_status)))
         })
         .await?;
+    let (unsent, by_status) = unsent;
+    let count = |s: InvitationStatus| by_status.get(s.as_str()).copied().unwrap_or(0);
+    // Sending's progress: the page refreshes itself while emails wait in the queue.
+    let progress = context! {
+        queued => count(InvitationStatus::Queued),
+        sent => count(InvitationStatus::Sent),
+        failed => count(InvitationStatus::Failed),
+    };
     let items: Vec<InvitationView> = rows.iter().map(|(i, p)| InvitationView::of(i, p)).collect();
     render(
         state,
@@ -72,6 +81,7 @@ async fn list_page(
                 items => Value::from_serialize(&items),
                 total => total,
                 unsent => unsent,
+                progress => progress,
                 status => status.map(InvitationStatus::as_str),
                 page => page,
                 pages => (shown + PER_PAGE - 1) / PER_PAGE,
@@ -213,10 +223,16 @@ pub async fn send_page(
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    send_invitations(&state, &id, staff.user.id).await?;
-    Ok(see_other(&format!(
-        "/staff/dialogues/{id}/invitations?done=sent"
-    )))
+    match send_invitations(&state, &id, staff.user.id).await {
+        Ok(_) => Ok(see_other(&format!(
+            "/staff/dialogues/{id}/invitations?done=sent"
+        ))),
+        // A draft (or a closed dialogue): the list says why, with the way to open it.
+        Err(AppError::Conflict("dialogue_not_open")) => Ok(see_other(&format!(
+            "/staff/dialogues/{id}/invitations?done=not_open"
+        ))),
+        Err(other) => Err(other),
+    }
 }
 
 #[post("/staff/invitations/{id}/resend")]

@@ -130,3 +130,22 @@ pub fn vote_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Ve
         .select((questions::id, questions::vote_count))
         .load(conn)
 }
+
+/// The dialogues in which the agency answered aloud or made a commitment (its staff's
+/// dashboard).
+pub fn dialogues_of_agency(conn: &mut DbConnection, agency_id: &str) -> QueryResult<Vec<String>> {
+    let mut ids: Vec<String> = commitments::table
+        .filter(commitments::agency_id.eq(agency_id))
+        .select(commitments::dialogue_id)
+        .distinct()
+        .load(conn)?;
+    ids.extend(
+        live_answers::table
+            .inner_join(questions::table)
+            .filter(live_answers::agency_id.eq(agency_id))
+            .select(questions::dialogue_id)
+            .distinct()
+            .load::<String>(conn)?,
+    );
+    Ok(ids)
+}

@@ -26,6 +26,7 @@ mod live_browser;
 mod mail;
 mod minutes;
 mod nginx;
+mod organizer_pages;
 mod outbox_crash;
 mod pages;
 mod participant_pages;
