@@ -272,7 +272,12 @@ impl From<AtDoor> for DoorPerson {
 pub struct DoorSearchParams {
     /// A name or part of one (case and diacritics ignored, đ = d), or at least 3 digits of a
     /// phone number. Anything else finds nobody.
-    #[param(schema_with = crate::json::schema::text::<200>)]
+    // Not `schema_with = text::<200>`: utoipa then leaves the parameter optional in the
+    // document, and the search refuses a missing `q` (422). The same rule, spelled out.
+    #[param(
+        min_length = 1,
+        pattern = r"^\s*[^\s\x00-\x1F\x7F-\x9F\u2028\u2029](?:[^\x00-\x1F\x7F-\x9F\u2028\u2029]{0,198}[^\s\x00-\x1F\x7F-\x9F\u2028\u2029])?\s*$"
+    )]
     q: String,
 }
 
