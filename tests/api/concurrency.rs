@@ -553,3 +553,59 @@ async fn sixty_four_parallel_walk_ins_take_exactly_the_free_seats() {
     let by_status = registrations_by_status(&app, &token, &id).await;
     assert_eq!(by_status.get("checked_in"), Some(&10), "{by_status:?}");
 }
+
+/// Eight waitlisted people, each admitted at the door by eight organizers' taps at once: each
+/// is admitted once (the dialogue is locked before the person's state is read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_admits_from_the_waitlist_admit_each_person_once() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true, "capacity": 1})).await;
+    for i in 0..9 {
+        let r = app
+            .self_register(
+                &id,
+                &json!({"full_name": format!("Người Chờ Số {i}"), "phone": format!("0912{:06}", i),
+                        "category": "other", "consent": true}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let found = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/checkins/search?q=nguoi%20cho"),
+            Some(&token),
+        )
+        .await;
+    let waiting: Vec<String> = found.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["registration"]["status"] == "waitlisted")
+        .map(|p| p["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(waiting.len(), 8, "{}", found.text);
+    let (waiting, token, id) = (Arc::new(waiting), Arc::new(token), Arc::new(id));
+    let replies = in_parallel(CLIENTS, |i| {
+        let (app, waiting, token, id) = (app.clone(), waiting.clone(), token.clone(), id.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/dialogues/{id}/waitlist/admit"),
+                Some(&token),
+                &json!({"code": waiting[i % 8], "over_capacity": true}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let statuses = count_statuses(&replies);
+    assert_eq!(statuses.get(&200), Some(&CLIENTS), "{statuses:?}");
+    // A repeated tap answers like a second scan: 200 with `already_checked_in`.
+    let first_admissions = replies
+        .iter()
+        .filter(|r| r.body["already_checked_in"] == false)
+        .count();
+    assert_eq!(first_admissions, 8);
+    let counts = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(counts.get("waitlisted"), None, "{counts:?}");
+}
