@@ -8,17 +8,9 @@ use super::store;
 use crate::db::DbConnection;
 use crate::dialogues::model::Dialogue;
 use crate::error::AppError;
+use crate::html::spreadsheet::{csv_error, inert};
 use crate::i18n::Lang;
 use crate::questions;
-
-/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a leading tab or
-/// carriage return) gets a leading apostrophe, so it is shown as the text it is.
-pub fn inert(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_string(),
-    }
-}
 
 /// The CSV file: one line per question, the latest assignment's agency, due date, status
 /// and answer beside it. Askers are named only where they chose to be.
@@ -98,27 +90,4 @@ fn latest_by_question(assignments: &[Assignment]) -> HashMap<&str, &Assignment> 
         .iter()
         .map(|a| (a.question_id.as_str(), a))
         .collect()
-}
-
-fn csv_error(e: csv::Error) -> AppError {
-    AppError::unexpected(format!("csv: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::inert;
-
-    #[test]
-    fn formula_cells_are_made_inert() {
-        assert_eq!(
-            inert("=HYPERLINK(\"http://x\")"),
-            "'=HYPERLINK(\"http://x\")"
-        );
-        assert_eq!(inert("+84 90"), "'+84 90");
-        assert_eq!(inert("-1"), "'-1");
-        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(inert("\tx"), "'\tx");
-        assert_eq!(inert("Việc làm"), "Việc làm");
-        assert_eq!(inert(""), "");
-    }
 }

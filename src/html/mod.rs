@@ -2,8 +2,11 @@
 //! form bodies, language switching and the service's own static files.
 
 pub mod charts;
+pub mod flash;
 pub mod forms;
+pub mod listing;
 pub mod pager;
+pub mod spreadsheet;
 pub mod templates;
 
 use actix_web::body::MessageBody;

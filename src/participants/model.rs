@@ -299,6 +299,62 @@ pub fn stored_identity_keys(
     keys
 }
 
+/// What a search for people is made of (the door and the organizers' lists): words of a
+/// name (folded: no case, no diacritics, đ → d), or the digits of a phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonQuery {
+    Name(Vec<String>),
+    Phone(String),
+}
+
+impl PersonQuery {
+    /// A query with a letter searches names; one of digits (and phone punctuation) with at
+    /// least 3 digits searches phones. Anything else searches nothing.
+    pub fn parse(raw: &str) -> Option<PersonQuery> {
+        let raw = raw.trim();
+        if raw.chars().any(char::is_alphabetic) {
+            let folded = text::fold(raw);
+            let words: Vec<String> = folded
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .take(6)
+                .map(str::to_string)
+                .collect();
+            return (!words.is_empty()).then_some(PersonQuery::Name(words));
+        }
+        let digits = text::phone_digits(raw);
+        (digits.len() >= 3 && digits.len() <= 15).then_some(PersonQuery::Phone(digits))
+    }
+
+    /// Whether `person` is found by this query: every word in their name, the digits in
+    /// their phone, or (for the lists, where a code is read off paper) the query's letters
+    /// and digits in their code, ignoring case, spaces and dashes.
+    pub fn matches(&self, person: &Participant) -> bool {
+        let code: String = person
+            .code
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        match self {
+            PersonQuery::Name(words) => {
+                words.iter().all(|w| person.name_key.contains(w.as_str()))
+                    || code.eq_ignore_ascii_case(&words.concat())
+                    || (words.len() == 1
+                        && words[0].len() >= 3
+                        && words[0].chars().any(|c| c.is_ascii_digit())
+                        && code.to_lowercase().contains(words[0].as_str()))
+            }
+            PersonQuery::Phone(digits) => {
+                person
+                    .phone
+                    .as_deref()
+                    .is_some_and(|phone| text::phone_digits(phone).contains(digits.as_str()))
+                    || code.contains(digits.as_str())
+            }
+        }
+    }
+}
+
 /// Letters and digits nobody confuses when reading aloud or copying: no 0/O, 1/I/L.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 const CODE_LENGTH: usize = 9;
@@ -336,6 +392,34 @@ pub fn normalize_code(raw: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_person_query_with_a_letter_is_a_name_and_digits_are_a_phone() {
+        use super::PersonQuery;
+        assert_eq!(
+            PersonQuery::parse("  Nguyễn  VĂN "),
+            Some(PersonQuery::Name(vec!["nguyen".into(), "van".into()]))
+        );
+        assert_eq!(
+            PersonQuery::parse("Đào"),
+            Some(PersonQuery::Name(vec!["dao".into()]))
+        );
+        assert_eq!(
+            PersonQuery::parse("lê_%"),
+            Some(PersonQuery::Name(vec!["le".into()])),
+            "LIKE wildcards never reach the query"
+        );
+        assert_eq!(
+            PersonQuery::parse("+84 912 345"),
+            Some(PersonQuery::Phone("0912345".into()))
+        );
+        assert_eq!(
+            PersonQuery::parse("0912"),
+            Some(PersonQuery::Phone("0912".into()))
+        );
+        assert_eq!(PersonQuery::parse("12"), None);
+        assert_eq!(PersonQuery::parse(" - "), None);
+    }
+
     use super::*;
 
     #[test]

@@ -617,7 +617,7 @@ pub fn search_at_door(
     raw: &str,
     staff_id: &str,
 ) -> Result<Vec<AtDoor>, AppError> {
-    let Some(query) = store::DoorQuery::parse(raw) else {
+    let Some(query) = participants::model::PersonQuery::parse(raw) else {
         return Ok(Vec::new());
     };
     audit::view(conn, &dialogue.id, staff_id, "door.search")?;

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::model::{NewRegistration, Registration, RegistrationStatus};
 use crate::db::DbConnection;
 use crate::db::schema::{participants, registrations};
-use crate::participants::model::Participant;
+use crate::participants::model::{Participant, PersonQuery};
 
 pub fn insert(conn: &mut DbConnection, row: &NewRegistration) -> QueryResult<()> {
     diesel::insert_into(registrations::table)
@@ -250,40 +250,12 @@ pub fn admit(conn: &mut DbConnection, id: &str, by: &str) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// What the door searches with: words of a name (folded: no case, no diacritics, đ → d),
-/// or the digits of a phone number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DoorQuery {
-    Name(Vec<String>),
-    Phone(String),
-}
-
-impl DoorQuery {
-    /// A query with a letter searches names; one of digits (and phone punctuation) with at
-    /// least 3 digits searches phones. Anything else searches nothing.
-    pub fn parse(raw: &str) -> Option<DoorQuery> {
-        let raw = raw.trim();
-        if raw.chars().any(char::is_alphabetic) {
-            let folded = crate::text::fold(raw);
-            let words: Vec<String> = folded
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .take(6)
-                .map(str::to_string)
-                .collect();
-            return (!words.is_empty()).then_some(DoorQuery::Name(words));
-        }
-        let digits = crate::text::phone_digits(raw);
-        (digits.len() >= 3 && digits.len() <= 15).then_some(DoorQuery::Phone(digits))
-    }
-}
-
 /// The people of a dialogue that match `query`, with their registration if they have one,
 /// in name order (at most `limit`).
 pub fn search(
     conn: &mut DbConnection,
     dialogue_id: &str,
-    query: &DoorQuery,
+    query: &PersonQuery,
     limit: i64,
 ) -> QueryResult<Vec<(Participant, Option<Registration>)>> {
     let mut rows = participants::table
@@ -292,12 +264,12 @@ pub fn search(
         .filter(participants::purged_at.is_null())
         .into_boxed();
     match query {
-        DoorQuery::Name(words) => {
+        PersonQuery::Name(words) => {
             for word in words {
                 rows = rows.filter(participants::name_key.like(format!("%{word}%")));
             }
         }
-        DoorQuery::Phone(digits) => {
+        PersonQuery::Phone(digits) => {
             // The stored key ends with the phone's digits; rows marked as possible
             // duplicates have no key and are compared below.
             rows = rows.filter(participants::phone.is_not_null()).filter(
@@ -309,8 +281,8 @@ pub fn search(
     }
     // A phone's digits are compared below, so more rows are read than are shown.
     let bound = match query {
-        DoorQuery::Name(_) => limit,
-        DoorQuery::Phone(_) => 1_000,
+        PersonQuery::Name(_) => limit,
+        PersonQuery::Phone(_) => 1_000,
     };
     let found: Vec<(Participant, Option<Registration>)> = rows
         .order((participants::name_key.asc(), participants::id.asc()))
@@ -323,44 +295,12 @@ pub fn search(
     Ok(found
         .into_iter()
         .filter(|(p, _)| match query {
-            DoorQuery::Name(_) => true,
-            DoorQuery::Phone(digits) => p
+            PersonQuery::Name(_) => true,
+            PersonQuery::Phone(digits) => p
                 .phone
                 .as_deref()
                 .is_some_and(|phone| crate::text::phone_digits(phone).contains(digits.as_str())),
         })
         .take(usize::try_from(limit).unwrap_or(0))
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::DoorQuery;
-
-    #[test]
-    fn a_door_query_with_a_letter_is_a_name_and_digits_are_a_phone() {
-        assert_eq!(
-            DoorQuery::parse("  Nguyễn  VĂN "),
-            Some(DoorQuery::Name(vec!["nguyen".into(), "van".into()]))
-        );
-        assert_eq!(
-            DoorQuery::parse("Đào"),
-            Some(DoorQuery::Name(vec!["dao".into()]))
-        );
-        assert_eq!(
-            DoorQuery::parse("lê_%"),
-            Some(DoorQuery::Name(vec!["le".into()])),
-            "LIKE wildcards never reach the query"
-        );
-        assert_eq!(
-            DoorQuery::parse("+84 912 345"),
-            Some(DoorQuery::Phone("0912345".into()))
-        );
-        assert_eq!(
-            DoorQuery::parse("0912"),
-            Some(DoorQuery::Phone("0912".into()))
-        );
-        assert_eq!(DoorQuery::parse("12"), None);
-        assert_eq!(DoorQuery::parse(" - "), None);
-    }
 }
