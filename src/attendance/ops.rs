@@ -59,3 +59,81 @@ pub async fn sheet_pdf(
         .await
         .map_err(|e| AppError::unexpected(format!("drawing the sign-in sheet: {e}")))
 }
+
+/// The filters of the attendance list, in order.
+pub const LIST_STATUSES: [&str; 6] = [
+    "checked_in",
+    "registered",
+    "waitlisted",
+    "cancelled",
+    "declined",
+    "invited",
+];
+
+/// One person of the dialogue as the attendance list shows them.
+pub struct Attendee {
+    pub person: crate::participants::model::Participant,
+    /// One of `LIST_STATUSES`.
+    pub status: &'static str,
+    pub checked_in_at: Option<chrono::NaiveDateTime>,
+}
+
+/// Where someone stands on the day: their registration decides; without one, whether they
+/// declined the invitation or have not answered.
+fn attendee_status(invitation: Option<&str>, registration: Option<&str>) -> &'static str {
+    match (registration, invitation) {
+        (Some("checked_in"), _) => "checked_in",
+        (Some("registered"), _) => "registered",
+        (Some("waitlisted"), _) => "waitlisted",
+        (Some(_), _) => "cancelled",
+        (None, Some("declined")) => "declined",
+        (None, _) => "invited",
+    }
+}
+
+/// Everyone invited or registered, by name; each reading (page, print or export) is written
+/// to the audit log as `action`.
+pub async fn people_of(
+    state: &AppState,
+    dialogue_id: &str,
+    user_id: &str,
+    action: &'static str,
+) -> Result<(dialogues::model::FullDialogue, Vec<Attendee>), AppError> {
+    let (id, user_id) = (dialogue_id.to_string(), user_id.to_string());
+    state
+        .db
+        .write(move |conn| {
+            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            crate::audit::view(conn, &id, &user_id, action)?;
+            let invited = invitations::store::list_with_registration(conn, &id)?;
+            let (registered, _) =
+                registrations::store::list(conn, &id, None, 0, i64::from(i32::MAX))?;
+            let mut people: std::collections::HashMap<String, Attendee> = invited
+                .into_iter()
+                .map(|(i, p, r)| {
+                    let status = attendee_status(Some(i.status().as_str()), r.as_deref());
+                    let attendee = Attendee {
+                        person: p,
+                        status,
+                        checked_in_at: None,
+                    };
+                    (attendee.person.id.to_string(), attendee)
+                })
+                .collect();
+            for (r, p) in registered {
+                let status = attendee_status(None, Some(r.status().as_str()));
+                let entry = people.entry(p.id.to_string()).or_insert(Attendee {
+                    person: p,
+                    status,
+                    checked_in_at: None,
+                });
+                entry.checked_in_at = r.checked_in_at;
+            }
+            let mut people: Vec<Attendee> = people.into_values().collect();
+            people.sort_by(|a, b| {
+                (&a.person.name_key, &a.person.id).cmp(&(&b.person.name_key, &b.person.id))
+            });
+            Ok((full, people))
+        })
+        .await
+}

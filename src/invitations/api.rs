@@ -1,6 +1,6 @@
 //! `/api/v1/dialogues/{id}/invitations…`, `/api/v1/invitations/{id}/…` and `/api/v1/me…`
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -333,4 +333,71 @@ pub async fn letters(
     .parse()?;
     let bytes = ops::letters_pdf(&state, &id.into_inner(), only, &staff.user.id).await?;
     Ok(crate::pdf::response(bytes, "giay-moi.pdf", false))
+}
+
+/// Corrects an invitee's details: the whole person as when adding (name, email, phone,
+/// group, address). Their code, link and answer stay.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "invitations_edit",
+    params(("id" = uuid::Uuid, Path, description = "the invitation's id")),
+    request_body = PersonInput,
+    responses(
+        (status = 200, body = InvitationView),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such invitation", body = ErrorEnvelope),
+        (status = 409, description = "`dialogue_closed`: concluded or cancelled; `already_exists`: another person in the dialogue has this email, or this name and phone", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: fields named as when adding", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/invitations/{id}")]
+pub async fn edit(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+    body: ApiJson<PersonInput>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let mut errors = FieldErrors::new();
+    let person = body.0.parse("", &mut errors);
+    let person = match person {
+        Some(person) if errors.is_empty() => person,
+        _ => return Err(AppError::Validation(errors)),
+    };
+    let actor = Actor::User(staff.user.id);
+    let (invitation, person) = state
+        .db
+        .write(move |conn| ops::edit_invitee(conn, &id, person, &actor))
+        .await?;
+    Ok(HttpResponse::Ok().json(InvitationView::of(&invitation, &person)))
+}
+
+/// Removes an invitee who has not taken part (see docs/USER_GUIDE.md): their invitation
+/// and their personal details are deleted.
+#[utoipa::path(
+    tag = "invitations",
+    operation_id = "invitations_remove",
+    params(("id" = uuid::Uuid, Path, description = "the invitation's id")),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
+        (status = 404, description = "`not_found`: no such invitation", body = ErrorEnvelope),
+        (status = 409, description = "`invitee_registered`: accepted, registered, checked in or asked a question; `invitation_queued`: the email is being sent; `dialogue_closed`", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/invitations/{id}")]
+pub async fn remove(
+    state: web::Data<AppState>,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let actor = Actor::User(staff.user.id);
+    state
+        .db
+        .write(move |conn| ops::remove_invitee(conn, &id, &actor))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -94,3 +94,37 @@ impl InvitationView {
         }
     }
 }
+
+/// The filters of the organizers' invitee list, in order: the invitation's own statuses,
+/// and after acceptance what the registration says (a seat, the waitlist, cancelled,
+/// checked in).
+pub const LIST_STATUSES: [&str; 9] = [
+    "pending",
+    "queued",
+    "sent",
+    "failed",
+    "accepted",
+    "waitlisted",
+    "checked_in",
+    "cancelled",
+    "declined",
+];
+
+impl Invitation {
+    /// How the invitee stands on the organizers' list. Accepting takes a seat or a place on
+    /// the waitlist, so an accepted invitee who waits is shown as waiting, not as accepted.
+    pub fn list_status(&self, registration: Option<&str>) -> &'static str {
+        match (self.status(), registration) {
+            (_, Some("checked_in")) => "checked_in",
+            (InvitationStatus::Accepted, Some("waitlisted")) => "waitlisted",
+            (InvitationStatus::Accepted, Some("cancelled")) => "cancelled",
+            (status, _) => status.as_str(),
+        }
+    }
+
+    /// Whether an email for this invitation went out (or was tried and failed): only then is
+    /// "send again" offered; the others are sent with the list's "send" button.
+    pub fn was_sent(&self) -> bool {
+        self.queued_at.is_some() && self.status() != InvitationStatus::Queued
+    }
+}

@@ -412,3 +412,104 @@ pub async fn letters_pdf(
         .await
         .map_err(|e| AppError::unexpected(format!("drawing the letters: {e}")))
 }
+
+/// Corrects an invitee's name, email, phone, group or address (their code, link, language
+/// and answer stay). With the dialogue locked, another person with the same email, or the
+/// same name and phone, makes it `already_exists`, as when adding.
+pub fn edit_invitee(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+    person: Person,
+    actor: &Actor,
+) -> Result<(Invitation, Participant), AppError> {
+    let (invitation, _) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
+    let dialogue =
+        dialogues::store::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
+    ensure_editable(&dialogue)?;
+    dialogues::store::lock(conn, &dialogue.id)?;
+    let (invitation, before) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
+    let other = participants::store::find_same_person(conn, &dialogue.id, &person)?;
+    if other.is_some_and(|p| p.id != before.id) {
+        return Err(AppError::Conflict("already_exists"));
+    }
+    participants::store::update_details(conn, &before.id, &person)?;
+    // Which fields changed, not their values: the log is not a second copy of the list.
+    let changed: Vec<&str> = [
+        ("full_name", before.full_name != person.full_name),
+        ("email", before.email != person.email),
+        ("phone", before.phone != person.phone),
+        ("category", before.category != person.category),
+        ("address", before.address != person.address),
+    ]
+    .into_iter()
+    .filter_map(|(field, differs)| differs.then_some(field))
+    .collect();
+    audit::entry(actor, "invitation.edit")
+        .about("invitation", &invitation.id)
+        .in_dialogue(&dialogue.id)
+        .detail(changed.join(","))
+        .record(conn)?;
+    store::find(conn, invitation_id)?.ok_or(AppError::NotFound)
+}
+
+/// Removes an invitee who has not taken part: someone who accepted, registered, was checked
+/// in or asked a question stays on the list (`invitee_registered`: their record belongs to
+/// the dialogue's history; decline or cancel instead), and an invitation whose email is
+/// being sent cannot be taken back (`invitation_queued`). Returns the person removed.
+pub fn remove_invitee(
+    conn: &mut DbConnection,
+    invitation_id: &str,
+    actor: &Actor,
+) -> Result<Participant, AppError> {
+    let (invitation, _) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
+    let dialogue =
+        dialogues::store::find(conn, &invitation.dialogue_id)?.ok_or(AppError::NotFound)?;
+    ensure_editable(&dialogue)?;
+    dialogues::store::lock(conn, &dialogue.id)?;
+    let (invitation, person) = store::find(conn, invitation_id)?.ok_or(AppError::NotFound)?;
+    removable(&invitation, store::has_taken_part(conn, &person.id)?)?;
+    store::remove(conn, &invitation.id)?;
+    participants::store::delete(conn, &person.id)?;
+    audit::entry(actor, "invitation.remove")
+        .about("invitation", &invitation.id)
+        .in_dialogue(&dialogue.id)
+        .detail(format!("participant {}", person.id))
+        .record(conn)?;
+    Ok(person)
+}
+
+/// Whether an invitation may be removed (see `remove_invitee`).
+pub fn removable(invitation: &Invitation, taken_part: bool) -> Result<(), AppError> {
+    if taken_part || invitation.status() == InvitationStatus::Accepted {
+        return Err(AppError::Conflict("invitee_registered"));
+    }
+    if invitation.status() == InvitationStatus::Queued {
+        return Err(AppError::Conflict("invitation_queued"));
+    }
+    Ok(())
+}
+
+/// Every invitee with their registration's status, for an organizer's list, print view or
+/// export; each reading is written to the audit log as `action` (a view or an export).
+pub async fn list_for_staff(
+    state: &AppState,
+    dialogue_id: &str,
+    user_id: &str,
+    action: &'static str,
+) -> Result<
+    (
+        dialogues::model::FullDialogue,
+        Vec<(Invitation, Participant, Option<String>)>,
+    ),
+    AppError,
+> {
+    let (id, user_id) = (dialogue_id.to_string(), user_id.to_string());
+    state
+        .db
+        .write(move |conn| {
+            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            audit::view(conn, &id, &user_id, action)?;
+            Ok((full, store::list_with_registration(conn, &id)?))
+        })
+        .await
+}

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-use super::model::{InvitationStatus, InvitationView};
+use super::model::{Invitation, InvitationStatus, InvitationView, LIST_STATUSES};
 use super::ops::{import_csv, send_invitations};
 use super::{ops, store};
 use crate::audit::Actor;
@@ -16,9 +16,10 @@ use crate::auth::{Organizer, Staff};
 use crate::db::{DialogueId, InvitationId};
 use crate::dialogues;
 use crate::dialogues::view::card;
-use crate::error::AppError;
-use crate::html::{BROWSER_COOKIE, PageForm, render, see_other};
+use crate::error::{AppError, FieldErrors};
+use crate::html::{BROWSER_COOKIE, PageForm, flash, listing, render, see_other, spreadsheet};
 use crate::i18n::Lang;
+use crate::participants::model::{Category, Participant, PersonInput, PersonQuery};
 use crate::participants::notify::Mailing;
 use crate::state::AppState;
 
@@ -26,14 +27,40 @@ const UPLOAD_LIMIT: usize = 8 * 1024 * 1024;
 
 #[derive(Deserialize)]
 pub struct ListQuery {
-    status: Option<String>,
     done: Option<String>,
-    page: Option<i64>,
 }
 
 /// Rows per page of the invitee list.
 const PER_PAGE: i64 = 200;
 
+/// The invitee list's filters, with their words in `lang`.
+fn filters(lang: Lang) -> listing::Filters {
+    listing::Filters {
+        all: lang.text("invitations.all"),
+        statuses: LIST_STATUSES
+            .iter()
+            .map(|code| (*code, lang.text(&format!("list_status.{code}"))))
+            .collect(),
+        per_page: PER_PAGE,
+    }
+}
+
+type Row = (Invitation, Participant, Option<String>);
+
+/// The rows the query string asks for (searched and filtered), with the list's context.
+fn listed(rows: Vec<Row>, query: &listing::ListQuery, lang: Lang) -> listing::Listed<Row> {
+    let search = PersonQuery::parse(&query.q);
+    listing::list(
+        rows,
+        query,
+        &filters(lang),
+        |(i, _, r)| i.list_status(r.as_deref()),
+        |(_, p, _)| search.as_ref().is_some_and(|s| s.matches(p)),
+    )
+}
+
+/// The page shows the invitee list; `status` and `page` from a caller (after an import)
+/// replace those of the query string.
 async fn list_page(
     state: &AppState,
     req: &HttpRequest,
@@ -44,32 +71,31 @@ async fn list_page(
     extra: Value,
 ) -> Result<HttpResponse, AppError> {
     let lang = Lang::of_request(req);
-    let page = page.clamp(1, 1_000_000);
-    let user_id = staff.user.id.clone();
-    let (full, rows, shown, total, unsent) = state
-        .db
-        .write(move |conn| {
-            let full =
-                dialogues::store::find_full(conn, &dialogue_id)?.ok_or(AppError::NotFound)?;
-            crate::audit::view(conn, &dialogue_id, &user_id, "invitations.view")?;
-            let (rows, shown) =
-                store::list(conn, &dialogue_id, status, (page - 1) * PER_PAGE, PER_PAGE)?;
-            let (_, total) = store::list(conn, &dialogue_id, None, 0, 1)?;
-            let unsent = store::unsent_with_email(conn, &dialogue_id)?.len();
-            let (by_status, _) = store::counts(conn, &dialogue_id)?;
-            Ok((full, rows, shown, total, (unsent, by_status)))
-        })
-        .await?;
-    let (unsent, by_status) = unsent;
-    let count = |s: InvitationStatus| by_status.get(s.as_str()).copied().unwrap_or(0);
+    let mut query = listing::ListQuery::of(req);
+    if let Some(status) = status {
+        query.status = Some(status.as_str().to_string());
+    }
+    if page > 1 {
+        query.page = page;
+    }
+    let (full, rows) =
+        ops::list_for_staff(state, &dialogue_id, &staff.user.id, "invitations.view").await?;
+    let total = rows.len();
+    let count = |s: InvitationStatus| rows.iter().filter(|(i, _, _)| i.status() == s).count();
+    let unsent = rows
+        .iter()
+        .filter(|(i, p, _)| i.status() == InvitationStatus::Pending && p.email.is_some())
+        .count();
     // Sending's progress: the page refreshes itself while emails wait in the queue.
     let progress = context! {
         queued => count(InvitationStatus::Queued),
         sent => count(InvitationStatus::Sent),
         failed => count(InvitationStatus::Failed),
     };
-    let items: Vec<InvitationView> = rows.iter().map(|(i, p)| InvitationView::of(i, p)).collect();
-    render(
+    let list = listed(rows, &query, lang);
+    let items: Vec<Value> = list.rows.iter().map(row_context).collect();
+    let flash = flash::peek(req);
+    let mut response = render(
         state,
         req,
         Some(staff),
@@ -78,16 +104,46 @@ async fn list_page(
             ..extra,
             ..context! {
                 d => card(&full, lang),
-                items => Value::from_serialize(&items),
+                items => items,
                 total => total,
                 unsent => unsent,
                 progress => progress,
-                status => status.map(InvitationStatus::as_str),
-                page => page,
-                pages => (shown + PER_PAGE - 1) / PER_PAGE,
+                l => list.context,
+                print_view => query.print,
+                flash => flash_notice(flash.as_ref(), lang),
+                reissued => flash.as_ref().filter(|f| f["kind"] == "reissued"),
             }
         },
-    )
+    )?;
+    flash::forget(&mut response);
+    Ok(response)
+}
+
+/// One row of the list as the template shows it.
+fn row_context((invitation, person, registration): &Row) -> Value {
+    let view = InvitationView::of(invitation, person);
+    // The first of merged contexts wins: the list's status replaces the invitation's.
+    context! {
+        ..context! {
+            status => invitation.list_status(registration.as_deref()),
+            resend => invitation.was_sent() && person.email.is_some(),
+            removable => registration.is_none() && ops::removable(invitation, false).is_ok(),
+        },
+        ..Value::from_serialize(&view),
+    }
+}
+
+/// The words of a one-time notice left by the last post (re-send, edit, removal).
+fn flash_notice(flash: Option<&serde_json::Value>, lang: Lang) -> Option<String> {
+    let flash = flash?;
+    let key = match flash["kind"].as_str()? {
+        "resent" => "invitations.resent_to",
+        "edited" => "invitations.edited",
+        "removed" => "invitations.removed",
+        _ => return None,
+    };
+    let name = flash["name"].as_str().unwrap_or_default();
+    Some(lang.text(key).replace("{name}", name))
 }
 
 fn notice_for(done: Option<&str>, lang: Lang) -> Option<String> {
@@ -109,22 +165,60 @@ pub async fn invitations_page(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let status = query
-        .status
-        .as_deref()
-        .and_then(InvitationStatus::from_code);
     let lang = Lang::of_request(&req);
     let extra = context! { notice => notice_for(query.done.as_deref(), lang) };
-    list_page(
+    list_page(&state, &req, &staff, id.into(), None, 1, extra).await
+}
+
+/// The list as a CSV file: the same search and filter as the page, every row. Organizers
+/// only (the list holds groups and contact details); each export is audited.
+#[get("/staff/dialogues/{id}/invitations.csv")]
+pub async fn invitations_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(&req);
+    let mut query = listing::ListQuery::of(&req);
+    query.print = true;
+    let (_, rows) = ops::list_for_staff(
         &state,
-        &req,
-        &staff,
-        id.into(),
-        status,
-        query.page.unwrap_or(1),
-        extra,
+        &id.into_inner(),
+        &staff.user.id,
+        "invitations.export",
     )
-    .await
+    .await?;
+    let list = listed(rows, &query, lang);
+    let header: Vec<String> = [
+        "full_name",
+        "code",
+        "status",
+        "category",
+        "phone",
+        "email",
+        "address",
+    ]
+    .iter()
+    .map(|h| lang.text(&format!("field_label.{h}")))
+    .collect();
+    let lines: Vec<Vec<String>> = list
+        .rows
+        .iter()
+        .map(|(i, p, r)| {
+            vec![
+                p.full_name.clone(),
+                p.code.clone(),
+                lang.text(&format!("list_status.{}", i.list_status(r.as_deref()))),
+                lang.text(&format!("category.{}", p.category.as_str())),
+                p.phone.clone().unwrap_or_default(),
+                p.email.clone().unwrap_or_default(),
+                p.address.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let bytes = spreadsheet::csv_bytes(&header, &lines)?;
+    Ok(spreadsheet::download(bytes, "giay-moi.csv"))
 }
 
 /// Reads a multipart form: its CSRF token must match the browser's, the file is returned.
@@ -235,25 +329,120 @@ pub async fn send_page(
     }
 }
 
+/// An invitation with its person, for a confirmation or the edit form.
+async fn invitation_of(
+    state: &AppState,
+    id: &InvitationId,
+) -> Result<(Invitation, Participant, dialogues::model::FullDialogue), AppError> {
+    let id = id.to_string();
+    state
+        .db
+        .read(move |conn| {
+            let (invitation, person) = store::find(conn, &id)?.ok_or(AppError::NotFound)?;
+            let full = dialogues::store::find_full(conn, &invitation.dialogue_id)?
+                .ok_or(AppError::NotFound)?;
+            Ok((invitation, person, full))
+        })
+        .await
+}
+
+fn list_path(dialogue_id: &str) -> String {
+    format!("/staff/dialogues/{dialogue_id}/invitations")
+}
+
+/// A confirmation naming the person before a re-send or a removal. `blocked` replaces the
+/// button with the reason when the step cannot be taken.
+#[allow(clippy::too_many_arguments)]
+fn confirm_page(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    full: &dialogues::model::FullDialogue,
+    person: &Participant,
+    invitation_id: &str,
+    what: &str,
+    blocked: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(req);
+    let name = &person.full_name;
+    render(
+        state,
+        req,
+        Some(staff),
+        "staff/invitation_confirm.html",
+        context! {
+            d => card(full, lang),
+            heading => lang.text(&format!("invitations.{what}_heading")).replace("{name}", name),
+            explain => lang.text(&format!("invitations.{what}_explain")),
+            button => lang.text(&format!("invitations.{what}_button")),
+            id => invitation_id,
+            what => what,
+            name => name,
+            email => &person.email,
+            code => &person.code,
+            blocked => blocked,
+        },
+    )
+}
+
+/// "Send again?" naming the person and the address; only for an invitation that was sent.
+#[get("/staff/invitations/{id}/resend")]
+pub async fn resend_confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, AppError> {
+    let (invitation, person, full) = invitation_of(&state, &id).await?;
+    if !invitation.was_sent() || person.email.is_none() {
+        return Err(AppError::Conflict("not_sent"));
+    }
+    confirm_page(
+        &state,
+        &req,
+        &staff,
+        &full,
+        &person,
+        &invitation.id,
+        "resend",
+        None,
+    )
+}
+
 #[post("/staff/invitations/{id}/resend")]
 pub async fn resend_page(
     state: web::Data<AppState>,
+    req: HttpRequest,
     Organizer(staff): Organizer,
     id: web::Path<InvitationId>,
     _form: PageForm,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
+    let (invitation, _, _) = invitation_of(&state, &id).await?;
+    // Only what was sent is sent again; the rest go with the list's "send" button.
+    if !invitation.was_sent() {
+        return Err(AppError::Conflict("not_sent"));
+    }
     let st = state.get_ref().clone();
     let actor = Actor::User(staff.user.id);
-    let dialogue_id = state
+    let (dialogue_id, name) = state
         .db
-        .write(move |conn| Ok(ops::resend(conn, Mailing::of(&st), &id, &actor)?.dialogue_id))
+        .write(move |conn| {
+            let done = ops::resend(conn, Mailing::of(&st), &id, &actor)?;
+            let (_, person) = store::find(conn, &done.id)?.ok_or(AppError::NotFound)?;
+            Ok((done.dialogue_id, person.full_name))
+        })
         .await?;
-    Ok(see_other(&format!(
-        "/staff/dialogues/{dialogue_id}/invitations?done=resent"
-    )))
+    let notice = serde_json::json!({"kind": "resent", "name": name});
+    Ok(flash::redirect_with(
+        &req,
+        &list_path(&dialogue_id),
+        &notice,
+    ))
 }
 
+/// A new code and link, shown once on the list after the redirect (from a one-time
+/// notice): a refresh neither issues another nor shows this one again.
 #[post("/staff/invitations/{id}/reissue")]
 pub async fn reissue_page(
     state: web::Data<AppState>,
@@ -268,18 +457,166 @@ pub async fn reissue_page(
         .db
         .write(move |conn| ops::reissue(conn, &id, &actor))
         .await?;
-    // Shown once, on this page: only the new link's hash is kept.
-    let extra = context! { reissued => context! { code => &person.code, link => state.settings.link(&format!("/p/{token}")) } };
-    list_page(
+    let notice = serde_json::json!({
+        "kind": "reissued", "name": person.full_name, "code": person.code,
+        "link": state.settings.link(&format!("/p/{token}")),
+    });
+    Ok(flash::redirect_with(
+        &req,
+        &list_path(&person.dialogue_id),
+        &notice,
+    ))
+}
+
+/// The edit form of an invitee, with `v` the values shown and `errors` per field.
+fn edit_form(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    full: &dialogues::model::FullDialogue,
+    invitation_id: &str,
+    v: Value,
+    errors: Value,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(req);
+    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    render(
+        state,
+        req,
+        Some(staff),
+        "staff/invitation_edit.html",
+        context! {
+            d => card(full, lang), id => invitation_id, v => v, errors => errors,
+            categories => categories,
+        },
+    )
+}
+
+#[get("/staff/invitations/{id}/edit")]
+pub async fn edit_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, AppError> {
+    let (invitation, p, full) = invitation_of(&state, &id).await?;
+    let v = context! {
+        full_name => &p.full_name, email => &p.email, phone => &p.phone,
+        category => p.category.as_str(), address => &p.address,
+    };
+    edit_form(&state, &req, &staff, &full, &invitation.id, v, context! {})
+}
+
+#[post("/staff/invitations/{id}/edit")]
+pub async fn edit_submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+    form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let lang = Lang::of_request(&req);
+    let input = PersonInput {
+        full_name: form.get("full_name").into(),
+        email: form.opt("email"),
+        phone: form.opt("phone"),
+        category: form.get("category").into(),
+        address: form.opt("address"),
+        language: None,
+    };
+    let mut errors = FieldErrors::new();
+    let person = input.parse("", &mut errors);
+    let outcome = match person {
+        Some(person) if errors.is_empty() => {
+            let actor = Actor::User(staff.user.id.clone());
+            let target = id.clone();
+            state
+                .db
+                .write(move |conn| ops::edit_invitee(conn, &target, person, &actor))
+                .await
+        }
+        _ => Err(AppError::Validation(errors)),
+    };
+    match outcome {
+        Ok((invitation, person)) => {
+            let notice = serde_json::json!({"kind": "edited", "name": person.full_name});
+            Ok(flash::redirect_with(
+                &req,
+                &list_path(&invitation.dialogue_id),
+                &notice,
+            ))
+        }
+        Err(e @ (AppError::Validation(_) | AppError::Conflict(_))) => {
+            let (_, _, full) = invitation_of(&state, &id).await?;
+            let envelope = e.envelope(lang, None).error;
+            let v = context! {
+                full_name => form.get("full_name"), email => form.get("email"),
+                phone => form.get("phone"), category => form.get("category"),
+                address => form.get("address"),
+                error => envelope.fields.is_empty().then_some(&envelope.message),
+            };
+            let errors = Value::from_serialize(&envelope.fields);
+            let page = edit_form(&state, &req, &staff, &full, &id, v, errors)?;
+            Ok(crate::html::with_status(
+                page,
+                actix_web::ResponseError::status_code(&e),
+            ))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// "Remove from the list?" naming the person, or why they cannot be removed.
+#[get("/staff/invitations/{id}/remove")]
+pub async fn remove_confirm(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+) -> Result<HttpResponse, AppError> {
+    let (invitation, person, full) = invitation_of(&state, &id).await?;
+    let participant_id = person.id.to_string();
+    let taken_part = state
+        .db
+        .read(move |conn| Ok(store::has_taken_part(conn, &participant_id)?))
+        .await?;
+    let lang = Lang::of_request(&req);
+    let blocked = ops::removable(&invitation, taken_part)
+        .err()
+        .map(|e| lang.text(&format!("error.{}", e.code())));
+    confirm_page(
         &state,
         &req,
         &staff,
-        person.dialogue_id.to_string(),
-        None,
-        1,
-        extra,
+        &full,
+        &person,
+        &invitation.id,
+        "remove",
+        blocked,
     )
-    .await
+}
+
+#[post("/staff/invitations/{id}/remove")]
+pub async fn remove_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<InvitationId>,
+    _form: PageForm,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let actor = Actor::User(staff.user.id.clone());
+    let person = state
+        .db
+        .write(move |conn| ops::remove_invitee(conn, &id, &actor))
+        .await?;
+    let notice = serde_json::json!({"kind": "removed", "name": person.full_name});
+    Ok(flash::redirect_with(
+        &req,
+        &list_path(&person.dialogue_id),
+        &notice,
+    ))
 }
 
 /// The printed letters, downloaded from the invitee list (`?only=without_email` or all).

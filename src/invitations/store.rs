@@ -212,3 +212,43 @@ pub fn counts(
         by_category.into_iter().collect(),
     ))
 }
+
+/// Every invitee of a dialogue by name, with the status of their registration if they have
+/// one (read from the table: invitations sits beside registrations, not above it).
+pub fn list_with_registration(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+) -> QueryResult<Vec<(Invitation, Participant, Option<String>)>> {
+    invitations::table
+        .inner_join(participants::table.left_join(registrations::table))
+        .filter(invitations::dialogue_id.eq(dialogue_id))
+        .order((participants::name_key.asc(), invitations::id.asc()))
+        .select((
+            Invitation::as_select(),
+            Participant::as_select(),
+            registrations::status.nullable(),
+        ))
+        .load(conn)
+}
+
+/// Whether the person has done anything in the dialogue beyond being invited: registered
+/// (a seat, the waitlist, a cancellation or a check-in) or asked a question.
+pub fn has_taken_part(conn: &mut DbConnection, participant_id: &str) -> QueryResult<bool> {
+    use crate::db::schema::questions;
+    let registered: i64 = registrations::table
+        .filter(registrations::participant_id.eq(participant_id))
+        .count()
+        .get_result(conn)?;
+    let asked: i64 = questions::table
+        .filter(questions::participant_id.eq(participant_id))
+        .count()
+        .get_result(conn)?;
+    Ok(registered + asked > 0)
+}
+
+/// Removes an invitation (the caller removes its person after it).
+pub fn remove(conn: &mut DbConnection, invitation_id: &str) -> QueryResult<()> {
+    diesel::delete(invitations::table.find(invitation_id))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -205,3 +205,29 @@ pub fn with_email(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec
         .select(Participant::as_select())
         .load(conn)
 }
+
+/// Replaces a person's details (an organizer's correction), with the keys that keep them
+/// unique in the dialogue. Their language, credentials and consent stay.
+pub fn update_details(conn: &mut DbConnection, id: &str, person: &Person) -> QueryResult<()> {
+    diesel::update(participants::table.find(id))
+        .set((
+            participants::full_name.eq(&person.full_name),
+            participants::name_key.eq(text::fold(&person.full_name)),
+            participants::email.eq(&person.email),
+            participants::phone.eq(&person.phone),
+            participants::category.eq(person.category.as_str()),
+            participants::address.eq(&person.address),
+            participants::email_key.eq(person.email_key()),
+            participants::name_phone_key.eq(person.name_phone_key()),
+            participants::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Deletes a person (their invitation first; votes go with them by the foreign keys).
+pub fn delete(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::delete(participants::table.find(id))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use minijinja::{Value, context};
 
-use super::model::RegistrationStatus;
+use super::model::{Registration, RegistrationStatus};
 use super::ops::RegistrationLimiter;
 use super::ops::RegistrationQueue;
 use super::ops::{
@@ -18,9 +18,9 @@ use crate::dialogues;
 use crate::dialogues::model::FullDialogue;
 use crate::dialogues::view::card;
 use crate::error::AppError;
-use crate::html::{KeptForm, PageForm, render, see_other};
+use crate::html::{KeptForm, PageForm, listing, render, see_other, spreadsheet};
 use crate::i18n::Lang;
-use crate::participants::model::Category;
+use crate::participants::model::{Category, Participant, PersonQuery};
 use crate::state::AppState;
 
 fn categories() -> Vec<&'static str> {
@@ -216,6 +216,67 @@ pub async fn register_sent(
     )
 }
 
+/// The filters of the registrations list, in order.
+const LIST_STATUSES: [&str; 4] = ["registered", "waitlisted", "checked_in", "cancelled"];
+
+/// Rows per page of the registrations list.
+const PER_PAGE: i64 = 200;
+
+type Row = (Registration, Participant, Option<usize>);
+
+/// Everyone who registered, in queue order, with their place on the waitlist; each
+/// reading (page, print or export) is written to the audit log as `action`.
+async fn registrations_of(
+    state: &AppState,
+    req: &HttpRequest,
+    staff: &Staff,
+    id: String,
+    action: &'static str,
+) -> Result<(FullDialogue, listing::Listed<Row>, listing::ListQuery), AppError> {
+    let user_id = staff.user.id.clone();
+    let (full, rows) = state
+        .db
+        .write(move |conn| {
+            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            crate::audit::view(conn, &id, &user_id, action)?;
+            let (rows, _) = store::list(conn, &id, None, 0, i64::from(i32::MAX))?;
+            Ok((full, rows))
+        })
+        .await?;
+    let mut position = 0;
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|(r, p)| {
+            let place = (r.status() == RegistrationStatus::Waitlisted).then(|| {
+                position += 1;
+                position
+            });
+            (r, p, place)
+        })
+        .collect();
+    let lang = Lang::of_request(req);
+    let mut query = listing::ListQuery::of(req);
+    // An export holds every row the search and filter find, like the print view.
+    query.print |= action.ends_with(".export");
+    let filters = listing::Filters {
+        all: lang.text("invitations.all"),
+        statuses: LIST_STATUSES
+            .iter()
+            .map(|code| (*code, lang.text(&format!("list_status.{code}"))))
+            .collect(),
+        per_page: PER_PAGE,
+    };
+    let search = PersonQuery::parse(&query.q);
+    let list = listing::list(
+        rows,
+        &query,
+        &filters,
+        |(r, _, _)| r.status().as_str(),
+        |(_, p, _)| search.as_ref().is_some_and(|s| s.matches(p)),
+    );
+    Ok((full, list, query))
+}
+
 #[get("/staff/dialogues/{id}/registrations")]
 pub async fn registrations_page(
     state: web::Data<AppState>,
@@ -224,43 +285,81 @@ pub async fn registrations_page(
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let user_id = staff.user.id.clone();
-    let (full, rows) = state
-        .db
-        .write(move |conn| {
-            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            crate::audit::view(conn, &id, &user_id, "registrations.view")?;
-            let (rows, _) = store::list(conn, &id, None, 0, 100_000)?;
-            Ok((full, rows))
-        })
-        .await?;
+    let (full, list, query) =
+        registrations_of(&state, &req, &staff, id.into(), "registrations.view").await?;
     let lang = Lang::of_request(&req);
-    let row = |r: &super::model::Registration, p: &crate::participants::model::Participant| {
-        context! {
-            full_name => &p.full_name, category => &p.category, code => &p.code, status => &r.status,
-            possible_duplicate => p.duplicate_of.is_some(),
-        }
-    };
-    let registered: Vec<Value> = rows
+    let items: Vec<Value> = list
+        .rows
         .iter()
-        .filter(|(r, _)| r.status().holds_seat())
-        .map(|(r, p)| row(r, p))
+        .map(|(r, p, place)| {
+            context! {
+                full_name => &p.full_name, category => &p.category, code => &p.code,
+                phone => &p.phone, status => &r.status, place => place,
+                possible_duplicate => p.duplicate_of.is_some(),
+            }
+        })
         .collect();
-    let waitlist: Vec<Value> = rows
-        .iter()
-        .filter(|(r, _)| r.status() == RegistrationStatus::Waitlisted)
-        .map(|(r, p)| row(r, p))
-        .collect();
+    let counts = super::ops::seat_counts(&state, &full.dialogue.id).await?;
     render(
         &state,
         &req,
         Some(&staff),
         "staff/registrations.html",
         context! {
-            d => card(&full, lang), seated => registered.len(), capacity => full.dialogue.capacity,
-            registered => registered, waitlist => waitlist,
+            d => card(&full, lang), seated => counts.registered, capacity => full.dialogue.capacity,
+            waiting => counts.waitlisted, items => items, l => list.context,
+            print_view => query.print,
         },
     )
+}
+
+/// The registrations list as a CSV file (the page's search and filter, every row); for
+/// organizers, audited.
+#[get("/staff/dialogues/{id}/registrations.csv")]
+pub async fn registrations_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    Organizer(staff): Organizer,
+    id: web::Path<DialogueId>,
+) -> Result<HttpResponse, AppError> {
+    let lang = Lang::of_request(&req);
+    let (_, list, _) = registrations_of(
+        &state,
+        &req,
+        &staff,
+        id.into_inner().into(),
+        "registrations.export",
+    )
+    .await?;
+    let header: Vec<String> = [
+        "full_name",
+        "code",
+        "status",
+        "waitlist_place",
+        "category",
+        "phone",
+        "email",
+    ]
+    .iter()
+    .map(|h| lang.text(&format!("field_label.{h}")))
+    .collect();
+    let lines: Vec<Vec<String>> = list
+        .rows
+        .iter()
+        .map(|(r, p, place)| {
+            vec![
+                p.full_name.clone(),
+                p.code.clone(),
+                lang.text(&format!("list_status.{}", r.status().as_str())),
+                place.map(|n| n.to_string()).unwrap_or_default(),
+                lang.text(&format!("category.{}", p.category.as_str())),
+                p.phone.clone().unwrap_or_default(),
+                p.email.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let bytes = spreadsheet::csv_bytes(&header, &lines)?;
+    Ok(spreadsheet::download(bytes, "dang-ky.csv"))
 }
 
 /// What the door page shows besides its forms: the result of the last action, the people

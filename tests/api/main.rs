@@ -21,6 +21,7 @@ mod door_pages;
 mod group_commit;
 mod instances;
 mod invitations;
+mod lists;
 mod live;
 mod live_browser;
 mod mail;
