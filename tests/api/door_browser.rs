@@ -12,7 +12,7 @@ use crate::helpers::{PASSWORD, by_name, invitations, open_dialogue, spawn_app};
 /// Chromium's headless window is at least 500 px wide, whatever `--window-size` says; the
 /// DevTools protocol (through chromedriver) makes the page itself phone-sized.
 #[derive(Debug)]
-struct PhoneViewport;
+pub(crate) struct PhoneViewport;
 
 impl fantoccini::wd::WebDriverCompatibleCommand for PhoneViewport {
     fn endpoint(

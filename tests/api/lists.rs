@@ -305,7 +305,7 @@ async fn every_cell_of_the_lists_carries_its_column_label_for_phones() {
         );
         assert!(html.contains("data-label=\"Trạng thái\""), "{list}");
         // Every cell of the people table has a label.
-        let table = &html[html.find("<table class=\"list stack\">").unwrap()..];
+        let table = &html[html.find("<table class=\"list stack people\">").unwrap()..];
         let body = &table[..table.find("</table>").unwrap()];
         assert_eq!(
             body.matches("<td").count(),

@@ -22,6 +22,7 @@ mod group_commit;
 mod instances;
 mod invitations;
 mod lists;
+mod lists_browser;
 mod live;
 mod live_browser;
 mod mail;
