@@ -601,3 +601,21 @@ async fn removing_an_invitee_asks_first_and_is_refused_once_they_have_accepted()
     assert_eq!(invitations(&app, &token, &id).await.len(), 1);
     assert_eq!(audited(&app, "invitation.remove"), 2);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_editing_and_removing_an_invitee_with_their_codes() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let path = &doc["paths"]["/api/v1/invitations/{id}"];
+    let edit = &path["patch"];
+    assert_eq!(edit["operationId"], "invitations_edit");
+    assert!(edit["requestBody"].is_object());
+    for status in ["200", "403", "404", "409", "422"] {
+        assert!(edit["responses"][status].is_object(), "PATCH {status}");
+    }
+    let remove = &path["delete"];
+    assert_eq!(remove["operationId"], "invitations_remove");
+    assert!(remove["responses"]["204"].is_object());
+    let conflict = remove["responses"]["409"]["description"].as_str().unwrap();
+    assert!(conflict.contains("invitee_registered") && conflict.contains("invitation_queued"));
+}
