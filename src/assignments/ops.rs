@@ -779,14 +779,12 @@ pub fn views(
 
 /// The published answers of these questions (for the public page and the asker), by
 /// question id. A question merged into another shows the other's answer.
-pub fn published_answers(
+pub fn published_answers_to(
     conn: &mut DbConnection,
     dialogue: &Dialogue,
+    question_ids: &[String],
 ) -> Result<HashMap<String, PublishedAnswer>, AppError> {
-    let rows: Vec<Assignment> = store::in_dialogue(conn, &dialogue.id)?
-        .into_iter()
-        .filter(|a| a.status == AssignmentStatus::Published)
-        .collect();
+    let rows: Vec<Assignment> = store::published_in(conn, &dialogue.id, question_ids)?;
     let ids: Vec<String> = rows.iter().map(|a| a.id.to_string()).collect();
     let responses: HashMap<String, Response> = store::responses_for(conn, &ids)?
         .into_iter()
@@ -947,7 +945,12 @@ pub fn own_questions(
     if own.is_empty() {
         return Ok(Vec::new());
     }
-    let answers = published_answers(conn, dialogue)?;
+    // A merged question's answer is its target's.
+    let answered: Vec<String> = own
+        .iter()
+        .map(|q| q.merged_into_id.as_deref().unwrap_or(&q.id).to_string())
+        .collect();
+    let answers = published_answers_to(conn, dialogue, &answered)?;
     Ok(own
         .iter()
         .map(|q| {
@@ -1059,7 +1062,8 @@ pub fn public_queue(
         (page - 1) * QUEUE_PAGE_SIZE,
         QUEUE_PAGE_SIZE,
     )?;
-    let answers = published_answers(conn, &dialogue)?;
+    let ids: Vec<String> = rows.iter().map(|q| q.id.to_string()).collect();
+    let answers = published_answers_to(conn, &dialogue, &ids)?;
     let entries = rows
         .iter()
         .map(|q| QueueEntry {

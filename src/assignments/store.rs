@@ -115,6 +115,23 @@ pub fn in_dialogue(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Ve
         .load(conn)
 }
 
+/// The dialogue's published assignments of the given questions (a page of the public queue
+/// needs the answers of its fifty, not of all five thousand).
+pub fn published_in(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    question_ids: &[String],
+) -> QueryResult<Vec<Assignment>> {
+    assignments::table
+        .inner_join(questions::table)
+        .filter(questions::dialogue_id.eq(dialogue_id))
+        .filter(assignments::status.eq(AssignmentStatus::Published.as_str()))
+        .filter(assignments::question_id.eq_any(question_ids))
+        .order((assignments::created_at.asc(), assignments::id.asc()))
+        .select(Assignment::as_select())
+        .load(conn)
+}
+
 pub struct StatusChange<'a> {
     pub status: AssignmentStatus,
     pub decline_reason: Option<&'a str>,

@@ -258,7 +258,11 @@ pub fn on_event(conn: &mut DbConnection, event: &Event) -> Result<(), AppError> 
             let Some((dialogue, _)) = dialogue_and_question(conn, dialogue_id, question_id)? else {
                 return Ok(());
             };
-            let answers = assignments::ops::published_answers(conn, &dialogue)?;
+            let answers = assignments::ops::published_answers_to(
+                conn,
+                &dialogue,
+                &[question_id.to_string()],
+            )?;
             let Some(answer) = answers.get(question_id.as_str()) else {
                 return Ok(());
             };

@@ -261,6 +261,10 @@ struct Writer {
     pages: Vec<Vec<Op>>,
     /// The top of the free space on the current page, from the bottom of the page.
     y: f32,
+    /// The face and size the current page's text is set in so far: a PDF keeps them from
+    /// one text object to the next, so a line repeats them only when they change (a long
+    /// document's memory is mostly these operations).
+    font: Option<(Style, f32)>,
 }
 
 impl Writer {
@@ -268,6 +272,7 @@ impl Writer {
         Writer {
             pages: vec![Vec::new()],
             y: PAGE_HEIGHT - MARGIN_TOP,
+            font: None,
         }
     }
 
@@ -280,8 +285,12 @@ impl Writer {
     }
 
     fn new_page(&mut self) {
+        if let Some(done) = self.pages.last_mut() {
+            done.shrink_to_fit();
+        }
         self.pages.push(Vec::new());
         self.y = PAGE_HEIGHT - MARGIN_TOP;
+        self.font = None;
     }
 
     /// Starts a new page unless `height` fits here (or this page is still empty).
@@ -345,12 +354,16 @@ impl Writer {
             Align::Justify => (left + indent, justify_gap(natural, available, gaps, last)),
         };
         let size = p.size;
-        let ops = self.ops();
+        let mut current = self
+            .font
+            .filter(|(_, set)| *set == size)
+            .map(|(style, _)| style);
+        let last_page = self.pages.len() - 1;
+        let ops = &mut self.pages[last_page];
         ops.push(Op::StartTextSection);
         ops.push(Op::SetTextMatrix {
             matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
         });
-        let mut current: Option<Style> = None;
         let mut items: Vec<TextItem> = Vec::new();
         let mut buffer = String::new();
         for (w, word) in p.words[line.clone()].iter().enumerate() {
@@ -374,13 +387,16 @@ impl Writer {
             if !last_word && word.space > 0.0 {
                 buffer.push(' ');
                 if extra > 0.0 {
-                    items.push(TextItem::Text(std::mem::take(&mut buffer)));
+                    items.push(take_text(&mut buffer));
                     items.push(TextItem::Offset(-extra * 1000.0 / size));
                 }
             }
         }
         flush(ops, &mut items, &mut buffer);
         ops.push(Op::EndTextSection);
+        if let Some(style) = current {
+            self.font = Some((style, size));
+        }
     }
 
     /// Lays out a paragraph at the cursor, across pages if need be.
@@ -408,13 +424,22 @@ impl Writer {
     }
 }
 
+/// The buffered text as an item of its exact length; the buffer is kept for the next.
+fn take_text(buffer: &mut String) -> TextItem {
+    let item = TextItem::Text(buffer.as_str().to_owned());
+    buffer.clear();
+    item
+}
+
 fn flush(ops: &mut Vec<Op>, items: &mut Vec<TextItem>, buffer: &mut String) {
     if !buffer.is_empty() {
-        items.push(TextItem::Text(std::mem::take(buffer)));
+        items.push(take_text(buffer));
     }
     if !items.is_empty() {
         ops.push(Op::ShowText {
-            items: std::mem::take(items),
+            // Exactly as long as it is: a long document holds every page's items until
+            // the file is written, and a grown vector's spare room would double them.
+            items: items.drain(..).collect(),
         });
     }
 }
@@ -427,7 +452,7 @@ fn push_kerned(items: &mut Vec<TextItem>, buffer: &mut String, text: &str, metri
         if let Some(p) = previous {
             let k = metrics.kern(p, gid);
             if k != 0 {
-                items.push(TextItem::Text(std::mem::take(buffer)));
+                items.push(take_text(buffer));
                 items.push(TextItem::Offset(-(k as f32)));
             }
         }
@@ -778,6 +803,8 @@ fn page_number(page: &mut Vec<Op>, number: usize) {
     let text = number.to_string();
     let size = 13.0;
     let width = Style::Regular.metrics().width(&text) as f32 * size / 1000.0;
+    // The page was shrunk to fit when it was finished: grow it by exactly these five.
+    page.reserve_exact(5);
     page.push(Op::StartTextSection);
     page.push(Op::SetFont {
         font: PdfFontHandle::External(FontId(Style::Regular.font_id().to_owned())),
@@ -878,6 +905,9 @@ pub(super) fn render(document: &Document) -> Vec<u8> {
         ..PdfSaveOptions::default()
     };
     let mut lo = printpdf::to_lopdf_doc(&pdf, &options, &mut warnings);
+    // Every page's drawing operations are in `lo` now, as content: free them before the
+    // streams are compressed and written.
+    drop(pdf);
     let id = lopdf::Object::String(ID_PLACEHOLDER.to_vec(), lopdf::StringFormat::Literal);
     lo.trailer
         .set("ID", lopdf::Object::Array(vec![id.clone(), id]));

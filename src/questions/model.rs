@@ -109,6 +109,15 @@ pub struct Question {
     pub consent_statement: Option<String>,
 }
 
+/// The columns of a question that a vote reads.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = questions)]
+pub struct VoteTarget {
+    pub dialogue_id: DialogueId,
+    pub status: QuestionStatus,
+    pub vote_count: i32,
+}
+
 impl Question {
     /// The name the public may see: only when the asker chose to be named.
     pub fn public_asker(&self) -> Option<&str> {

@@ -634,20 +634,24 @@ pub fn vote(
     id: &str,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
-    store::lock(conn, id)?;
-    let question = store::find(conn, id)?
+    let question = store::lock_for_vote(conn, id)?
         .filter(|q| q.dialogue_id == participant.dialogue_id)
         .ok_or(AppError::NotFound)?;
     if !question.status.is_public() {
         return Err(AppError::Conflict("not_open_for_votes"));
     }
-    if on {
-        store::add_vote(conn, id, &participant.id)?;
+    let changed = if on {
+        store::add_vote(conn, id, &participant.id)?
     } else {
-        store::remove_vote(conn, id, &participant.id)?;
-    }
-    // The stored count, not a count of the rows: a popular question has thousands.
-    let votes = store::vote_count(conn, id)?;
+        store::remove_vote(conn, id, &participant.id)?
+    };
+    // The row is held (or SQLite's one writer is us), so the count read above plus this
+    // vote is the stored count: no second read.
+    let votes = match (changed, on) {
+        (false, _) => question.vote_count,
+        (true, true) => question.vote_count + 1,
+        (true, false) => question.vote_count - 1,
+    };
     Ok(VoteOutput { votes, voted: on })
 }
 
