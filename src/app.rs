@@ -206,7 +206,8 @@ fn subscribe(state: &AppState, caches: Caches) {
             templates: &templates,
             settings: &settings,
         };
-        registrations::ops::on_event(conn, mailing, event)
+        registrations::ops::on_event(conn, mailing, event)?;
+        personal::ops::on_event(conn, mailing, event)
     }));
     state
         .db
@@ -637,6 +638,9 @@ impl Application {
         let public_seats = web::Data::new(dialogues::view::PublicSeats(Some(
             registrations::ops::public_places,
         )));
+        let people_to_tell = web::Data::new(dialogues::view::PeopleToTell(Some(
+            registrations::store::count_to_tell,
+        )));
         let agency_dialogues = web::Data::new(dialogues::view::AgencyDialogues(vec![
             assignments::store::dialogues_of_agency,
             live::store::dialogues_of_agency,
@@ -679,6 +683,7 @@ impl Application {
                 .app_data(public_links.clone())
                 .app_data(public_seats.clone())
                 .app_data(agency_dialogues.clone())
+                .app_data(people_to_tell.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

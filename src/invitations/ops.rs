@@ -122,31 +122,14 @@ fn queue_invitation(
     person: &Participant,
     dedupe_key: String,
 ) -> Result<bool, AppError> {
-    let Some(email) = person.email.clone() else {
+    if person.email.is_none() {
         return Ok(false);
-    };
+    }
     let token = participants::store::rotate_token(conn, &person.id)?;
     let link = mailing.settings.link(&format!("/p/{token}"));
     let lang = person.lang();
     let base = notify::context_for(mailing, dialogue, person, &link);
-    let domain = mailing.settings.base_url.host_str().unwrap_or("localhost");
-    let ics = invitation_event(
-        dialogue,
-        &IcsFacts {
-            uid: &format!("{}@{domain}", invitation.id),
-            organizer_name: &dialogue.host_unit,
-            organizer_email: mailing.settings.mail_from.email.as_ref(),
-            attendee_name: &person.full_name,
-            attendee_email: &email,
-            link: &link,
-            reminder_text: &lang.text("email.reminder_alarm"),
-        },
-    );
-    let attachment = Attachment::new(
-        "hoi-nghi-doi-thoai.ics",
-        "text/calendar; charset=utf-8; method=REQUEST",
-        ics.as_bytes(),
-    );
+    let attachment = calendar_attachment(mailing, dialogue, &invitation.id, &link, lang);
     let queued = notify::queue(
         conn,
         mailing,
@@ -169,6 +152,34 @@ fn queue_invitation(
         store::set_status(conn, &invitation.id, InvitationStatus::Queued)?;
     }
     Ok(queued)
+}
+
+/// The calendar event of one person as an attachment. `uid_of` is the id its UID is made
+/// from (the invitation's, or the registration's for someone who registered themself), so
+/// that every later update names the same event.
+pub fn calendar_attachment(
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    uid_of: &str,
+    link: &str,
+    lang: Lang,
+) -> Attachment {
+    let domain = mailing.settings.base_url.host_str().unwrap_or("localhost");
+    let ics = invitation_event(
+        dialogue,
+        &IcsFacts {
+            uid: &format!("{uid_of}@{domain}"),
+            organizer_name: &dialogue.host_unit,
+            organizer_email: mailing.settings.mail_from.email.as_ref(),
+            link,
+            reminder_text: &lang.text("email.reminder_alarm"),
+        },
+    );
+    Attachment::new(
+        "hoi-nghi-doi-thoai.ics",
+        "text/calendar; charset=utf-8; method=PUBLISH",
+        ics.as_bytes(),
+    )
 }
 
 /// Queues one email per invitee with an address who was never sent one. Repeating it

@@ -12,6 +12,7 @@ mod agencies;
 mod architecture;
 mod assignments;
 mod browser;
+mod calendar;
 mod cli;
 mod concurrency;
 mod dialogues;
