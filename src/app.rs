@@ -135,6 +135,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(agencies::pages::create)
         .service(invitations::pages::invitations_page)
         .service(invitations::pages::import_page)
+        .service(invitations::pages::template_csv)
         .service(invitations::pages::send_page)
         .service(invitations::pages::resend_page)
         .service(invitations::pages::reissue_page)

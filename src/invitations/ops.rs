@@ -14,7 +14,7 @@ use crate::audit::{self, Actor};
 use crate::db::{DbConnection, InvitationId, new_id, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
-use crate::error::{AppError, FieldErrors, RowError};
+use crate::error::{AppError, FieldErrors};
 use crate::i18n::Lang;
 use crate::mail::Attachment;
 use crate::participants;
@@ -351,12 +351,11 @@ pub async fn import_csv(
                     .envelope(lang, None)
                     .error;
                 for (field, e) in errors.0 {
-                    problems.push(RowError {
-                        line,
-                        message: envelope.fields.get(&field).cloned().unwrap_or_default(),
-                        field,
-                        code: e.code.to_string(),
-                    });
+                    let reason = envelope.fields.get(&field).cloned().unwrap_or_default();
+                    let value = input.value_of(&field);
+                    problems.push(csv_import::value_error(
+                        line, &field, e.code, reason, value, lang,
+                    ));
                 }
             }
         }

@@ -22,6 +22,7 @@ mod door_pages;
 mod group_commit;
 mod instances;
 mod invitations;
+mod invitee_import;
 mod live;
 mod live_browser;
 mod mail;
