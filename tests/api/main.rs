@@ -28,6 +28,7 @@ mod live_browser;
 mod mail;
 mod minutes;
 mod nginx;
+mod no_dead_ends_browser;
 mod organizer_pages;
 mod outbox_crash;
 mod pages;
