@@ -91,10 +91,7 @@ pub async fn add(
     tag = "invitations",
     operation_id = "invitations_import",
     params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
-    request_body(description = "UTF-8 CSV with a header line, or an .xlsx workbook. The file is recognised by its content (an .xlsx is a ZIP package), whatever the `Content-Type`", content(
-        (String = "text/csv"),
-        ([u8] = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-    )),
+    request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV with a header line, or the bytes of an .xlsx workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`). The file is recognised by its content (an .xlsx is a ZIP package), whatever the `Content-Type`"),
     responses(
         (status = 201, body = ops::AddResult),
         (status = 400, description = "`bad_request`: the body could not be read", body = ErrorEnvelope),
