@@ -261,6 +261,7 @@ fn synthetic(n: usize) -> Record {
         created_by: None,
         created_at: at(1, 0),
         updated_at: at(1, 0),
+        calendar_sequence: 0,
     };
     let official = |i: i32, name: &str, position: &str, role| Official {
         id: format!("o{i}"),

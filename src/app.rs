@@ -137,6 +137,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(agencies::pages::create)
         .service(invitations::pages::invitations_page)
         .service(invitations::pages::import_page)
+        .service(invitations::pages::template_csv)
         .service(invitations::pages::send_page)
         .service(invitations::pages::resend_page)
         .service(invitations::pages::reissue_page)
@@ -216,7 +217,8 @@ fn subscribe(state: &AppState, caches: Caches) {
             templates: &templates,
             settings: &settings,
         };
-        registrations::ops::on_event(conn, mailing, event)
+        registrations::ops::on_event(conn, mailing, event)?;
+        personal::ops::on_event(conn, mailing, event)
     }));
     state
         .db
@@ -647,6 +649,9 @@ impl Application {
         let public_seats = web::Data::new(dialogues::view::PublicSeats(Some(
             registrations::ops::public_places,
         )));
+        let people_to_tell = web::Data::new(dialogues::view::PeopleToTell(Some(
+            registrations::store::count_to_tell,
+        )));
         let agency_dialogues = web::Data::new(dialogues::view::AgencyDialogues(vec![
             assignments::store::dialogues_of_agency,
             live::store::dialogues_of_agency,
@@ -689,6 +694,7 @@ impl Application {
                 .app_data(public_links.clone())
                 .app_data(public_seats.clone())
                 .app_data(agency_dialogues.clone())
+                .app_data(people_to_tell.clone())
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
                 .configure(pages)
                 .default_service(web::to(no_route))

@@ -22,6 +22,9 @@ use tokio::sync::broadcast;
 pub enum Event {
     /// A dialogue's details, capacity or status changed.
     DialogueChanged { dialogue_id: String },
+    /// The dialogue's time or venue changed, and the organizer chose to tell the people who
+    /// hold a place (emitted with `DialogueChanged`).
+    DialogueRescheduled { dialogue_id: String },
     /// A question of the dialogue changed where the public may see it (moderated, reworded,
     /// answered). Votes are not reported here: they are too many, and readers may see them
     /// up to a second late.

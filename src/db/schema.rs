@@ -61,6 +61,7 @@ diesel::table! {
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        calendar_sequence -> Integer,
     }
 }
 

@@ -136,6 +136,7 @@ pub fn reference_dialogue() -> DialogueInput {
                 role: "secretary".into(),
             },
         ]),
+        notify: None,
         agenda: Some(vec![
             AgendaInput {
                 title: "Tuyên bố lý do, giới thiệu đại biểu".into(),

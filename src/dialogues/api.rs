@@ -123,7 +123,9 @@ pub async fn show(
         .body(json))
 }
 
-/// Changes the fields present in the body; officials and agenda are replaced whole.
+/// Changes the fields present in the body; officials and agenda are replaced whole. A
+/// change of time or venue raises the calendar event's SEQUENCE; with `"notify": true` the
+/// people who hold a place are emailed the update.
 #[utoipa::path(
     tag = "dialogues",
     operation_id = "dialogues_edit",
@@ -147,9 +149,10 @@ pub async fn edit(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let actor = Actor::User(staff.user.id);
-    let full = state
+    let notify = body.0.notify.unwrap_or(false);
+    let (full, _) = state
         .db
-        .write(move |conn| ops::edit(conn, &id, body.0, &actor))
+        .write(move |conn| ops::edit(conn, &id, body.0, notify, &actor))
         .await?;
     Ok(HttpResponse::Ok().json(DialogueView::from(&full)))
 }

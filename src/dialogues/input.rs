@@ -77,6 +77,11 @@ pub struct DialogueInput {
     /// Replaces the whole list when present.
     #[schema(schema_with = agenda_schema)]
     pub agenda: Option<Vec<AgendaInput>>,
+    /// PATCH only: whether to email the people who hold a place when this change moves the
+    /// dialogue's time or venue. Documented on `DialoguePatch`; ignored on create.
+    #[serde(default)]
+    #[schema(ignore)]
+    pub notify: Option<bool>,
 }
 
 fn officials_schema() -> utoipa::openapi::schema::Array {
@@ -107,7 +112,24 @@ pub struct DialoguePatch;
 
 impl utoipa::PartialSchema for DialoguePatch {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        schema::all_optional(<DialogueInput as utoipa::PartialSchema>::schema())
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        let mut patch = schema::all_optional(<DialogueInput as utoipa::PartialSchema>::schema());
+        if let utoipa::openapi::RefOr::T(Schema::Object(object)) = &mut patch {
+            let notify = ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .description(Some(
+                    "When the change moves `starts_at`, `ends_at` or `venue`: `true` emails \
+                     everyone who holds a place (invitees who accepted, people who \
+                     registered, the waitlist) the new time and venue with the calendar event \
+                     under the same UID and a higher SEQUENCE, as jobs in the outbox. \
+                     Default `false`: nobody is told. Has no effect on any other change.",
+                ))
+                .default(Some(serde_json::Value::Bool(false)));
+            object
+                .properties
+                .insert("notify".to_string(), notify.into());
+        }
+        patch
     }
 }
 
@@ -192,6 +214,7 @@ impl DialogueInput {
                         .collect(),
                 )
             }),
+            notify: self.notify,
             agenda: self.agenda.or_else(|| {
                 Some(
                     current

@@ -103,6 +103,8 @@ pub struct Dialogue {
     pub created_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The calendar event's SEQUENCE: raised on every change of time or venue.
+    pub calendar_sequence: i32,
 }
 
 impl Dialogue {

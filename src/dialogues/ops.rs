@@ -1,7 +1,7 @@
 //! The operations on dialogues that the API, the pages and the CLI share.
 
-use super::input::DialogueInput;
-use super::model::{DialogueStatus, FullDialogue};
+use super::input::{DialogueInput, ValidDialogue};
+use super::model::{Dialogue, DialogueStatus, FullDialogue};
 use super::store;
 use crate::audit::{self, Actor};
 use crate::db::DbConnection;
@@ -24,24 +24,58 @@ pub fn create(
 }
 
 /// Changes the fields present in `patch`; the result must pass every rule as a whole.
+///
+/// A change of time or venue raises the calendar event's SEQUENCE (always, told or not:
+/// any `.ics` sent later must replace every earlier one). With `notify`, it also emits
+/// `DialogueRescheduled`, on which the people who hold a place are emailed the update.
+/// Returns the dialogue and whether the change moved it.
 pub fn edit(
     conn: &mut DbConnection,
     id: &str,
     patch: DialogueInput,
+    notify: bool,
     actor: &Actor,
-) -> Result<FullDialogue, AppError> {
+) -> Result<(FullDialogue, bool), AppError> {
+    // Locked first, so that two edits that both move the dialogue raise the sequence twice.
+    store::lock(conn, id)?;
     let current = store::find_full(conn, id)?.ok_or(AppError::NotFound)?;
     if !current.dialogue.status().editable() {
         return Err(AppError::Conflict("dialogue_closed"));
     }
     let valid = patch.over(&current).validate()?;
     store::update(conn, id, &valid)?;
-    audit::entry(actor, "dialogue.edit")
+    let moved = moved(&current.dialogue, &valid);
+    if moved {
+        store::bump_calendar_sequence(conn, id)?;
+        if notify {
+            events::emit(Event::DialogueRescheduled {
+                dialogue_id: id.to_string(),
+            });
+        }
+    }
+    let mut entry = audit::entry(actor, "dialogue.edit")
         .about("dialogue", id)
-        .in_dialogue(id)
-        .record(conn)?;
+        .in_dialogue(id);
+    if moved {
+        entry = entry.detail(if notify {
+            "time or venue changed; people told"
+        } else {
+            "time or venue changed; nobody told"
+        });
+    }
+    entry.record(conn)?;
     changed(id);
-    store::find_full(conn, id)?.ok_or(AppError::NotFound)
+    Ok((
+        store::find_full(conn, id)?.ok_or(AppError::NotFound)?,
+        moved,
+    ))
+}
+
+/// Whether the change moves the dialogue in time or place: what a calendar must follow.
+fn moved(before: &Dialogue, after: &ValidDialogue) -> bool {
+    before.starts_at != after.fields.starts_at
+        || before.ends_at != after.fields.ends_at
+        || before.venue != after.fields.venue
 }
 
 pub fn change_status(

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{AgendaInput, DialogueInput, OfficialInput};
 use super::model::{DEFAULT_TIME_ZONE, DialogueStatus, FullDialogue};
-use super::view::{AgencyDialogues, PublicLinks, PublicSeats, card};
+use super::view::{AgencyDialogues, PeopleToTell, PublicLinks, PublicSeats, card};
 use super::{ops, store};
 use crate::audit::Actor;
 use crate::auth::{MaybeStaff, Organizer, Staff};
@@ -26,6 +26,8 @@ fn notice(req: &HttpRequest, lang: Lang) -> Option<String> {
         "created" => "dashboard.created",
         "saved" => "dashboard.saved",
         "status" => "dashboard.status_changed",
+        "saved_told" => "dashboard.saved_told",
+        "saved_not_told" => "dashboard.saved_not_told",
         _ => return None,
     };
     Some(lang.text(key))
@@ -185,6 +187,8 @@ struct FormValues {
     anonymous_questions: bool,
     officials: Vec<OfficialInput>,
     agenda: Vec<AgendaInput>,
+    /// Tell the people who hold a place when the time or venue changes (checked at first).
+    notify: bool,
 }
 
 const BLANK_ROWS: usize = 3;
@@ -235,6 +239,7 @@ impl FormValues {
                     presenter: a.presenter.clone(),
                 })
                 .collect(),
+            notify: true,
         };
         v.pad();
         v
@@ -280,6 +285,7 @@ impl FormValues {
             anonymous_questions: form.checked("anonymous_questions"),
             officials,
             agenda,
+            notify: form.checked("notify"),
         }
     }
 
@@ -343,6 +349,8 @@ impl FormValues {
                     .cloned()
                     .collect(),
             ),
+            // The page asks its own question (`FormValues::notify`).
+            notify: None,
         };
         // The model reports the remaining problems; keep the page's own ones in front.
         match input.validate() {
@@ -477,18 +485,14 @@ pub async fn edit_form(
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
-    let lookup = id.clone();
-    let full = state
-        .db
-        .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
-        .await?;
+    let (full, to_tell) = find_with_people_to_tell(&state, &req, &id).await?;
     let lang = Lang::of_request(&req);
     form_page(
         &state,
         &req,
         &staff,
         Some(&id),
-        Some(card(&full, lang)),
+        Some(edit_card(&full, to_tell, lang)),
         &FormValues::of(&full),
         context! {},
         200,
@@ -509,14 +513,10 @@ pub async fn update(
         Ok(input) => input,
         Err(e @ AppError::Validation(_)) => {
             values.pad();
-            let lookup = id.clone();
-            let full = state
-                .db
-                .read(move |conn| store::find_full(conn, &lookup)?.ok_or(AppError::NotFound))
-                .await?;
+            let (full, to_tell) = find_with_people_to_tell(&state, &req, &id).await?;
             let lang = Lang::of_request(&req);
             let errors = field_messages(&e, lang);
-            let dialogue = Some(card(&full, lang));
+            let dialogue = Some(edit_card(&full, to_tell, lang));
             return form_page(
                 &state,
                 &req,
@@ -532,11 +532,50 @@ pub async fn update(
     };
     let actor = Actor::User(staff.user.id.clone());
     let target = id.clone();
+    let notify = values.notify;
+    let (_, moved) = state
+        .db
+        .write(move |conn| ops::edit(conn, &target, input, notify, &actor))
+        .await?;
+    // The question was on the form only when someone could be told.
+    let asked = form.checked("notify_asked");
+    let done = match (moved && asked, notify) {
+        (true, true) => "saved_told",
+        (true, false) => "saved_not_told",
+        _ => "saved",
+    };
+    Ok(see_other(&format!(
+        "/staff/dialogues/{id}/edit?done={done}"
+    )))
+}
+
+/// The dialogue, and how many people an announced change of time or venue would reach
+/// (the edit form asks whether to tell them only when there are some).
+async fn find_with_people_to_tell(
+    state: &AppState,
+    req: &HttpRequest,
+    id: &str,
+) -> Result<(FullDialogue, i64), AppError> {
+    let hook = req
+        .app_data::<web::Data<PeopleToTell>>()
+        .and_then(|people| people.0);
+    let id = id.to_string();
     state
         .db
-        .write(move |conn| ops::edit(conn, &target, input, &actor))
-        .await?;
-    Ok(see_other(&format!("/staff/dialogues/{id}/edit?done=saved")))
+        .read(move |conn| {
+            let full = store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+            let to_tell = match hook {
+                Some(count) => count(conn, &id)?,
+                None => 0,
+            };
+            Ok((full, to_tell))
+        })
+        .await
+}
+
+/// The dialogue's card for the edit form, with the number of people to tell.
+fn edit_card(full: &FullDialogue, to_tell: i64, lang: Lang) -> Value {
+    context! { ..card(full, lang), ..context! { to_tell => to_tell } }
 }
 
 #[derive(serde::Deserialize)]

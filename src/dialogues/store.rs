@@ -41,6 +41,15 @@ pub fn update(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) -> Query
     replace_children(conn, id, valid)
 }
 
+/// Raises the calendar event's SEQUENCE by one, in the database so that two concurrent
+/// changes each count.
+pub fn bump_calendar_sequence(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
+    diesel::update(dialogues::table.find(id))
+        .set(dialogues::calendar_sequence.eq(dialogues::calendar_sequence + 1))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn replace_children(conn: &mut DbConnection, id: &str, valid: &ValidDialogue) -> QueryResult<()> {
     diesel::delete(officials::table.filter(officials::dialogue_id.eq(id))).execute(conn)?;
     diesel::delete(agenda_items::table.filter(agenda_items::dialogue_id.eq(id))).execute(conn)?;

@@ -112,6 +112,8 @@ pub struct DialogueView {
     pub self_registration: bool,
     pub anonymous_questions: bool,
     pub status: DialogueStatus,
+    /// The calendar event's SEQUENCE (RFC 5545): raised on every change of time or venue.
+    pub calendar_sequence: i32,
     pub officials: Vec<OfficialView>,
     pub agenda: Vec<AgendaView>,
     pub created_at: DateTime<FixedOffset>,
@@ -137,6 +139,7 @@ impl From<&FullDialogue> for DialogueView {
             self_registration: d.self_registration,
             anonymous_questions: d.anonymous_questions,
             status: d.status(),
+            calendar_sequence: d.calendar_sequence,
             officials: full
                 .officials
                 .iter()
@@ -208,3 +211,12 @@ pub type AgencyDialoguesHook =
 /// app.rs like [`PublicLinks`].
 #[derive(Clone, Default)]
 pub struct AgencyDialogues(pub Vec<AgencyDialoguesHook>);
+
+/// Counts the people an announced change of time or venue is emailed to: those who hold a
+/// place (accepted, registered, waitlisted) and have an email address.
+pub type PeopleToTellHook = fn(&mut crate::db::DbConnection, &str) -> diesel::QueryResult<i64>;
+
+/// The hook the edit form asks whether anyone could be told of a change, registered in
+/// app.rs (registrations keeps the places, and sits above this capability).
+#[derive(Clone, Default)]
+pub struct PeopleToTell(pub Option<PeopleToTellHook>);

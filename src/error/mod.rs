@@ -71,10 +71,22 @@ impl FieldErrors {
 /// A row of a bulk input (a CSV file) that was refused.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RowError {
+    /// The line of a CSV file (the header is line 1), or the row number Excel shows.
     pub line: usize,
     pub field: String,
     pub code: String,
+    /// Says it all in the request's language: the column's name, the value, the reason and,
+    /// for a list, the accepted values.
     pub message: String,
+    /// The column's name in the request's language ("Nhóm"), when a value was refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    /// The refused value as found in the file (long values cut short).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The accepted values (a list column's, or the known columns for `unknown_column`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

@@ -80,14 +80,18 @@ pub async fn add(
     Ok(HttpResponse::Created().json(result))
 }
 
-/// Adds invitees from a CSV file (`text/csv`, UTF-8, header
-/// `full_name,email,phone,category,address`). All-or-nothing: any bad row → 422
-/// `invalid_csv` listing every bad row's line (the header is line 1), field and reason.
+/// Adds invitees from a CSV file (UTF-8) or an Excel workbook (.xlsx, its first sheet).
+/// The header names the columns in Vietnamese or English, ignoring case and diacritics
+/// (`Họ và tên`/`full_name`, `Email`, `Số điện thoại`/`phone`, `Nhóm`/`category`,
+/// `Địa chỉ`/`address`); a group is its code or its label, ignoring case, diacritics and
+/// punctuation. All-or-nothing: any bad row → 422 `invalid_csv` listing every bad row's
+/// line (a CSV's header is line 1; in a workbook, the row number Excel shows), field,
+/// column name, value, the accepted values and a message saying it all.
 #[utoipa::path(
     tag = "invitations",
     operation_id = "invitations_import",
     params(("id" = uuid::Uuid, Path, description = "the dialogue's id")),
-    request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV with a header line; any `Content-Type` is read as CSV"),
+    request_body(content = String, content_type = "text/csv", description = "UTF-8 CSV with a header line, or the bytes of an .xlsx workbook (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`). The file is recognised by its content (an .xlsx is a ZIP package), whatever the `Content-Type`"),
     responses(
         (status = 201, body = ops::AddResult),
         (status = 400, description = "`bad_request`: the body could not be read", body = ErrorEnvelope),

@@ -1,5 +1,11 @@
-//! The calendar event (RFC 5545) sent with an invitation: UTC times (no zone to get wrong),
-//! the organizer, the venue, the personal link, and a reminder two hours before.
+//! The calendar event (RFC 5545) sent with an invitation and with each announced change:
+//! UTC times (no zone to get wrong), the host unit as organizer, the venue, the personal
+//! link, and a reminder two hours before.
+//!
+//! `METHOD:PUBLISH`, with no ATTENDEE: a calendar's "Accept/Decline" buttons would email a
+//! reply to the organizer's address, which nobody reads. The answer is given on the personal
+//! page, whose link is in the description and the URL. An update keeps the UID and carries
+//! a higher SEQUENCE, so calendars replace the event instead of adding a second one.
 
 use icalendar::{Alarm, Calendar, Component, Event, EventLike, Property, Trigger};
 
@@ -9,8 +15,6 @@ pub struct IcsFacts<'a> {
     pub uid: &'a str,
     pub organizer_name: &'a str,
     pub organizer_email: &'a str,
-    pub attendee_name: &'a str,
-    pub attendee_email: &'a str,
     pub link: &'a str,
     pub reminder_text: &'a str,
 }
@@ -46,7 +50,7 @@ fn clean_text(value: &str) -> String {
         .collect()
 }
 
-/// A calendar-address property (ORGANIZER, ATTENDEE) with its parameters written here.
+/// A calendar-address property (ORGANIZER) with its parameters written here.
 /// `icalendar` quotes a parameter value only when it holds `:` or `;`, and never removes a
 /// DQUOTE from it, so the parameters go into the property's name, already quoted; the
 /// library still folds the line.
@@ -65,21 +69,12 @@ fn address_property(name: &str, params: &[(&str, String)], email: &str) -> Prope
     Property::new(head, format!("mailto:{email}"))
 }
 
-/// The `.ics` text for one invitee.
+/// The `.ics` text for one invitee: the dialogue as it stands, at its current sequence.
 pub fn invitation_event(dialogue: &Dialogue, facts: &IcsFacts<'_>) -> String {
     let organizer = address_property(
         "ORGANIZER",
         &[("CN", quoted_parameter(facts.organizer_name))],
         facts.organizer_email,
-    );
-    let attendee = address_property(
-        "ATTENDEE",
-        &[
-            ("CN", quoted_parameter(facts.attendee_name)),
-            ("ROLE", "REQ-PARTICIPANT".into()),
-            ("RSVP", "FALSE".into()),
-        ],
-        facts.attendee_email,
     );
     let event = Event::new()
         .uid(facts.uid)
@@ -93,8 +88,8 @@ pub fn invitation_event(dialogue: &Dialogue, facts: &IcsFacts<'_>) -> String {
         .starts(dialogue.starts_at.and_utc())
         .ends(dialogue.ends_at.and_utc())
         .timestamp(dialogue.updated_at.and_utc())
+        .sequence(u32::try_from(dialogue.calendar_sequence).unwrap_or(0))
         .append_property(organizer)
-        .append_property(attendee)
         .alarm(Alarm::display(
             &clean_text(facts.reminder_text),
             Trigger::before_start(chrono::Duration::hours(2)),
@@ -102,7 +97,7 @@ pub fn invitation_event(dialogue: &Dialogue, facts: &IcsFacts<'_>) -> String {
         .done();
     let mut calendar = Calendar::new();
     calendar
-        .append_property(Property::new("METHOD", "REQUEST"))
+        .append_property(Property::new("METHOD", "PUBLISH"))
         .push(event);
     calendar.done().to_string()
 }

@@ -14,7 +14,7 @@ use crate::audit::{self, Actor};
 use crate::db::{DbConnection, InvitationId, new_id, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus};
-use crate::error::{AppError, FieldErrors, RowError};
+use crate::error::{AppError, FieldErrors};
 use crate::i18n::Lang;
 use crate::mail::Attachment;
 use crate::participants;
@@ -122,31 +122,14 @@ fn queue_invitation(
     person: &Participant,
     dedupe_key: String,
 ) -> Result<bool, AppError> {
-    let Some(email) = person.email.clone() else {
+    if person.email.is_none() {
         return Ok(false);
-    };
+    }
     let token = participants::store::rotate_token(conn, &person.id)?;
     let link = mailing.settings.link(&format!("/p/{token}"));
     let lang = person.lang();
     let base = notify::context_for(mailing, dialogue, person, &link);
-    let domain = mailing.settings.base_url.host_str().unwrap_or("localhost");
-    let ics = invitation_event(
-        dialogue,
-        &IcsFacts {
-            uid: &format!("{}@{domain}", invitation.id),
-            organizer_name: &dialogue.host_unit,
-            organizer_email: mailing.settings.mail_from.email.as_ref(),
-            attendee_name: &person.full_name,
-            attendee_email: &email,
-            link: &link,
-            reminder_text: &lang.text("email.reminder_alarm"),
-        },
-    );
-    let attachment = Attachment::new(
-        "hoi-nghi-doi-thoai.ics",
-        "text/calendar; charset=utf-8; method=REQUEST",
-        ics.as_bytes(),
-    );
+    let attachment = calendar_attachment(mailing, dialogue, &invitation.id, &link, lang);
     let queued = notify::queue(
         conn,
         mailing,
@@ -169,6 +152,34 @@ fn queue_invitation(
         store::set_status(conn, &invitation.id, InvitationStatus::Queued)?;
     }
     Ok(queued)
+}
+
+/// The calendar event of one person as an attachment. `uid_of` is the id its UID is made
+/// from (the invitation's, or the registration's for someone who registered themself), so
+/// that every later update names the same event.
+pub fn calendar_attachment(
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    uid_of: &str,
+    link: &str,
+    lang: Lang,
+) -> Attachment {
+    let domain = mailing.settings.base_url.host_str().unwrap_or("localhost");
+    let ics = invitation_event(
+        dialogue,
+        &IcsFacts {
+            uid: &format!("{uid_of}@{domain}"),
+            organizer_name: &dialogue.host_unit,
+            organizer_email: mailing.settings.mail_from.email.as_ref(),
+            link,
+            reminder_text: &lang.text("email.reminder_alarm"),
+        },
+    );
+    Attachment::new(
+        "hoi-nghi-doi-thoai.ics",
+        "text/calendar; charset=utf-8; method=PUBLISH",
+        ics.as_bytes(),
+    )
 }
 
 /// Queues one email per invitee with an address who was never sent one. Repeating it
@@ -340,12 +351,11 @@ pub async fn import_csv(
                     .envelope(lang, None)
                     .error;
                 for (field, e) in errors.0 {
-                    problems.push(RowError {
-                        line,
-                        message: envelope.fields.get(&field).cloned().unwrap_or_default(),
-                        field,
-                        code: e.code.to_string(),
-                    });
+                    let reason = envelope.fields.get(&field).cloned().unwrap_or_default();
+                    let value = input.value_of(&field);
+                    problems.push(csv_import::value_error(
+                        line, &field, e.code, reason, value, lang,
+                    ));
                 }
             }
         }

@@ -309,6 +309,18 @@ pub async fn import_page(
     }
 }
 
+/// The import template (`csv_import::template`), the same for every dialogue.
+#[get("/staff/invitations/template.csv")]
+pub async fn template_csv(Organizer(_staff): Organizer) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"mau-danh-sach-khach-moi.csv\"",
+        ))
+        .body(super::csv_import::template())
+}
+
 #[post("/staff/dialogues/{id}/invitations/send")]
 pub async fn send_page(
     state: web::Data<AppState>,

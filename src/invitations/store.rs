@@ -50,6 +50,18 @@ pub fn find_by_participant(
         .optional()
 }
 
+/// The invitation id of each invitee of a dialogue, by participant id.
+pub fn ids_by_participant(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = invitations::table
+        .filter(invitations::dialogue_id.eq(dialogue_id))
+        .select((invitations::participant_id, invitations::id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Invitees by name, optionally of one status.
 pub fn list(
     conn: &mut DbConnection,

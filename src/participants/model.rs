@@ -39,7 +39,7 @@ impl Category {
         if let Some(c) = Category::ALL.iter().copied().find(|c| c.as_str() == raw) {
             return Ok(c);
         }
-        let wanted = text::fold(raw);
+        let wanted = label_key(raw);
         folded_labels()
             .iter()
             .find(|(label, _)| *label == wanted)
@@ -48,22 +48,48 @@ impl Category {
     }
 }
 
-/// Every category's Vietnamese and English label, folded once for matching typed input.
+/// Other ways the groups are commonly written in Vietnamese lists (official documents say
+/// "án phạt tù" as often as "hình phạt tù").
+const OTHER_NAMES: [(&str, Category); 5] = [
+    ("chấp hành xong án phạt tù", Category::CompletedSentence),
+    ("người mãn hạn tù", Category::CompletedSentence),
+    ("thi hành án tại cộng đồng", Category::CommunitySentence),
+    ("người sau cai nghiện ma túy", Category::DrugRehabilitation),
+    ("thân nhân", Category::FamilyMember),
+];
+
+/// A group's name as compared: folded (case, diacritics, đ), punctuation as spaces, and
+/// without a leading "người" or "đã", so "da chap hanh xong an phat tu" and the label
+/// without its comma both match.
+fn label_key(raw: &str) -> String {
+    let spaced: String = raw
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let mut key = text::fold(&spaced);
+    for word in ["nguoi ", "da "] {
+        if let Some(rest) = key.strip_prefix(word) {
+            key = rest.to_string();
+        }
+    }
+    key
+}
+
+/// Every category's Vietnamese and English label and its other names, as keys, computed
+/// once for matching typed input.
 fn folded_labels() -> &'static [(String, Category)] {
     static LABELS: std::sync::OnceLock<Vec<(String, Category)>> = std::sync::OnceLock::new();
     LABELS.get_or_init(|| {
-        Category::ALL
-            .iter()
-            .copied()
-            .flat_map(|c| {
-                [Lang::Vi, Lang::En].map(|lang| {
-                    (
-                        text::fold(&lang.text(&format!("category.{}", c.as_str()))),
-                        c,
-                    )
-                })
+        let labels = Category::ALL.iter().copied().flat_map(|c| {
+            [Lang::Vi, Lang::En].map(|lang| {
+                (
+                    label_key(&lang.text(&format!("category.{}", c.as_str()))),
+                    c,
+                )
             })
-            .collect()
+        });
+        let others = OTHER_NAMES.iter().map(|(name, c)| (label_key(name), *c));
+        labels.chain(others).collect()
     })
 }
 
@@ -215,6 +241,19 @@ pub struct Person {
 }
 
 impl PersonInput {
+    /// The value given for a field, by its name, to show it back with an error.
+    pub fn value_of(&self, field: &str) -> Option<&str> {
+        match field {
+            "full_name" => Some(&self.full_name),
+            "email" => self.email.as_deref(),
+            "phone" => self.phone.as_deref(),
+            "category" => Some(&self.category),
+            "address" => self.address.as_deref(),
+            "language" => self.language.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Checks each field; errors are recorded under `prefix` + field name.
     pub fn parse(&self, prefix: &str, errors: &mut FieldErrors) -> Option<Person> {
         let name = |f: &str| format!("{prefix}{f}");

@@ -11,12 +11,13 @@ use crate::db::DbConnection;
 use crate::dialogues;
 use crate::dialogues::view::DialogueView;
 use crate::error::AppError;
+use crate::events::Event;
 use crate::invitations;
 use crate::invitations::model::{Invitation, InvitationStatus};
 use crate::live;
 use crate::participants;
 use crate::participants::model::Participant;
-use crate::participants::notify::Mailing;
+use crate::participants::notify::{Mailing, Notice};
 use crate::registrations;
 use crate::registrations::model::{Registration, RegistrationStatus, RegistrationView};
 use crate::state::AppState;
@@ -232,4 +233,50 @@ pub fn answer(
     let invitation = invitations::store::find_by_participant(conn, &participant.id)?
         .ok_or(AppError::NotFound)?;
     Ok((invitation, registration))
+}
+
+/// Inside the transaction of an edit that moved the dialogue (its time or venue) and that
+/// the organizer chose to announce: everyone who holds a place (invitees who accepted and
+/// people who registered, waitlist included) is emailed the change with the calendar event
+/// again, under the same UID and the new SEQUENCE. The emails are jobs in the outbox.
+pub fn on_event(
+    conn: &mut DbConnection,
+    mailing: Mailing<'_>,
+    event: &Event,
+) -> Result<(), AppError> {
+    let Event::DialogueRescheduled { dialogue_id } = event else {
+        return Ok(());
+    };
+    let dialogue = dialogues::store::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
+    let invitation_of = invitations::store::ids_by_participant(conn, dialogue_id)?;
+    let (rows, _) = registrations::store::list(conn, dialogue_id, None, 0, i64::MAX)?;
+    for (registration, person) in rows {
+        if registration.status() == RegistrationStatus::Cancelled || person.email.is_none() {
+            continue;
+        }
+        // The event keeps the UID the person's calendar already has.
+        let uid_of = invitation_of
+            .get(person.id.as_str())
+            .map_or(registration.id.as_str(), String::as_str);
+        let link = participants::notify::code_link(mailing.settings, &person);
+        let calendar =
+            invitations::ops::calendar_attachment(mailing, &dialogue, uid_of, &link, person.lang());
+        participants::notify::queue(
+            conn,
+            mailing,
+            &person,
+            Notice {
+                kind: "dialogue_update",
+                template: "dialogue_update",
+                context: participants::notify::context_for(mailing, &dialogue, &person, &link),
+                attachments: vec![calendar],
+                dedupe_key: Some(format!(
+                    "dialogue_update:{}:{}",
+                    registration.id, dialogue.calendar_sequence
+                )),
+                subject_ref: None,
+            },
+        )?;
+    }
+    Ok(())
 }

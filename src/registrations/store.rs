@@ -155,6 +155,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Registratio
         .optional()
 }
 
+/// How many people hold a place (or wait for one) and have an email address: whom an
+/// announced change of time or venue reaches.
+pub fn count_to_tell(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<i64> {
+    registrations::table
+        .inner_join(participants::table)
+        .filter(registrations::dialogue_id.eq(dialogue_id))
+        .filter(registrations::status.ne(RegistrationStatus::Cancelled.as_str()))
+        .filter(participants::email.is_not_null())
+        .count()
+        .get_result(conn)
+}
+
 /// Registrations with their people, in queue order, optionally of one status.
 pub fn list(
     conn: &mut DbConnection,

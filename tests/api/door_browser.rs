@@ -35,7 +35,7 @@ impl fantoccini::wd::WebDriverCompatibleCommand for PhoneViewport {
     }
 }
 
-async fn click(client: &fantoccini::Client, css: &str) {
+pub(crate) async fn click(client: &fantoccini::Client, css: &str) {
     client
         .find(Locator::Css(css))
         .await
@@ -45,7 +45,7 @@ async fn click(client: &fantoccini::Client, css: &str) {
         .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
 }
 
-async fn type_into(client: &fantoccini::Client, css: &str, text: &str) {
+pub(crate) async fn type_into(client: &fantoccini::Client, css: &str, text: &str) {
     client
         .find(Locator::Css(css))
         .await
@@ -56,7 +56,7 @@ async fn type_into(client: &fantoccini::Client, css: &str, text: &str) {
 }
 
 /// Scrolls the element into view, for the screenshot.
-async fn scroll_to(client: &fantoccini::Client, css: &str) {
+pub(crate) async fn scroll_to(client: &fantoccini::Client, css: &str) {
     client
         .execute(
             &format!("document.querySelector({css:?}).scrollIntoView();"),

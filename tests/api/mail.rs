@@ -108,7 +108,7 @@ async fn invitations_arrive_over_smtp_with_text_html_a_valid_calendar_event_and_
         ics.contains(&format!("{}/p/", app.address)),
         "the link in the event names the real port: {ics}"
     );
-    assert!(ics.contains("METHOD:REQUEST"));
+    assert!(ics.contains("METHOD:PUBLISH"));
 
     // English for the invitee who prefers it.
     let peter = mails

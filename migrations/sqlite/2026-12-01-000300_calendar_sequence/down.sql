@@ -1,0 +1,1 @@
+ALTER TABLE dialogues DROP COLUMN calendar_sequence;
