@@ -20,7 +20,8 @@
 #        server errors logged; the server's peak resident memory (VmHWM).
 #
 # Environment (defaults in brackets): BACKENDS [sqlite postgres], PORT [8096], DURATION [10s],
-# CONNECTIONS [64], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres], PEOPLE [5000].
+# CONNECTIONS [64], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres], PEOPLE [5000],
+# PROFILE [none; submit or vote: perf record the server during that run], PERF_OUT.
 # Needs: wrk, curl, python3, psql (for PostgreSQL).
 set -euo pipefail
 
@@ -133,6 +134,19 @@ wrk_run() { # label, then wrk arguments
         grep -E 'Requests/sec|Latency  |^ +(50|99)%|statuses|Non-2xx|Socket errors' | sed 's/^/   /'
 }
 
+# With PROFILE=submit or PROFILE=vote, the server is sampled by `perf record -g` during that
+# closed-loop run, into PERF_OUT (perf-PROFILE.data in the current folder).
+profile_start() { # what
+    [[ "${PROFILE:-}" == "$1" ]] || return 0
+    perf record -F 997 -g -p "$SERVER_PID" -o "${PERF_OUT:-perf-$1.data}" >/dev/null 2>&1 &
+    PERF_PID=$!
+    sleep 1
+}
+profile_stop() {
+    [[ -n "${PERF_PID:-}" ]] || return 0
+    kill -INT "$PERF_PID"; wait "$PERF_PID" || true; PERF_PID=""
+}
+
 # ------------------------------------------------------------------ one database
 
 bare_baselines() {
@@ -157,8 +171,10 @@ service() {
     local backend="$1" url token id api
     start_service "$backend" questions
     url="$URL" token="$TOKEN" id="$ID" api="$BASE/api/v1"
+    profile_start submit
     wrk_run "submit a question (participant code), closed loop" -s "$WORK/submit.lua" \
         "$api/dialogues/$id/questions" -- "$WORK/codes.txt"
+    profile_stop
     echo "-- submit a question at a steady 5,000/s for ${SECONDS_STEADY}s"
     echo "   $("$EXAMPLES/loadgen" submit 5000 "$SECONDS_STEADY" "$BASE" "$id" "$WORK/codes.txt" 0)"
 
@@ -169,7 +185,9 @@ service() {
     echo "   $(wc -l <"$WORK/questions.txt") approved questions"
 
     local before after
+    profile_start vote
     wrk_run "vote, closed loop" -s "$WORK/vote.lua" "$BASE/" -- "$WORK/codes.txt" "$WORK/questions.txt" | tee "$WORK/votes-closed.txt"
+    profile_stop
     echo "-- vote at a steady 5,000/s for ${SECONDS_STEADY}s"
     echo "   $("$EXAMPLES/loadgen" vote 5000 "$SECONDS_STEADY" "$BASE" "$WORK/questions.txt" "$WORK/codes.txt" 0)" | tee "$WORK/votes-steady.txt"
 

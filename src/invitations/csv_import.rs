@@ -254,10 +254,37 @@ fn restore_leading_zero(phone: String) -> String {
     }
 }
 
+/// The most an .xlsx file may unpack to. The upload limit bounds only the packed size, and
+/// a few megabytes of ZIP can claim gigabytes: a real district list is well under 5 MB.
+const MAX_UNPACKED: u64 = 64 * 1024 * 1024;
+
+/// What the package's parts claim to unpack to, added up (`None`: not a ZIP package).
+fn unpacked_size(bytes: &[u8]) -> Option<u64> {
+    let mut package = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let mut total: u64 = 0;
+    for i in 0..package.len() {
+        total = total.saturating_add(package.by_index_raw(i).ok()?.size());
+    }
+    Some(total)
+}
+
 /// The first sheet of an .xlsx file; lines are Excel's row numbers (1-based, counting
 /// the empty rows above the table).
 fn read_xlsx(bytes: &[u8], lang: Lang) -> Result<Table, AppError> {
     let unreadable = || invalid(vec![file_error(1, "file", "unreadable_xlsx", None, lang)]);
+    match unpacked_size(bytes) {
+        None => return Err(unreadable()),
+        Some(size) if size > MAX_UNPACKED => {
+            return Err(invalid(vec![file_error(
+                1,
+                "file",
+                "xlsx_too_large",
+                None,
+                lang,
+            )]));
+        }
+        Some(_) => {}
+    }
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|_| unreadable())?;
     let range = match book.worksheet_range_at(0) {
         Some(Ok(range)) => range,
@@ -411,6 +438,24 @@ mod tests {
                 .collect(),
             other => panic!("expected row errors, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn what_a_package_unpacks_to_is_added_up_before_it_is_opened() {
+        use std::io::Write;
+        let mut packed = Cursor::new(Vec::new());
+        let mut writer = zip::ZipWriter::new(&mut packed);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for name in ["a.xml", "b.xml"] {
+            writer.start_file(name, options).unwrap();
+            writer.write_all(&[b' '; 100_000]).unwrap();
+        }
+        writer.finish().unwrap();
+        let bytes = packed.into_inner();
+        assert!(bytes.len() < 10_000, "spaces pack small");
+        assert_eq!(unpacked_size(&bytes), Some(200_000));
+        assert_eq!(unpacked_size(b"not a zip"), None);
     }
 
     #[test]

@@ -436,11 +436,12 @@ fn flush(ops: &mut Vec<Op>, items: &mut Vec<TextItem>, buffer: &mut String) {
         items.push(take_text(buffer));
     }
     if !items.is_empty() {
-        ops.push(Op::ShowText {
-            // Exactly as long as it is: a long document holds every page's items until
-            // the file is written, and a grown vector's spare room would double them.
-            items: items.drain(..).collect(),
-        });
+        // Exactly as long as it is (`mem::take` would keep the grown vector's spare room):
+        // a long document holds every page's items until the file is written. The buffer
+        // keeps its room for the next line.
+        #[allow(clippy::drain_collect)]
+        let exact: Vec<TextItem> = items.drain(..).collect();
+        ops.push(Op::ShowText { items: exact });
     }
 }
 
