@@ -27,18 +27,9 @@ async fn listed(
     action: &'static str,
 ) -> Result<(FullDialogue, listing::Listed<Attendee>, listing::ListQuery), AppError> {
     let lang = Lang::of_request(req);
-    let mut query = listing::ListQuery::of(req);
-    // An export holds every row the search and filter find, like the print view.
-    query.print |= action.ends_with(".export");
+    let query = listing::ListQuery::for_action(req, action);
     let (full, people) = people_of(state, id, &staff.user.id, action).await?;
-    let filters = listing::Filters {
-        all: lang.text("invitations.all"),
-        statuses: LIST_STATUSES
-            .iter()
-            .map(|code| (*code, lang.text(&format!("list_status.{code}"))))
-            .collect(),
-        per_page: PER_PAGE,
-    };
+    let filters = listing::Filters::of(lang, &LIST_STATUSES, PER_PAGE);
     let search = PersonQuery::parse(&query.q);
     let list = listing::list(
         people,
@@ -103,18 +94,18 @@ pub async fn attendance_csv(
     let lang = Lang::of_request(&req);
     let id = id.into_inner();
     let (full, list, _) = listed(&state, &req, &staff, &id, "attendance.export").await?;
-    let header: Vec<String> = [
-        "full_name",
-        "code",
-        "status",
-        "checked_in_at",
-        "category",
-        "phone",
-        "email",
-    ]
-    .iter()
-    .map(|h| lang.text(&format!("field_label.{h}")))
-    .collect();
+    let header = listing::headings(
+        lang,
+        &[
+            "full_name",
+            "code",
+            "status",
+            "checked_in_at",
+            "category",
+            "phone",
+            "email",
+        ],
+    );
     let lines: Vec<Vec<String>> = list
         .rows
         .iter()

@@ -11,6 +11,7 @@ use actix_web::HttpRequest;
 use minijinja::{Value, context};
 
 use super::pager::Pager;
+use crate::i18n::Lang;
 
 /// What the query string asks of a list.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +26,14 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The query of a list page or, for an `*.export` action, of its export, which holds
+    /// every row the search and filter find, like the print view.
+    pub fn for_action(req: &HttpRequest, action: &str) -> ListQuery {
+        let mut query = ListQuery::of(req);
+        query.print |= action.ends_with(".export");
+        query
+    }
+
     pub fn of(req: &HttpRequest) -> ListQuery {
         let query = req.query_string();
         let value = |name: &str| {
@@ -72,6 +81,28 @@ pub struct Filters {
     pub all: String,
     pub statuses: Vec<(&'static str, String)>,
     pub per_page: i64,
+}
+
+impl Filters {
+    /// The filters of `statuses` (codes of `list_status.*`), in `lang`.
+    pub fn of(lang: Lang, statuses: &[&'static str], per_page: i64) -> Filters {
+        Filters {
+            all: lang.text("invitations.all"),
+            statuses: statuses
+                .iter()
+                .map(|code| (*code, lang.text(&format!("list_status.{code}"))))
+                .collect(),
+            per_page,
+        }
+    }
+}
+
+/// An export's column headings: the `field_label.*` words of `fields`, in `lang`.
+pub fn headings(lang: Lang, fields: &[&str]) -> Vec<String> {
+    fields
+        .iter()
+        .map(|field| lang.text(&format!("field_label.{field}")))
+        .collect()
 }
 
 /// Searches, counts, filters and pages `rows`. `status_of` is a row's status code; `found`

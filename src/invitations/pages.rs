@@ -35,14 +35,7 @@ const PER_PAGE: i64 = 200;
 
 /// The invitee list's filters, with their words in `lang`.
 fn filters(lang: Lang) -> listing::Filters {
-    listing::Filters {
-        all: lang.text("invitations.all"),
-        statuses: LIST_STATUSES
-            .iter()
-            .map(|code| (*code, lang.text(&format!("list_status.{code}"))))
-            .collect(),
-        per_page: PER_PAGE,
-    }
+    listing::Filters::of(lang, &LIST_STATUSES, PER_PAGE)
 }
 
 type Row = (Invitation, Participant, Option<String>);
@@ -190,18 +183,18 @@ pub async fn invitations_csv(
     )
     .await?;
     let list = listed(rows, &query, lang);
-    let header: Vec<String> = [
-        "full_name",
-        "code",
-        "status",
-        "category",
-        "phone",
-        "email",
-        "address",
-    ]
-    .iter()
-    .map(|h| lang.text(&format!("field_label.{h}")))
-    .collect();
+    let header = listing::headings(
+        lang,
+        &[
+            "full_name",
+            "code",
+            "status",
+            "category",
+            "phone",
+            "email",
+            "address",
+        ],
+    );
     let lines: Vec<Vec<String>> = list
         .rows
         .iter()

@@ -255,17 +255,8 @@ async fn registrations_of(
         })
         .collect();
     let lang = Lang::of_request(req);
-    let mut query = listing::ListQuery::of(req);
-    // An export holds every row the search and filter find, like the print view.
-    query.print |= action.ends_with(".export");
-    let filters = listing::Filters {
-        all: lang.text("invitations.all"),
-        statuses: LIST_STATUSES
-            .iter()
-            .map(|code| (*code, lang.text(&format!("list_status.{code}"))))
-            .collect(),
-        per_page: PER_PAGE,
-    };
+    let query = listing::ListQuery::for_action(req, action);
+    let filters = listing::Filters::of(lang, &LIST_STATUSES, PER_PAGE);
     let search = PersonQuery::parse(&query.q);
     let list = listing::list(
         rows,
@@ -331,18 +322,18 @@ pub async fn registrations_csv(
         "registrations.export",
     )
     .await?;
-    let header: Vec<String> = [
-        "full_name",
-        "code",
-        "status",
-        "waitlist_place",
-        "category",
-        "phone",
-        "email",
-    ]
-    .iter()
-    .map(|h| lang.text(&format!("field_label.{h}")))
-    .collect();
+    let header = listing::headings(
+        lang,
+        &[
+            "full_name",
+            "code",
+            "status",
+            "waitlist_place",
+            "category",
+            "phone",
+            "email",
+        ],
+    );
     let lines: Vec<Vec<String>> = list
         .rows
         .iter()
