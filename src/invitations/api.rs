@@ -387,7 +387,7 @@ pub async fn edit(
         (status = 204, description = "removed"),
         (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`not_found`: no such invitation", body = ErrorEnvelope),
-        (status = 409, description = "`invitee_registered`: accepted, registered, checked in or asked a question; `invitation_queued`: the email is being sent; `dialogue_closed`", body = ErrorEnvelope),
+        (status = 409, description = "`invitee_registered`: accepted, registered, checked in, asked a question or voted; `invitation_queued`: the email is being sent; `dialogue_closed`", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]

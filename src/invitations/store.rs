@@ -246,7 +246,7 @@ pub fn list_with_registration(
 /// Whether the person has done anything in the dialogue beyond being invited: registered
 /// (a seat, the waitlist, a cancellation or a check-in) or asked a question.
 pub fn has_taken_part(conn: &mut DbConnection, participant_id: &str) -> QueryResult<bool> {
-    use crate::db::schema::questions;
+    use crate::db::schema::{questions, votes};
     let registered: i64 = registrations::table
         .filter(registrations::participant_id.eq(participant_id))
         .count()
@@ -255,7 +255,13 @@ pub fn has_taken_part(conn: &mut DbConnection, participant_id: &str) -> QueryRes
         .filter(questions::participant_id.eq(participant_id))
         .count()
         .get_result(conn)?;
-    Ok(registered + asked > 0)
+    // Removing a voter would take their votes with them (the rows cascade) and leave the
+    // questions' stored counts too high.
+    let voted: i64 = votes::table
+        .filter(votes::participant_id.eq(participant_id))
+        .count()
+        .get_result(conn)?;
+    Ok(registered + asked + voted > 0)
 }
 
 /// Removes an invitation (the caller removes its person after it).

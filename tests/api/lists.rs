@@ -619,3 +619,53 @@ async fn the_openapi_document_lists_editing_and_removing_an_invitee_with_their_c
     let conflict = remove["responses"]["409"]["description"].as_str().unwrap();
     assert!(conflict.contains("invitee_registered") && conflict.contains("invitation_queued"));
 }
+
+#[tokio::test]
+async fn an_invitee_who_voted_stays_on_the_list_so_that_every_count_stays_true() {
+    let app = spawn_app().await;
+    let (token, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let added = app.add_invitees(&token, &id, &three_people()).await;
+    assert!(added.status < 300, "{}", added.text);
+    let all = invitations(&app, &token, &id).await;
+    let code_of = |name: &str| by_name(&all, name)["code"].as_str().unwrap().to_string();
+    let question = crate::questions::asked(
+        &app,
+        &id,
+        Some(&code_of("Nguyễn Văn Ánh")),
+        "Xin hỏi thủ tục vay vốn ưu đãi để mở tiệm sửa xe máy?",
+        "loans_livelihood",
+    )
+    .await;
+    let approved = app
+        .moderate(&token, &question, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    // Bình never answered the invitation, but his code lets him vote.
+    let voted = app.vote(&code_of("Trần Văn Bình"), &question).await;
+    assert_eq!(voted.status, 200, "{}", voted.text);
+    assert_eq!(voted.body["votes"], 1);
+
+    let binh = by_name(&all, "Trần Văn Bình")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reply = app
+        .delete(&format!("/api/v1/invitations/{binh}"), Some(&token))
+        .await;
+    assert_eq!(reply.status, 409, "{}", reply.text);
+    assert_eq!(reply.code(), "invitee_registered");
+    assert_eq!(invitations(&app, &token, &id).await.len(), 3);
+    let mut conn = doithoai::db::connect(&app.db.url).unwrap();
+    use doithoai::db::schema::{questions, votes};
+    let stored: i32 = questions::table
+        .find(&question)
+        .select(questions::vote_count)
+        .first(&mut conn)
+        .unwrap();
+    let counted: i64 = votes::table
+        .filter(votes::question_id.eq(&question))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!((stored, counted), (1, 1));
+}
