@@ -55,6 +55,23 @@ pub(crate) async fn type_into(client: &fantoccini::Client, css: &str, text: &str
         .unwrap();
 }
 
+/// Signs a staff member in through the login form and waits for their dashboard.
+pub(crate) async fn sign_in(
+    client: &fantoccini::Client,
+    app: &crate::helpers::TestApp,
+    email: &str,
+) {
+    client.goto(&app.url("/login")).await.unwrap();
+    type_into(client, "input[name=email]", email).await;
+    type_into(client, "input[name=password]", PASSWORD).await;
+    click(client, "form[action='/login'] button").await;
+    client
+        .wait()
+        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
+        .await
+        .unwrap();
+}
+
 /// Scrolls the element into view, for the screenshot.
 pub(crate) async fn scroll_to(client: &fantoccini::Client, css: &str) {
     client
@@ -104,15 +121,7 @@ async fn at_the_door_on_a_phone_a_name_search_admits_from_the_waitlist_and_an_un
     };
     client.issue_cmd(PhoneViewport).await.unwrap();
 
-    client.goto(&app.url("/login")).await.unwrap();
-    type_into(&client, "input[name=email]", "cua@benluc.example.vn").await;
-    type_into(&client, "input[name=password]", PASSWORD).await;
-    click(&client, "form[action='/login'] button").await;
-    client
-        .wait()
-        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
-        .await
-        .unwrap();
+    sign_in(&client, &app, "cua@benluc.example.vn").await;
     client
         .goto(&app.url(&format!("/staff/dialogues/{id}/door")))
         .await

@@ -10,8 +10,8 @@ use fantoccini::Locator;
 use serde_json::json;
 
 use crate::browser::{browser, keep_screenshot};
-use crate::door_browser::{PhoneViewport, click, scroll_to, type_into};
-use crate::helpers::{PASSWORD, by_name, invitations, open_dialogue, spawn_app};
+use crate::door_browser::{PhoneViewport, click, scroll_to, sign_in};
+use crate::helpers::{by_name, invitations, open_dialogue, spawn_app};
 
 #[tokio::test]
 async fn on_a_phone_the_edit_form_asks_to_tell_people_and_a_bad_import_shows_what_is_accepted() {
@@ -36,15 +36,7 @@ async fn on_a_phone_the_edit_form_asks_to_tell_people_and_a_bad_import_shows_wha
         return;
     };
     client.issue_cmd(PhoneViewport).await.unwrap();
-    client.goto(&app.url("/login")).await.unwrap();
-    type_into(&client, "input[name=email]", "sua@benluc.example.vn").await;
-    type_into(&client, "input[name=password]", PASSWORD).await;
-    click(&client, "form[action='/login'] button").await;
-    client
-        .wait()
-        .for_element(Locator::Css("a[href='/staff/dialogues/new']"))
-        .await
-        .unwrap();
+    sign_in(&client, &app, "sua@benluc.example.vn").await;
 
     // The edit form: the question, ticked, with how many people it reaches.
     client
