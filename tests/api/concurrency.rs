@@ -609,3 +609,71 @@ async fn parallel_admits_from_the_waitlist_admit_each_person_once() {
     let counts = registrations_by_status(&app, &token, &id).await;
     assert_eq!(counts.get("waitlisted"), None, "{counts:?}");
 }
+
+#[actix_web::test]
+async fn parallel_undos_of_check_ins_take_each_back_once() {
+    let app = unlimited_app().await;
+    let (token, id) = open_dialogue(&app, json!({"self_registration": true, "capacity": 4})).await;
+    for i in 0..4 {
+        let r = app
+            .self_register(
+                &id,
+                &json!({"full_name": format!("Người Đến Số {i}"), "phone": format!("0913{:06}", i),
+                        "category": "other", "consent": true}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let found = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/checkins/search?q=nguoi%20den"),
+            Some(&token),
+        )
+        .await;
+    let codes: Vec<String> = found.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 4, "{}", found.text);
+    for code in &codes {
+        let r = app
+            .post(
+                &format!("/api/v1/dialogues/{id}/checkins"),
+                Some(&token),
+                &json!({ "code": code }),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    let before = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(before.get("checked_in"), Some(&4), "{before:?}");
+    let (codes, token, id) = (Arc::new(codes), Arc::new(token), Arc::new(id));
+    let replies = in_parallel(CLIENTS, |i| {
+        let (app, codes, token, id) = (app.clone(), codes.clone(), token.clone(), id.clone());
+        async move {
+            app.post(
+                &format!("/api/v1/dialogues/{id}/checkins/undo"),
+                Some(&token),
+                &json!({"code": codes[i % 4]}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    let statuses = count_statuses(&replies);
+    // Each check-in is taken back once; every later tap is told it is not checked in.
+    assert_eq!(statuses.get(&200), Some(&4), "{statuses:?}");
+    assert_eq!(statuses.get(&409), Some(&(CLIENTS - 4)), "{statuses:?}");
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status == 409)
+            .all(|r| r.code() == "not_checked_in")
+    );
+    let counts = registrations_by_status(&app, &token, &id).await;
+    assert_eq!(counts.get("registered"), Some(&4), "{counts:?}");
+    assert_eq!(counts.get("checked_in"), None, "{counts:?}");
+}
