@@ -203,6 +203,8 @@ pub struct CheckInInput {
         (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 409, description = "`not_registered`, `waitlisted`, `registration_cancelled`, `dialogue_not_open`", body = ErrorEnvelope),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `code` missing or not text (malformed JSON is 400 `malformed_json`)", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -299,6 +301,7 @@ pub struct DoorSearchOutput {
         (status = 404, description = "`not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 400, description = "`bad_request`: the query string does not parse", body = ErrorEnvelope),
         (status = 422, description = "`validation_failed`: `required`, `too_long` or `control_characters` on `q`; `repeated_parameter`", body = ErrorEnvelope),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -335,6 +338,8 @@ pub async fn door_search_api(
         (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 409, description = "`not_checked_in`, `not_registered`, `dialogue_not_open`", body = ErrorEnvelope),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `code` missing or not text (malformed JSON is 400 `malformed_json`)", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
@@ -373,6 +378,8 @@ pub struct AdmitInput {
         (status = 403, description = "`forbidden`: not an organizer or administrator", body = ErrorEnvelope),
         (status = 404, description = "`unknown_code`: no participant of this dialogue has this code; `not_found`: no such dialogue", body = ErrorEnvelope),
         (status = 409, description = "`no_free_seat` (every seat held, `over_capacity` not given), `not_waitlisted`, `not_registered`, `dialogue_not_open`", body = ErrorEnvelope),
+        (status = 401, description = "`unauthorized`: no valid bearer token", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `code` missing or not text (malformed JSON is 400 `malformed_json`)", body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
