@@ -273,23 +273,23 @@ pub fn add_vote(
         votes::participant_id.eq(participant_id),
         votes::created_at.eq(crate::db::now()),
     );
+    // The question's count follows in the same statement (a trigger: see the migration
+    // `vote_count_trigger`). On SQLite, `INSERT OR IGNORE` is a statement diesel prepares
+    // once and keeps; `ON CONFLICT DO NOTHING` it would compile for every vote.
     let inserted = match conn {
         DbConnection::Postgresql(pg) => diesel::insert_into(votes::table)
             .values(row)
             .on_conflict_do_nothing()
             .execute(pg)?,
-        DbConnection::Sqlite(lite) => diesel::insert_into(votes::table)
+        DbConnection::Sqlite(lite) => diesel::insert_or_ignore_into(votes::table)
             .values(row)
-            .on_conflict_do_nothing()
             .execute(lite)?,
     };
-    if inserted > 0 {
-        bump_votes(conn, question_id, 1)?;
-    }
     Ok(inserted > 0)
 }
 
-/// Takes the participant's vote back; false when there was none.
+/// Takes the participant's vote back; false when there was none. The question's count
+/// follows (the trigger).
 pub fn remove_vote(
     conn: &mut DbConnection,
     question_id: &str,
@@ -301,20 +301,10 @@ pub fn remove_vote(
             .filter(votes::participant_id.eq(participant_id)),
     )
     .execute(conn)?;
-    if removed > 0 {
-        bump_votes(conn, question_id, -1)?;
-    }
     Ok(removed > 0)
 }
 
-fn bump_votes(conn: &mut DbConnection, question_id: &str, by: i32) -> QueryResult<()> {
-    diesel::update(questions::table.find(question_id))
-        .set(questions::vote_count.eq(questions::vote_count + by))
-        .execute(conn)
-        .map(|_| ())
-}
-
-/// Moves `from`'s votes onto `into` (a voter of both counts once) and recounts both.
+/// Moves `from`'s votes onto `into` (a voter of both counts once); the counts follow.
 pub fn move_votes(conn: &mut DbConnection, from: &str, into: &str) -> QueryResult<()> {
     let voters: Vec<String> = votes::table
         .filter(votes::question_id.eq(from))
@@ -323,10 +313,8 @@ pub fn move_votes(conn: &mut DbConnection, from: &str, into: &str) -> QueryResul
     for voter in &voters {
         add_vote(conn, into, voter)?;
     }
+    // The trigger takes each deleted vote off `from`'s count, down to 0.
     diesel::delete(votes::table.filter(votes::question_id.eq(from))).execute(conn)?;
-    diesel::update(questions::table.find(from))
-        .set(questions::vote_count.eq(0))
-        .execute(conn)?;
     Ok(())
 }
 

@@ -1,0 +1,2 @@
+DROP TRIGGER votes_count ON votes;
+DROP FUNCTION votes_count();

@@ -1,0 +1,3 @@
+DROP TRIGGER votes_count_move;
+DROP TRIGGER votes_count_delete;
+DROP TRIGGER votes_count_insert;
