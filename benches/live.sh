@@ -15,7 +15,10 @@
 # other questions, casts 20 votes on a probe question and times each client's `votes`
 # event showing it. Prints the server's peak memory.
 #
-# Environment (defaults): BACKEND [sqlite], TWO_INSTANCES [0], CLIENTS [5000], ROUNDS [5], VOTE_RATE [5000],
+# The probe question is on screen during the vote phase (its count goes out first); with
+# PROBE=queue it stays in the queue among the thousand whose counts change, and waits its turn.
+#
+# Environment (defaults): BACKEND [sqlite], TWO_INSTANCES [0], PROBE [screen], CLIENTS [5000], ROUNDS [5], VOTE_RATE [5000],
 # PORT [8095], PEOPLE [5000], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres].
 set -euo pipefail
 

@@ -10,7 +10,8 @@
 //! 3. with CODES_FILE, casts VOTES votes on one question, one every 200 ms from different
 //!    participants, and times, for every client, from each vote's answer until a `votes`
 //!    event shows it (the vote lag), while the command in `BACKGROUND` (if set) runs —
-//!    benches/live.sh runs loadgen there, voting at 5,000/s on other questions.
+//!    benches/live.sh runs loadgen there, voting at 5,000/s on other questions. The probe
+//!    question is put on screen first, unless `PROBE=queue`.
 //!
 //! With `STREAM_BASE` set (another instance of the same PostgreSQL database), the streams
 //! are opened there while the changes and votes go to BASE_URL: the times then include the
@@ -239,6 +240,19 @@ async fn main() {
                 .spawn()
                 .expect("the background command starts")
         });
+        // Where the probe stands decides how soon its count goes out when a thousand
+        // counts change at once: on screen (the default, `PROBE=screen`) it goes first;
+        // `PROBE=queue` leaves it in the queue, where it waits for its turn.
+        if std::env::var("PROBE").as_deref() != Ok("queue") {
+            let reply = http
+                .put(format!("{base}/api/v1/dialogues/{dialogue}/live"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({ "current_question_id": probe }))
+                .send()
+                .await
+                .expect("PUT live");
+            assert!(reply.status().is_success(), "PUT live: {}", reply.status());
+        }
         tokio::time::sleep(Duration::from_secs(2)).await;
         for k in 0..votes {
             let reply = http

@@ -98,7 +98,8 @@ fn last_event_id(req: &HttpRequest) -> Option<i32> {
 }
 
 /// Server-Sent Events of the dialogue: `current_question`, `question_approved`, `votes`
-/// (coalesced, a few a second at most), `answer`. Logged events carry an `id`; a client
+/// (coalesced, a few a second at most, at most 60 counts each: the question on screen and
+/// the top 20 of the queue first, others in turn), `answer`. Logged events carry an `id`; a client
 /// that reconnects with `Last-Event-ID` gets what it missed. A comment line every 15 s
 /// keeps the connection open.
 #[utoipa::path(

@@ -3,8 +3,9 @@
 //! Logged events (the replay log, `live_events`) reach a room through the bus — from this
 //! instance or, on PostgreSQL, from another one — and are read once per room, formatted
 //! once, and handed to every client as the same bytes. Votes are not logged: a room reads
-//! its dialogue's vote counts a few times a second and sends what changed, so a hall voting
-//! at thousands a second costs the same few reads, on every instance.
+//! its dialogue's vote counts a few times a second and sends what changed (a bounded number
+//! at a time, see [`VoteBoard`]), so a hall voting at thousands a second costs the same few
+//! reads and small writes, on every instance.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +16,7 @@ use actix_web::web::Bytes;
 use futures_util::Stream;
 use tokio::sync::broadcast;
 
-use super::model::{LiveEventKind, LiveEventRow};
+use super::model::{LiveEventKind, LiveEventRow, VoteBoard};
 use super::{ops, store};
 use crate::db::Db;
 use crate::dialogues;
@@ -46,7 +47,7 @@ struct Room {
     sender: broadcast::Sender<Arc<Message>>,
     /// The last replay entry sent to this room.
     last_seq: i32,
-    votes: HashMap<String, i32>,
+    votes: VoteBoard,
 }
 
 pub struct Hub {
@@ -163,7 +164,8 @@ impl Hub {
         }
     }
 
-    /// Sends each watched room the vote counts that changed; forgets rooms nobody watches.
+    /// Sends each watched room the vote counts that changed (a bounded number per update:
+    /// see [`VoteBoard`]); forgets rooms nobody watches.
     async fn deliver_votes(&self) {
         let watched: Vec<String> = match self.rooms.lock() {
             Ok(mut rooms) => {
@@ -174,9 +176,14 @@ impl Hub {
         };
         for dialogue_id in watched {
             let id = dialogue_id.clone();
-            let Ok(counts) = self
+            let Ok((counts, current)) = self
                 .db
-                .read(move |conn| Ok(store::vote_counts(conn, &id)?))
+                .read(move |conn| {
+                    Ok((
+                        store::vote_counts(conn, &id)?,
+                        store::current_of(conn, &id)?,
+                    ))
+                })
                 .await
             else {
                 continue;
@@ -184,22 +191,21 @@ impl Hub {
             if let Ok(mut rooms) = self.rooms.lock()
                 && let Some(room) = rooms.get_mut(&dialogue_id)
             {
-                let changed: HashMap<&str, i32> = counts
-                    .iter()
-                    .filter(|(q, n)| room.votes.get(q.as_str()) != Some(n))
-                    .map(|(q, n)| (q.as_str(), *n))
-                    .collect();
-                if changed.is_empty() {
+                let update = room.votes.next_update(&counts, current.as_deref());
+                if update.is_empty() {
                     continue;
                 }
-                let data = serde_json::json!({ "votes": changed }).to_string();
+                let votes: serde_json::Map<String, serde_json::Value> = update
+                    .into_iter()
+                    .map(|(question, count)| (question, count.into()))
+                    .collect();
+                let data = serde_json::json!({ "votes": votes }).to_string();
                 room.sender
                     .send(Arc::new(Message {
                         seq: None,
                         bytes: format(None, LiveEventKind::Votes.as_str(), &data),
                     }))
                     .ok();
-                room.votes = counts.into_iter().collect();
             }
         }
     }
@@ -310,7 +316,7 @@ impl Hub {
             .or_insert_with(|| Room {
                 sender: broadcast::channel(ROOM_BACKLOG).0,
                 last_seq,
-                votes: votes.into_iter().collect(),
+                votes: VoteBoard::new(votes),
             });
         Ok(room.sender.subscribe())
     }

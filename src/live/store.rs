@@ -118,6 +118,7 @@ pub fn commitments_in(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult
 }
 
 /// The vote count of every question in the public queue, for the stream's vote updates.
+/// Every public question's vote count, sorted by id (as bytes).
 pub fn vote_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<(String, i32)>> {
     let public: Vec<&str> = QuestionStatus::ALL
         .iter()
@@ -129,6 +130,11 @@ pub fn vote_counts(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Ve
         .filter(questions::status.eq_any(public))
         .select((questions::id, questions::vote_count))
         .load(conn)
+        // Sorted here, not by the database: PostgreSQL's collation need not order bytes.
+        .map(|mut counts: Vec<(String, i32)>| {
+            counts.sort_unstable();
+            counts
+        })
 }
 
 /// The dialogues in which the agency answered aloud or made a commitment (its staff's
