@@ -160,8 +160,20 @@ pub async fn list(
     let query = QueueQuery::parse(req.query_string())?;
     // Everyone but organizers and the dialogue's own participants reads the same bytes.
     let shared = !organizer && voter.is_none();
-    let key = PublicQueueCache::key(&id, &query, &paging);
-    if shared && let Some(json) = cache.0.get(&key) {
+    if shared {
+        let key = PublicQueueCache::key(&id, &query, &paging);
+        let json = cache
+            .0
+            .get_or_fill(&key, || async {
+                let page = ops::queue(&state, id, false, query, paging.offset(), paging.per_page);
+                match page.await? {
+                    QueuePage::Public(items, total) => to_json(&PageOf::new(items, total, paging)),
+                    QueuePage::Organizer(..) => {
+                        Err(AppError::unexpected("an organizer's queue for everyone"))
+                    }
+                }
+            })
+            .await?;
         return Ok(json_response(json));
     }
     let page = ops::queue(
@@ -172,25 +184,14 @@ pub async fn list(
         paging.offset(),
         paging.per_page,
     )
-    .await;
-    let page = match page {
-        Ok(page) => page,
-        Err(e) => {
-            if shared {
-                cache.0.release(&key);
-            }
-            return Err(e);
-        }
-    };
+    .await?;
     Ok(match (page, voter) {
         (QueuePage::Public(items, total), Some(voter)) => {
             let voted = ops::votes_of(&state, voter).await?;
             HttpResponse::Ok().json(PageOf::new(ops::mark_votes(items, &voted), total, paging))
         }
         (QueuePage::Public(items, total), None) => {
-            let json = to_json(&PageOf::new(items, total, paging))?;
-            cache.0.put(&key, json.clone());
-            json_response(json)
+            HttpResponse::Ok().json(PageOf::new(items, total, paging))
         }
         (QueuePage::Organizer(items, total), _) => {
             HttpResponse::Ok().json(PageOf::new(items, total, paging))
