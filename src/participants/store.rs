@@ -95,12 +95,19 @@ pub fn find_by_token_hash(
 }
 
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Participant>> {
-    participants::table
+    let query = participants::table
         .filter(participants::code.eq(code))
-        .filter(participants::purged_at.is_null())
-        .select(Participant::as_select())
-        .first(conn)
-        .optional()
+        .filter(participants::purged_at.is_null());
+    // Each vote looks its voter up: run on the database's own connection, the statement is
+    // found in the cache by its type, without writing out its SQL again every time as the
+    // connection enum does.
+    match conn {
+        DbConnection::Postgresql(pg) => query.select(Participant::as_select()).first(pg).optional(),
+        DbConnection::Sqlite(lite) => query
+            .select(Participant::as_select())
+            .first(lite)
+            .optional(),
+    }
 }
 
 /// Someone already in the dialogue with the person's email, or with their name and phone.

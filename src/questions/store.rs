@@ -10,10 +10,15 @@ use crate::db::DbConnection;
 use crate::db::schema::{questions, votes};
 
 pub fn insert(conn: &mut DbConnection, row: &NewQuestion) -> QueryResult<()> {
-    diesel::insert_into(questions::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+    // On the database's own connection: through the connection enum, diesel walks and
+    // rebinds this twenty-column insert generically on every call (a tenth of a
+    // submission's time on the committing thread, in a profile).
+    let query = diesel::insert_into(questions::table).values(row);
+    match conn {
+        DbConnection::Postgresql(pg) => query.execute(pg),
+        DbConnection::Sqlite(lite) => query.execute(lite),
+    }
+    .map(|_| ())
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Question>> {
@@ -295,12 +300,15 @@ pub fn remove_vote(
     question_id: &str,
     participant_id: &str,
 ) -> QueryResult<bool> {
-    let removed = diesel::delete(
+    let query = diesel::delete(
         votes::table
             .filter(votes::question_id.eq(question_id))
             .filter(votes::participant_id.eq(participant_id)),
-    )
-    .execute(conn)?;
+    );
+    let removed = match conn {
+        DbConnection::Postgresql(pg) => query.execute(pg)?,
+        DbConnection::Sqlite(lite) => query.execute(lite)?,
+    };
     Ok(removed > 0)
 }
 
