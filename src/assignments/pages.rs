@@ -59,39 +59,31 @@ pub async fn public_queue(
 ) -> Result<HttpResponse, AppError> {
     let id = id.into_inner();
     let query = QueueQuery::parse(req.query_string()).map_err(|_| AppError::NotFound)?;
-    let anonymous = viewer.0.is_none();
-    let key = SharedPages::key(&req);
-    if anonymous && let Some(html) = shared.0.get(&key) {
-        return Ok(serve_shared(&req, &html));
-    }
     let lang = Lang::of_request(&req);
-    let q = query.clone();
-    let page = crate::html::page_number(&req);
-    let found = state
-        .db
-        .read(move |conn| {
-            let queue = ops::public_queue(conn, &id, &q, page)?;
-            let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            Ok((full, queue))
+    let page_number = crate::html::page_number(&req);
+    let read = || async {
+        let q = query.clone();
+        let (full, queue) = state
+            .db
+            .read(move |conn| {
+                let queue = ops::public_queue(conn, &id, &q, page_number)?;
+                let full = dialogues::store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+                Ok((full, queue))
+            })
+            .await?;
+        Ok::<_, AppError>(context! {
+            d => card(&full, lang),
+            queue => view::queue_context(&queue, &query, lang),
+            base => format!("/d/{}/questions", full.dialogue.id),
         })
-        .await;
-    let (full, queue) = match found {
-        Ok(found) => found,
-        Err(e) => {
-            if anonymous {
-                shared.0.release(&key);
-            }
-            return Err(e);
-        }
     };
-    let page = context! {
-        d => card(&full, lang),
-        queue => view::queue_context(&queue, &query, lang),
-        base => format!("/d/{}/questions", full.dialogue.id),
-    };
-    if anonymous {
-        let html = render_shared(&state, &req, "questions/queue.html", page)?;
-        shared.0.put(&key, html.clone());
+    if viewer.0.is_none() {
+        let html = shared
+            .0
+            .get_or_fill(&SharedPages::key(&req), || async {
+                render_shared(&state, &req, "questions/queue.html", read().await?)
+            })
+            .await?;
         return Ok(serve_shared(&req, &html));
     }
     render(
@@ -99,7 +91,7 @@ pub async fn public_queue(
         &req,
         viewer.0.as_ref(),
         "questions/queue.html",
-        page,
+        read().await?,
     )
 }
 

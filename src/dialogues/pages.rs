@@ -61,11 +61,6 @@ pub async fn public_page(
     viewer: MaybeStaff,
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
-    let anonymous = viewer.0.is_none();
-    let key = SharedPages::key(&req);
-    if anonymous && let Some(html) = shared.0.get(&key) {
-        return Ok(serve_shared(&req, &html));
-    }
     let id = id.into_inner();
     let organizer = viewer.can_organize();
     let hooks = req
@@ -76,49 +71,49 @@ pub async fn public_page(
         .app_data::<web::Data<PublicSeats>>()
         .and_then(|seats| seats.0);
     let waitlist_limit = state.settings.waitlist_limit;
-    let found = state
-        .db
-        .read(move |conn| {
-            let full = store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
-            let mut links = Vec::new();
-            for hook in hooks {
-                if let Some(link) = hook(conn, &full)? {
-                    links.push(link);
-                }
-            }
-            let seats = match seats_hook {
-                Some(hook) => hook(conn, &full, waitlist_limit)?,
-                None => None,
-            };
-            Ok((full, links, seats))
-        })
-        .await
-        .and_then(
-            |(full, links, seats)| match ops::visible_to(&full, organizer) {
-                true => Ok((full, links, seats)),
-                false => Err(AppError::NotFound),
-            },
-        );
-    let (full, links, seats) = match found {
-        Ok(full) => full,
-        Err(e) => {
-            if anonymous {
-                shared.0.release(&key);
-            }
-            return Err(e);
-        }
-    };
     let lang = Lang::of_request(&req);
-    let page = context! {
-        d => card(&full, lang), links => Value::from_serialize(&links),
-        seats => Value::from_serialize(seats), contact_phone => &state.settings.contact_phone,
+    let read = || async {
+        let (full, links, seats) = state
+            .db
+            .read(move |conn| {
+                let full = store::find_full(conn, &id)?.ok_or(AppError::NotFound)?;
+                let mut links = Vec::new();
+                for hook in hooks {
+                    if let Some(link) = hook(conn, &full)? {
+                        links.push(link);
+                    }
+                }
+                let seats = match seats_hook {
+                    Some(hook) => hook(conn, &full, waitlist_limit)?,
+                    None => None,
+                };
+                Ok((full, links, seats))
+            })
+            .await?;
+        if !ops::visible_to(&full, organizer) {
+            return Err(AppError::NotFound);
+        }
+        Ok(context! {
+            d => card(&full, lang), links => Value::from_serialize(&links),
+            seats => Value::from_serialize(seats), contact_phone => &state.settings.contact_phone,
+        })
     };
-    if anonymous {
-        let html = render_shared(&state, &req, "dialogue.html", page)?;
-        shared.0.put(&key, html.clone());
+    if viewer.0.is_none() {
+        let html = shared
+            .0
+            .get_or_fill(&SharedPages::key(&req), || async {
+                render_shared(&state, &req, "dialogue.html", read().await?)
+            })
+            .await?;
         return Ok(serve_shared(&req, &html));
     }
-    render(&state, &req, viewer.0.as_ref(), "dialogue.html", page)
+    render(
+        &state,
+        &req,
+        viewer.0.as_ref(),
+        "dialogue.html",
+        read().await?,
+    )
 }
 
 /// Dialogues on the dashboard at most (the soonest; the rest are past ones).

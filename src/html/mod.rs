@@ -135,7 +135,7 @@ const CSRF_PLACEHOLDER: &str = "__doithoai_csrf_token__";
 
 /// Copies of public pages as anonymous readers get them, keyed by the page's path and
 /// language; at most one second old (see `crate::cache`).
-pub struct SharedPages(pub crate::cache::ShortCache<web::Bytes>);
+pub struct SharedPages(pub crate::cache::ShortCache<SharedPage>);
 
 impl Default for SharedPages {
     fn default() -> SharedPages {
@@ -161,19 +161,59 @@ pub fn render_shared(
     req: &HttpRequest,
     name: &str,
     page: Value,
-) -> Result<web::Bytes, AppError> {
+) -> Result<SharedPage, AppError> {
     let ctx =
         context! { csrf => CSRF_PLACEHOLDER, ..context! { ..page, ..base_context(req, None) } };
-    Ok(web::Bytes::from(state.templates.render(name, ctx)?))
+    Ok(SharedPage::split(state.templates.render(name, ctx)?))
+}
+
+/// A page from [`render_shared`], cut where each reader's own CSRF token goes: serving it
+/// copies the parts once, without searching the page again for every reader.
+#[derive(Clone)]
+pub struct SharedPage {
+    parts: std::sync::Arc<[web::Bytes]>,
+}
+
+impl SharedPage {
+    fn split(html: String) -> SharedPage {
+        let cuts: Vec<usize> = html
+            .match_indices(CSRF_PLACEHOLDER)
+            .map(|(at, _)| at)
+            .collect();
+        let bytes = web::Bytes::from(html);
+        let mut parts = Vec::with_capacity(cuts.len() + 1);
+        let mut start = 0;
+        for at in cuts {
+            parts.push(bytes.slice(start..at));
+            start = at + CSRF_PLACEHOLDER.len();
+        }
+        parts.push(bytes.slice(start..));
+        SharedPage {
+            parts: parts.into(),
+        }
+    }
+
+    /// The page with `token` in each place.
+    fn with_token(&self, token: &str) -> web::Bytes {
+        let length = self.parts.iter().map(web::Bytes::len).sum::<usize>()
+            + token.len() * (self.parts.len() - 1);
+        let mut page = web::BytesMut::with_capacity(length);
+        for (i, part) in self.parts.iter().enumerate() {
+            if i > 0 {
+                page.extend_from_slice(token.as_bytes());
+            }
+            page.extend_from_slice(part);
+        }
+        page.freeze()
+    }
 }
 
 /// Serves a page from [`render_shared`] with the reader's own CSRF token.
-pub fn serve_shared(req: &HttpRequest, html: &web::Bytes) -> HttpResponse {
-    let page = String::from_utf8_lossy(html).replace(CSRF_PLACEHOLDER, &csrf_token(req));
+pub fn serve_shared(req: &HttpRequest, page: &SharedPage) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(page)
+        .body(page.with_token(&csrf_token(req)))
 }
 
 /// A 303 to another page (after a form post, so reload does not post again).
@@ -309,4 +349,25 @@ pub fn readable(error: AppError, lang: Lang) -> Result<String, AppError> {
 pub fn with_status(mut page: HttpResponse, status: actix_web::http::StatusCode) -> HttpResponse {
     *page.status_mut() = status;
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_page_gets_each_readers_token_in_every_place_and_nothing_else_changes() {
+        let html = format!(
+            "<form><input name=csrf value=\"{CSRF_PLACEHOLDER}\">Câu hỏi</form>\
+             <form><input value=\"{CSRF_PLACEHOLDER}\"></form>{CSRF_PLACEHOLDER}"
+        );
+        let page = SharedPage::split(html.clone());
+        let served = page.with_token("tok-123");
+        assert_eq!(served, html.replace(CSRF_PLACEHOLDER, "tok-123").as_bytes());
+        let plain = SharedPage::split("<p>Không có biểu mẫu</p>".to_string());
+        assert_eq!(
+            plain.with_token("tok-123"),
+            "<p>Không có biểu mẫu</p>".as_bytes()
+        );
+    }
 }
