@@ -164,7 +164,7 @@ pub fn render_shared(
 ) -> Result<SharedPage, AppError> {
     let ctx =
         context! { csrf => CSRF_PLACEHOLDER, ..context! { ..page, ..base_context(req, None) } };
-    Ok(SharedPage::split(state.templates.render(name, ctx)?))
+    Ok(SharedPage::from_html(state.templates.render(name, ctx)?))
 }
 
 /// A page from [`render_shared`], cut where each reader's own CSRF token goes: serving it
@@ -175,7 +175,7 @@ pub struct SharedPage {
 }
 
 impl SharedPage {
-    fn split(html: String) -> SharedPage {
+    fn from_html(html: String) -> SharedPage {
         let cuts: Vec<usize> = html
             .match_indices(CSRF_PLACEHOLDER)
             .map(|(at, _)| at)
@@ -361,10 +361,10 @@ mod tests {
             "<form><input name=csrf value=\"{CSRF_PLACEHOLDER}\">Câu hỏi</form>\
              <form><input value=\"{CSRF_PLACEHOLDER}\"></form>{CSRF_PLACEHOLDER}"
         );
-        let page = SharedPage::split(html.clone());
+        let page = SharedPage::from_html(html.clone());
         let served = page.with_token("tok-123");
         assert_eq!(served, html.replace(CSRF_PLACEHOLDER, "tok-123").as_bytes());
-        let plain = SharedPage::split("<p>Không có biểu mẫu</p>".to_string());
+        let plain = SharedPage::from_html("<p>Không có biểu mẫu</p>".to_string());
         assert_eq!(
             plain.with_token("tok-123"),
             "<p>Không có biểu mẫu</p>".as_bytes()
