@@ -148,6 +148,24 @@ fn report(label: &str, values: &mut [f64], expected: usize) {
     );
 }
 
+/// Puts `question` on the dialogue's screen, as the organizer does.
+async fn put_on_screen(
+    http: &reqwest::Client,
+    base: &str,
+    dialogue: &str,
+    token: &str,
+    question: &str,
+) {
+    let reply = http
+        .put(format!("{base}/api/v1/dialogues/{dialogue}/live"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "current_question_id": question }))
+        .send()
+        .await
+        .expect("PUT live");
+    assert!(reply.status().is_success(), "PUT live: {}", reply.status());
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -215,14 +233,7 @@ async fn main() {
         let question = &questions[round % (questions.len() - 1).max(1)];
         *watch.target.write().unwrap() = (question.clone(), Instant::now());
         watch.round.store(round, Ordering::Release);
-        let reply = http
-            .put(format!("{base}/api/v1/dialogues/{dialogue}/live"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({ "current_question_id": question }))
-            .send()
-            .await
-            .expect("PUT live");
-        assert!(reply.status().is_success(), "PUT live: {}", reply.status());
+        put_on_screen(&http, &base, &dialogue, &token, question).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
     report(
@@ -244,14 +255,7 @@ async fn main() {
         // counts change at once: on screen (the default, `PROBE=screen`) it goes first;
         // `PROBE=queue` leaves it in the queue, where it waits for its turn.
         if std::env::var("PROBE").as_deref() != Ok("queue") {
-            let reply = http
-                .put(format!("{base}/api/v1/dialogues/{dialogue}/live"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({ "current_question_id": probe }))
-                .send()
-                .await
-                .expect("PUT live");
-            assert!(reply.status().is_success(), "PUT live: {}", reply.status());
+            put_on_screen(&http, &base, &dialogue, &token, &probe).await;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
         for k in 0..votes {
