@@ -16,9 +16,10 @@
 # event showing it. Prints the server's peak memory.
 #
 # The probe question is on screen during the vote phase (its count goes out first); with
-# PROBE=queue it stays in the queue among the thousand whose counts change, and waits its turn.
+# PROBE=queue it stays in the queue among the thousand whose counts change, and waits its turn
+# unless the clients name it as a question they show (WATCH=1: `?votes=`, as pages do).
 #
-# Environment (defaults): BACKEND [sqlite], TWO_INSTANCES [0], PROBE [screen], CLIENTS [5000], ROUNDS [5], VOTE_RATE [5000],
+# Environment (defaults): BACKEND [sqlite], TWO_INSTANCES [0], PROBE [screen], WATCH [0], CLIENTS [5000], ROUNDS [5], VOTE_RATE [5000],
 # PORT [8095], PEOPLE [5000], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres].
 set -euo pipefail
 

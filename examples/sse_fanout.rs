@@ -11,7 +11,8 @@
 //!    participants, and times, for every client, from each vote's answer until a `votes`
 //!    event shows it (the vote lag), while the command in `BACKGROUND` (if set) runs —
 //!    benches/live.sh runs loadgen there, voting at 5,000/s on other questions. The probe
-//!    question is put on screen first, unless `PROBE=queue`.
+//!    question is put on screen first, unless `PROBE=queue`. With `WATCH=1` every client
+//!    names the probe in `?votes=`, as a page names the questions it lists.
 //!
 //! With `STREAM_BASE` set (another instance of the same PostgreSQL database), the streams
 //! are opened there while the changes and votes go to BASE_URL: the times then include the
@@ -198,7 +199,12 @@ async fn main() {
         vote_lags: Mutex::new(Vec::new()),
         connected: AtomicUsize::new(0),
     });
-    let path = format!("/api/v1/dialogues/{dialogue}/live/events");
+    // `WATCH=1`: each client names the probe as a question it shows (`?votes=`), as a
+    // phone's page names the questions it lists.
+    let path = match std::env::var("WATCH").as_deref() {
+        Ok("1") => format!("/api/v1/dialogues/{dialogue}/live/events?votes={probe}"),
+        _ => format!("/api/v1/dialogues/{dialogue}/live/events"),
+    };
     let opened = Instant::now();
     for batch in 0..clients.div_ceil(250) {
         for _ in 0..250.min(clients - batch * 250) {

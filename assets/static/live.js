@@ -88,8 +88,22 @@
     }
   }
 
+  // A page that lists questions names them, so that every change of their counts reaches
+  // it; the projector's questions change as it redraws, so it takes the stream's default
+  // (the question on screen and the top of the queue first).
+  function streamUrl() {
+    var url = "/api/v1/dialogues/" + id + "/live/events";
+    if (projector) return url;
+    var shown = [];
+    document.querySelectorAll("[data-votes]").forEach(function (el) {
+      var q = el.getAttribute("data-votes");
+      if (shown.indexOf(q) < 0 && shown.length < 100) shown.push(q);
+    });
+    return shown.length ? url + "?votes=" + shown.join(",") : url;
+  }
+
   if (window.EventSource) {
-    var source = new EventSource("/api/v1/dialogues/" + id + "/live/events");
+    var source = new EventSource(streamUrl());
     var started = false;
     source.addEventListener("votes", function (e) { setVotes(JSON.parse(e.data).votes); });
     source.addEventListener("current_question", function (e) {

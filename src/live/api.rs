@@ -13,7 +13,7 @@ use super::model::{
 use super::ops;
 use crate::auth::{MaybeStaff, Organizer};
 use crate::db::{DialogueId, QuestionId};
-use crate::error::{AppError, ErrorEnvelope};
+use crate::error::{AppError, ErrorEnvelope, FieldError};
 use crate::json::ApiJson;
 use crate::state::AppState;
 
@@ -82,6 +82,32 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(live))
 }
 
+/// Most questions a stream client may name in `?votes=`: more than a page shows.
+pub const WATCHED_MAX: usize = 100;
+
+/// `?votes=id,id,…`: the questions whose counts the client shows, as stored ids.
+fn watched_questions(req: &HttpRequest) -> Result<Option<Vec<String>>, AppError> {
+    let parameters = crate::json::single_parameters(req.query_string(), &["votes"])?;
+    let Some(raw) = parameters.get("votes") else {
+        return Ok(None);
+    };
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = uuid::Uuid::parse_str(part)
+            .map_err(|_| AppError::field("votes", FieldError::new("invalid_id")))?;
+        ids.push(id.hyphenated().to_string());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > WATCHED_MAX {
+        return Err(AppError::field(
+            "votes",
+            FieldError::with_n("too_many", WATCHED_MAX as i64),
+        ));
+    }
+    Ok(Some(ids))
+}
+
 /// The `Last-Event-ID` a reconnecting client sends (or `?last_event_id=` for clients that
 /// cannot set headers); anything else is treated as a new client.
 fn last_event_id(req: &HttpRequest) -> Option<i32> {
@@ -99,7 +125,8 @@ fn last_event_id(req: &HttpRequest) -> Option<i32> {
 
 /// Server-Sent Events of the dialogue: `current_question`, `question_approved`, `votes`
 /// (coalesced, a few a second at most, at most 60 counts each: the question on screen and
-/// the top 20 of the queue first, others in turn), `answer`. Logged events carry an `id`; a client
+/// the top 20 of the queue first, others in turn; or, with `?votes=`, every change of the
+/// questions named there), `answer`. Logged events carry an `id`; a client
 /// that reconnects with `Last-Event-ID` gets what it missed. A comment line every 15 s
 /// keeps the connection open.
 #[utoipa::path(
@@ -108,11 +135,13 @@ fn last_event_id(req: &HttpRequest) -> Option<i32> {
     params(
         ("id" = uuid::Uuid, Path, description = "the dialogue's id"),
         ("Last-Event-ID" = Option<i32>, Header, description = "the last event received, to resume"),
+        ("votes" = Option<String>, Query, pattern = r"^([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(,[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}){0,99})?$", description = "the questions whose counts this client shows, comma-separated ids (at most 100): its `votes` events then carry every change of those counts, and only those"),
     ),
     responses(
         (status = 200, description = "`text/event-stream`", content_type = "text/event-stream", body = String),
         (status = 401, description = "`unauthorized`: a bearer token that is not valid", body = ErrorEnvelope),
         (status = 404, description = "`not_found`: no such public dialogue", body = ErrorEnvelope),
+        (status = 422, description = "`validation_failed`: `invalid_id` or `too_many` (over 100) on `votes`, `repeated_parameter`", body = ErrorEnvelope),
         (status = 503, description = "`too_many_listeners`: this server has as many stream clients as it serves; see `Retry-After`", body = ErrorEnvelope),
     ),
     security((), ("bearer" = []))
@@ -124,9 +153,10 @@ pub async fn events(
     req: HttpRequest,
     id: web::Path<DialogueId>,
 ) -> Result<HttpResponse, AppError> {
+    let watched = watched_questions(&req)?;
     let stream = hub
         .0
-        .connect(&id, viewer.can_organize(), last_event_id(&req))
+        .connect(&id, viewer.can_organize(), last_event_id(&req), watched)
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/event-stream")

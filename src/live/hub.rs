@@ -40,7 +40,12 @@ const RETRY_MS: u32 = 3000;
 struct Message {
     /// The replay entry, for logged events.
     seq: Option<i32>,
+    /// What clients that watch no particular questions get (for a vote update, the bounded
+    /// one of [`VoteBoard`]; it may be empty).
     bytes: Bytes,
+    /// For a vote update, every count that changed since the last tick: clients that named
+    /// the questions they show (`?votes=`) get theirs from it.
+    changed: Option<Arc<HashMap<String, i32>>>,
 }
 
 struct Room {
@@ -48,6 +53,8 @@ struct Room {
     /// The last replay entry sent to this room.
     last_seq: i32,
     votes: VoteBoard,
+    /// Every count as read at the last tick.
+    counts: HashMap<String, i32>,
 }
 
 pub struct Hub {
@@ -67,6 +74,7 @@ fn message_of(row: &LiveEventRow) -> Arc<Message> {
     Arc::new(Message {
         seq: Some(row.seq),
         bytes: format(Some(row.seq), &row.kind, &row.data),
+        changed: None,
     })
 }
 
@@ -86,6 +94,8 @@ struct Feed {
     heartbeat: tokio::time::Interval,
     /// Logged events up to here were sent already (in `first`).
     sent_through: i32,
+    /// The questions whose counts this client shows (`?votes=`), if it named them.
+    watched: Option<Vec<String>>,
     _guard: ClientGuard,
 }
 
@@ -192,18 +202,24 @@ impl Hub {
                 && let Some(room) = rooms.get_mut(&dialogue_id)
             {
                 let update = room.votes.next_update(&counts, current.as_deref());
-                if update.is_empty() {
+                let changed: HashMap<String, i32> = counts
+                    .iter()
+                    .filter(|(q, n)| room.counts.get(q) != Some(n))
+                    .cloned()
+                    .collect();
+                room.counts = counts.into_iter().collect();
+                if update.is_empty() && changed.is_empty() {
                     continue;
                 }
-                let votes: serde_json::Map<String, serde_json::Value> = update
-                    .into_iter()
-                    .map(|(question, count)| (question, count.into()))
-                    .collect();
-                let data = serde_json::json!({ "votes": votes }).to_string();
+                let bytes = match update.is_empty() {
+                    true => Bytes::new(),
+                    false => votes_message(update.iter().map(|(q, n)| (q.as_str(), *n))),
+                };
                 room.sender
                     .send(Arc::new(Message {
                         seq: None,
-                        bytes: format(None, LiveEventKind::Votes.as_str(), &data),
+                        bytes,
+                        changed: Some(Arc::new(changed)),
                     }))
                     .ok();
             }
@@ -217,6 +233,7 @@ impl Hub {
         dialogue_id: &str,
         organizer: bool,
         last_event_id: Option<i32>,
+        watched: Option<Vec<String>>,
     ) -> Result<impl Stream<Item = Result<Bytes, actix_web::Error>> + use<>, AppError> {
         let guard = self.admit()?;
         let id = dialogue_id.to_string();
@@ -276,6 +293,7 @@ impl Hub {
             receiver,
             heartbeat,
             sent_through,
+            watched,
             _guard: guard,
         };
         Ok(futures_util::stream::unfold(feed, next_chunk))
@@ -316,6 +334,7 @@ impl Hub {
             .or_insert_with(|| Room {
                 sender: broadcast::channel(ROOM_BACKLOG).0,
                 last_seq,
+                counts: votes.iter().cloned().collect(),
                 votes: VoteBoard::new(votes),
             });
         Ok(room.sender.subscribe())
@@ -335,7 +354,13 @@ async fn next_chunk(mut feed: Feed) -> Option<(Result<Bytes, actix_web::Error>, 
                     if message.seq.is_some_and(|seq| seq <= feed.sent_through) {
                         continue;
                     }
-                    let bytes = message.bytes.clone();
+                    let bytes = match (&feed.watched, &message.changed) {
+                        (Some(watched), Some(changed)) => watched_votes(watched, changed),
+                        _ => message.bytes.clone(),
+                    };
+                    if bytes.is_empty() {
+                        continue;
+                    }
                     return Some((Ok(bytes), feed));
                 }
                 Err(_) => return None,
@@ -344,5 +369,27 @@ async fn next_chunk(mut feed: Feed) -> Option<(Result<Bytes, actix_web::Error>, 
                 return Some((Ok(Bytes::from_static(b": ping\n\n")), feed));
             }
         }
+    }
+}
+
+/// A `votes` event with these counts.
+fn votes_message<'a>(counts: impl Iterator<Item = (&'a str, i32)>) -> Bytes {
+    let votes: serde_json::Map<String, serde_json::Value> = counts
+        .map(|(question, count)| (question.to_string(), count.into()))
+        .collect();
+    let data = serde_json::json!({ "votes": votes }).to_string();
+    format(None, LiveEventKind::Votes.as_str(), &data)
+}
+
+/// The `votes` event of a client that shows `watched`: their counts that changed this
+/// tick, all of them (empty when none did).
+fn watched_votes(watched: &[String], changed: &HashMap<String, i32>) -> Bytes {
+    let mut mine = watched
+        .iter()
+        .filter_map(|q| changed.get(q).map(|n| (q.as_str(), *n)))
+        .peekable();
+    match mine.peek() {
+        Some(_) => votes_message(mine),
+        None => Bytes::new(),
     }
 }

@@ -159,6 +159,72 @@ impl Listener {
 }
 
 #[actix_web::test]
+async fn a_client_that_names_its_questions_gets_every_change_of_their_counts_and_no_other() {
+    let app = spawn_app().await;
+    let (_organizer, id, code, approved, _waiting) = running_dialogue(&app).await;
+    // The upper-case form of an id is the same question.
+    let url = app.url(&format!(
+        "/api/v1/dialogues/{id}/live/events?votes={}",
+        approved[1].to_uppercase()
+    ));
+    let mut listener = Listener::open_url(&app.client, &url, None).await;
+    listener.next_of("current_question").await;
+    for question in [&approved[0], &approved[1]] {
+        let r = app.vote(&code, question).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    // The first question's vote may reach the stream alone, a tick earlier: this client
+    // does not show that question and gets nothing of it.
+    let event = listener.next_of("votes").await;
+    assert_eq!(event.data, json!({ "votes": { approved[1].clone(): 1 } }));
+}
+
+#[actix_web::test]
+async fn naming_questions_that_are_not_ids_or_too_many_is_refused() {
+    let app = spawn_app().await;
+    let (_organizer, id, _code, approved, _waiting) = running_dialogue(&app).await;
+    let not_an_id = app
+        .get(
+            &format!(
+                "/api/v1/dialogues/{id}/live/events?votes={},câu-hỏi",
+                approved[0]
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(not_an_id.status, 422, "{}", not_an_id.text);
+    assert_eq!(
+        not_an_id.body["error"]["field_codes"]["votes"],
+        "invalid_id"
+    );
+    let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let too_many = app
+        .get(
+            &format!(
+                "/api/v1/dialogues/{id}/live/events?votes={}",
+                many.join(",")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(too_many.status, 422, "{}", too_many.text);
+    assert_eq!(too_many.body["error"]["field_codes"]["votes"], "too_many");
+    let repeated = app
+        .get(
+            &format!(
+                "/api/v1/dialogues/{id}/live/events?votes={0}&votes={0}",
+                approved[0]
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(
+        repeated.body["error"]["field_codes"]["votes"],
+        "repeated_parameter"
+    );
+}
+
+#[actix_web::test]
 async fn the_stream_carries_each_kind_of_event() {
     let app = spawn_app().await;
     let (organizer, id, code, approved, waiting) = running_dialogue(&app).await;
