@@ -67,6 +67,11 @@ fn filter(label: &str, count: usize) -> String {
     format!("{label} <span class=\"count\">{count}</span></a>")
 }
 
+/// The invitation id of the person named `name` in a list of invitations.
+fn id_of(all: &[Value], name: &str) -> String {
+    by_name(all, name)["id"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn the_invitee_list_finds_people_without_diacritics_by_phone_or_code_and_counts_each_status()
 {
@@ -362,14 +367,8 @@ async fn send_again_is_offered_only_for_sent_invitations_after_a_step_naming_the
     app.send_invitations(&token, &id).await;
     app.drain_jobs().await;
     let all = invitations(&app, &token, &id).await;
-    let anh = by_name(&all, "Nguyễn Văn Ánh")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let dao = by_name(&all, "Đặng Thị Đào")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let anh = id_of(&all, "Nguyễn Văn Ánh");
+    let dao = id_of(&all, "Đặng Thị Đào");
     let list = browser.get(&path).await;
     assert!(list.contains(&format!("href=\"/staff/invitations/{anh}/resend\"")));
     // Without an email nothing was sent, so nothing can be sent again.
@@ -451,10 +450,7 @@ async fn a_reissued_code_is_shown_once_after_the_redirect_and_a_refresh_issues_n
 async fn an_organizer_edits_an_invitee_and_the_change_is_audited() {
     let app = spawn_app().await;
     let (token, id, all) = dialogue_with(&app, 10, three_people(), &[]).await;
-    let invitation_id = by_name(&all, "Đặng Thị Đào")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let invitation_id = id_of(&all, "Đặng Thị Đào");
     let browser = organizer(&app).await;
     let list = browser
         .get(&format!("/staff/dialogues/{id}/invitations"))
@@ -532,14 +528,8 @@ async fn an_organizer_edits_an_invitee_and_the_change_is_audited() {
 async fn removing_an_invitee_asks_first_and_is_refused_once_they_have_accepted() {
     let app = spawn_app().await;
     let (token, id, all) = dialogue_with(&app, 10, three_people(), &["Nguyễn Văn Ánh"]).await;
-    let dao = by_name(&all, "Đặng Thị Đào")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let anh = by_name(&all, "Nguyễn Văn Ánh")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let dao = id_of(&all, "Đặng Thị Đào");
+    let anh = id_of(&all, "Nguyễn Văn Ánh");
     let browser = organizer(&app).await;
     let path = format!("/staff/dialogues/{id}/invitations");
     let list = browser.get(&path).await;
@@ -590,10 +580,7 @@ async fn removing_an_invitee_asks_first_and_is_refused_once_they_have_accepted()
     assert_eq!(reply.code(), "invitee_registered");
     assert_eq!(invitations(&app, &token, &id).await.len(), 2);
 
-    let binh = by_name(&all, "Trần Văn Bình")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let binh = id_of(&all, "Trần Văn Bình");
     let reply = app
         .delete(&format!("/api/v1/invitations/{binh}"), Some(&token))
         .await;
@@ -645,10 +632,7 @@ async fn an_invitee_who_voted_stays_on_the_list_so_that_every_count_stays_true()
     assert_eq!(voted.status, 200, "{}", voted.text);
     assert_eq!(voted.body["votes"], 1);
 
-    let binh = by_name(&all, "Trần Văn Bình")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let binh = id_of(&all, "Trần Văn Bình");
     let reply = app
         .delete(&format!("/api/v1/invitations/{binh}"), Some(&token))
         .await;
