@@ -4,12 +4,11 @@ use std::ops::Range;
 use std::sync::LazyLock;
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFont,
-    PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb, TextItem,
-    TextMatrix, WindingOrder,
+    Color, FontId, Line, LinePoint, Op, PaintMode, ParsedFont, PdfFontHandle, Point, Polygon,
+    PolygonRing, Pt, Rgb, TextItem, TextMatrix, WindingOrder,
 };
-use sha2::{Digest, Sha256};
 
+use super::binder::{Binder, CHUNK_PAGES};
 use super::font::{Metrics, Style};
 use super::{
     Align, Block, Document, HeaderBlock, MOTTO, NATIONAL_TITLE, Paragraph, Signature, Table,
@@ -32,7 +31,7 @@ pub(super) const LEADING: f32 = 1.2;
 const ASCENT: f32 = 0.93;
 pub(super) const RULE: f32 = 0.6;
 
-static PARSED: LazyLock<Vec<Option<ParsedFont>>> = LazyLock::new(|| {
+pub(super) static PARSED: LazyLock<Vec<Option<ParsedFont>>> = LazyLock::new(|| {
     Style::ALL
         .iter()
         .map(|style| ParsedFont::from_bytes(style.bytes(), 0, &mut Vec::new()))
@@ -257,8 +256,11 @@ pub(crate) fn justify_gap(natural: f32, available: f32, gaps: usize, last: bool)
     }
 }
 
-struct Writer {
-    pages: Vec<Vec<Op>>,
+struct Writer<'b, 'd> {
+    /// The page being filled.
+    page: Vec<Op>,
+    /// Where finished pages go.
+    out: &'b mut Binder<'d>,
     /// The top of the free space on the current page, from the bottom of the page.
     y: f32,
     /// The face and size the current page's text is set in so far: a PDF keeps them from
@@ -267,10 +269,11 @@ struct Writer {
     font: Option<(Style, f32)>,
 }
 
-impl Writer {
-    fn new() -> Writer {
+impl<'b, 'd> Writer<'b, 'd> {
+    fn new(out: &'b mut Binder<'d>) -> Writer<'b, 'd> {
         Writer {
-            pages: vec![Vec::new()],
+            page: Vec::new(),
+            out,
             y: PAGE_HEIGHT - MARGIN_TOP,
             font: None,
         }
@@ -285,10 +288,7 @@ impl Writer {
     }
 
     fn new_page(&mut self) {
-        if let Some(done) = self.pages.last_mut() {
-            done.shrink_to_fit();
-        }
-        self.pages.push(Vec::new());
+        self.out.page(std::mem::take(&mut self.page));
         self.y = PAGE_HEIGHT - MARGIN_TOP;
         self.font = None;
     }
@@ -301,8 +301,7 @@ impl Writer {
     }
 
     fn ops(&mut self) -> &mut Vec<Op> {
-        let last = self.pages.len() - 1;
-        &mut self.pages[last]
+        &mut self.page
     }
 
     fn rule(&mut self, x1: f32, x2: f32, y: f32) {
@@ -358,8 +357,7 @@ impl Writer {
             .font
             .filter(|(_, set)| *set == size)
             .map(|(style, _)| style);
-        let last_page = self.pages.len() - 1;
-        let ops = &mut self.pages[last_page];
+        let ops = &mut self.page;
         ops.push(Op::StartTextSection);
         ops.push(Op::SetTextMatrix {
             matrix: TextMatrix::Translate(Pt(x), Pt(baseline)),
@@ -714,9 +712,11 @@ fn signatures(w: &mut Writer, list: &[Signature]) {
     w.y = top - height - 10.0;
 }
 
+pub(super) const RECIPIENTS_LABEL: &str = "Nơi nhận:";
+
 fn recipients(w: &mut Writer, list: &[String]) {
     let width = TEXT_WIDTH / 2.0;
-    let label = single("Nơi nhận:", Style::Italic, 12.0, Align::Left, width);
+    let label = single(RECIPIENTS_LABEL, Style::Italic, 12.0, Align::Left, width);
     let items: Vec<Prepared> = list
         .iter()
         .map(|r| single(&format!("- {r}"), Style::Regular, 11.0, Align::Left, width))
@@ -800,12 +800,10 @@ fn start_height(block: Option<&Block>) -> f32 {
     }
 }
 
-fn page_number(page: &mut Vec<Op>, number: usize) {
+pub(super) fn page_number(page: &mut Vec<Op>, number: usize) {
     let text = number.to_string();
     let size = 13.0;
     let width = Style::Regular.metrics().width(&text) as f32 * size / 1000.0;
-    // The page was shrunk to fit when it was finished: grow it by exactly these five.
-    page.reserve_exact(5);
     page.push(Op::StartTextSection);
     page.push(Op::SetFont {
         font: PdfFontHandle::External(FontId(Style::Regular.font_id().to_owned())),
@@ -823,9 +821,10 @@ fn page_number(page: &mut Vec<Op>, number: usize) {
     page.push(Op::EndTextSection);
 }
 
-/// Lays out the blocks into pages of drawing operations.
-fn pages(document: &Document) -> Vec<Vec<Op>> {
-    let mut w = Writer::new();
+/// Lays out the blocks into pages of drawing operations, handed to `out` as each page is
+/// finished.
+fn lay_out(document: &Document, out: &mut Binder<'_>) -> Vec<Op> {
+    let mut w = Writer::new(out);
     for (i, block) in document.blocks.iter().enumerate() {
         match block {
             Block::Heading(text) => {
@@ -859,105 +858,21 @@ fn pages(document: &Document) -> Vec<Vec<Op>> {
             Block::PageBreak => w.new_page(),
         }
     }
-    let mut pages = w.pages;
-    if document.page_numbers {
-        for (i, page) in pages.iter_mut().enumerate().skip(1) {
-            page_number(page, i + 1);
-        }
-    }
-    pages
+    w.page
 }
 
-fn pdf_date(at: chrono::NaiveDateTime) -> printpdf::OffsetDateTime {
-    printpdf::OffsetDateTime::from_unix_timestamp(at.and_utc().timestamp())
-        .unwrap_or_else(|_| printpdf::OffsetDateTime::now_utc())
-}
-
-/// A placeholder for the document id, replaced by a hash of the file once it is written.
-const ID_PLACEHOLDER: &[u8; 32] = b"00000000000000000000000000000000";
-
+/// The PDF's bytes: in chunks of pages (see [`super::binder`]), or in one piece should the
+/// chunks' fonts not agree.
 pub(super) fn render(document: &Document) -> Vec<u8> {
-    let clean = super::clean;
-    let mut pdf = PdfDocument::new(&clean(&document.title));
-    let info = &mut pdf.metadata.info;
-    info.author = clean(&document.author);
-    info.subject = clean(&document.subject);
-    info.creator = "doithoai".to_owned();
-    info.producer = "doithoai (printpdf)".to_owned();
-    info.creation_date = pdf_date(document.created);
-    info.modification_date = pdf_date(document.created);
-    info.metadata_date = pdf_date(document.created);
-    for (style, parsed) in Style::ALL.iter().zip(PARSED.iter()) {
-        if let Some(parsed) = parsed {
-            pdf.resources.fonts.map.insert(
-                FontId(style.font_id().to_owned()),
-                PdfFont::new(parsed.clone()),
-            );
-        }
-    }
-    let pages = pages(document)
-        .into_iter()
-        .map(|ops| PdfPage::new(Mm(210.0), Mm(297.0), ops))
-        .collect();
-    pdf.with_pages(pages);
-    let mut warnings = Vec::new();
-    let options = PdfSaveOptions {
-        image_optimization: None,
-        ..PdfSaveOptions::default()
-    };
-    let mut lo = printpdf::to_lopdf_doc(&pdf, &options, &mut warnings);
-    // Every page's drawing operations are in `lo` now, as content: free them before the
-    // streams are compressed and written.
-    drop(pdf);
-    let id = lopdf::Object::String(ID_PLACEHOLDER.to_vec(), lopdf::StringFormat::Literal);
-    lo.trailer
-        .set("ID", lopdf::Object::Array(vec![id.clone(), id]));
-    if let Ok(root) = lo
-        .trailer
-        .get(b"Root")
-        .and_then(lopdf::Object::as_reference)
-        && let Ok(catalog) = lo.get_object_mut(root).and_then(lopdf::Object::as_dict_mut)
-    {
-        catalog.set(
-            "Lang",
-            lopdf::Object::String(b"vi".to_vec(), lopdf::StringFormat::Literal),
-        );
-    }
-    // The information dictionary claims PDF/X and carries empty keys: keep what is true.
-    if let Ok(info) = lo
-        .trailer
-        .get(b"Info")
-        .and_then(lopdf::Object::as_reference)
-        && let Ok(dict) = lo.get_object_mut(info).and_then(lopdf::Object::as_dict_mut)
-    {
-        for key in ["GTS_PDFXVersion", "Identifier", "Keywords", "Trapped"] {
-            dict.remove(key.as_bytes());
-        }
-        if document.subject.trim().is_empty() {
-            dict.remove(b"Subject");
-        }
-    }
-    lo.compress();
-    let mut bytes = Vec::new();
-    if let Err(error) = lo.save_to(&mut bytes) {
-        tracing::error!(%error, "writing a PDF failed");
-    }
-    // The document id: a hash of the file, written over the placeholder (same length, so
-    // the cross-reference offsets stay right).
-    let digest = Sha256::digest(&bytes);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    replace_all(&mut bytes, ID_PLACEHOLDER, hex.as_bytes());
-    bytes
+    render_in_chunks(document, CHUNK_PAGES).unwrap_or_else(|| {
+        tracing::warn!("a document drew characters it does not contain: written in one piece");
+        debug_assert!(false, "the character page must cover every drawn character");
+        render_in_chunks(document, usize::MAX).unwrap_or_default()
+    })
 }
 
-fn replace_all(haystack: &mut [u8], needle: &[u8], with: &[u8]) {
-    let mut i = 0;
-    while i + needle.len() <= haystack.len() {
-        if &haystack[i..i + needle.len()] == needle {
-            haystack[i..i + needle.len()].copy_from_slice(with);
-            i += needle.len();
-        } else {
-            i += 1;
-        }
-    }
+pub(super) fn render_in_chunks(document: &Document, chunk_pages: usize) -> Option<Vec<u8>> {
+    let mut binder = Binder::new(document, chunk_pages);
+    let last = lay_out(document, &mut binder);
+    binder.finish(last)
 }

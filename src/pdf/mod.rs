@@ -17,6 +17,7 @@
 //! - The same document gives the same bytes: fixed font ids, the creation date given by the
 //!   caller, a document id derived from the content.
 
+mod binder;
 pub mod docx;
 mod font;
 mod layout;
@@ -58,6 +59,44 @@ impl Document {
     pub fn push(&mut self, block: Block) -> &mut Self {
         self.blocks.push(block);
         self
+    }
+
+    /// Every piece of text the layout may draw for this document, the fixed words of the
+    /// header block and the recipients' list included. A long document's fonts are chosen
+    /// from these before it is laid out (see `binder`), so a block that draws text must
+    /// give it here.
+    pub(crate) fn for_each_text(&self, mut f: impl FnMut(&str)) {
+        for block in &self.blocks {
+            match block {
+                Block::Heading(text) => f(text),
+                Block::Paragraph(p) | Block::Line(p) => p.spans.iter().for_each(|s| f(&s.text)),
+                Block::Header(h) => {
+                    for text in [&h.parent_unit, &h.host_unit, &h.number, &h.place_date] {
+                        f(text);
+                    }
+                    f(NATIONAL_TITLE);
+                    f(MOTTO);
+                }
+                Block::Table(t) => {
+                    t.columns.iter().for_each(|c| f(&c.title));
+                    t.rows.iter().flatten().for_each(|cell| f(cell));
+                }
+                Block::Signatures(list) => {
+                    for s in list {
+                        s.title.iter().for_each(|t| f(t));
+                        if let Some(note) = &s.note {
+                            f(note);
+                        }
+                        f(&s.name);
+                    }
+                }
+                Block::Recipients(list) => {
+                    f(layout::RECIPIENTS_LABEL);
+                    list.iter().for_each(|r| f(r));
+                }
+                Block::Qr { .. } | Block::Space(_) | Block::PageBreak => {}
+            }
+        }
     }
 }
 
@@ -257,16 +296,29 @@ pub fn render_docx(document: &Document) -> std::io::Result<Vec<u8>> {
 /// text comes back out of the PDF as went in, for every letter the font has.
 pub fn clean(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let metrics = Style::Regular.metrics();
-    text.nfc()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => ' ',
-            c if c.is_control() => ' ',
-            c if metrics.has(c) => c,
-            c if c.is_whitespace() => ' ',
-            _ => '?',
-        })
-        .collect()
+    text.nfc().map(drawable).collect()
+}
+
+/// A character of NFC text as [`clean`] leaves it.
+fn drawable(c: char) -> char {
+    match c {
+        '\t' | '\n' | '\r' => ' ',
+        c if c.is_control() => ' ',
+        c if Style::Regular.metrics().has(c) => c,
+        c if c.is_whitespace() => ' ',
+        _ => '?',
+    }
+}
+
+/// Calls `f` with each character of `clean(text)`, without building the string when the
+/// text is NFC already (as stored text is).
+fn for_each_clean_char(text: &str, f: impl FnMut(char)) {
+    use unicode_normalization::{IsNormalized, is_nfc_quick};
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        text.chars().map(drawable).for_each(f);
+    } else {
+        clean(text).chars().for_each(f);
+    }
 }
 
 /// "Bến Lức, ngày 05 tháng 02 năm 2026": the place and date line of an administrative

@@ -299,3 +299,65 @@ fn the_word_copy_is_reproducible_and_keeps_the_layout() {
         parts.keys()
     );
 }
+
+/// Each page as `pdftoppm` draws it (PPM at 40 dpi).
+fn page_images(pdf: &[u8]) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("in.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let status = Command::new("pdftoppm")
+        .args(["-r", "40"])
+        .arg(&file)
+        .arg(dir.path().join("page"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ppm"))
+        .collect();
+    names.sort();
+    names.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+#[test]
+fn a_document_written_in_chunks_reads_and_looks_the_same_as_in_one_piece() {
+    let doc = sample();
+    let whole = layout::render_in_chunks(&doc, usize::MAX).unwrap();
+    // Two pages a chunk: every chunk but the first is moved into the file.
+    let chunked = layout::render_in_chunks(&doc, 2).expect("the fonts of every chunk agree");
+    assert_ne!(whole, chunked, "written differently");
+    assert_eq!(chunked, layout::render_in_chunks(&doc, 2).unwrap());
+    if !tool("pdftotext") || !tool("qpdf") || !tool("pdffonts") || !tool("pdftoppm") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("chunked.pdf");
+    std::fs::write(&file, &chunked).unwrap();
+    let qpdf = Command::new("qpdf")
+        .arg("--check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        qpdf.status.success(),
+        "{}",
+        String::from_utf8_lossy(&qpdf.stdout)
+    );
+    let fonts = Command::new("pdffonts").arg(&file).output().unwrap();
+    let fonts = String::from_utf8(fonts.stdout).unwrap();
+    let faces: Vec<&str> = fonts.lines().skip(2).collect();
+    assert_eq!(faces.len(), 3, "{fonts}");
+    for face in faces {
+        // "emb sub" both "yes".
+        assert!(face.contains("yes yes"), "{fonts}");
+    }
+    assert_eq!(pdftotext(&whole), pdftotext(&chunked));
+    let (whole, chunked) = (page_images(&whole), page_images(&chunked));
+    assert!(whole.len() >= 4, "{} pages", whole.len());
+    assert_eq!(whole.len(), chunked.len());
+    for (i, (a, b)) in whole.iter().zip(&chunked).enumerate() {
+        assert!(a == b, "page {} is drawn differently", i + 1);
+    }
+}
