@@ -21,7 +21,7 @@
 #
 # Environment (defaults in brackets): BACKENDS [sqlite postgres], PORT [8096], DURATION [10s],
 # CONNECTIONS [64], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres], PEOPLE [5000],
-# PROFILE [none; submit or vote: perf record the server during that run], PERF_OUT.
+# PROFILE [none; submit, vote or page: perf record the server during that run], PERF_OUT.
 # Needs: wrk, curl, python3, psql (for PostgreSQL).
 set -euo pipefail
 
@@ -134,8 +134,8 @@ wrk_run() { # label, then wrk arguments
         grep -E 'Requests/sec|Latency  |^ +(50|99)%|statuses|Non-2xx|Socket errors' | sed 's/^/   /'
 }
 
-# With PROFILE=submit or PROFILE=vote, the server is sampled by `perf record -g` during that
-# closed-loop run, into PERF_OUT (perf-PROFILE.data in the current folder).
+# With PROFILE=submit, vote or page (the dialogue's public page), the server is sampled by
+# `perf record -g` during that closed-loop run, into PERF_OUT (perf-PROFILE.data here).
 profile_start() { # what
     [[ "${PROFILE:-}" == "$1" ]] || return 0
     perf record -F 997 -g -p "$SERVER_PID" -o "${PERF_OUT:-perf-$1.data}" >/dev/null 2>&1 &
@@ -200,7 +200,9 @@ service() {
     echo "   background votes: $(cat "$WORK/votes-background.txt")"
 
     local cookie="doithoai_browser=bench0123456789abcdef0123456789abcdef"
+    profile_start page
     wrk_run "GET the dialogue's public page (HTML)" -H "Cookie: $cookie" "$BASE/d/$id"
+    profile_stop
     wrk_run "GET the public queue page (HTML)" -H "Cookie: $cookie" "$BASE/d/$id/questions"
 
     echo "-- afterwards"
