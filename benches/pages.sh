@@ -7,7 +7,8 @@
 # Each build gets a new SQLite database, an open dialogue and PEOPLE invitees
 # (benches/common.sh), then wrk -c64 on /d/{id} and /d/{id}/questions with a browser cookie.
 # Environment: PORT [8097], PEOPLE [200], DURATION [8s]. Needs wrk, curl, python3 and the
-# release example bare_baseline beside the first build (or in EXAMPLES).
+# release example bare_baseline (beside the first build, in EXAMPLES or under
+# CARGO_TARGET_DIR).
 set -euo pipefail
 [[ $# -ge 1 ]] || { sed -n 2,10p "$0"; exit 1; }
 PORT="${PORT:-8097}"
@@ -15,6 +16,11 @@ PEOPLE="${PEOPLE:-200}"
 DURATION="${DURATION:-8s}"
 ADMIN_URL="${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 EXAMPLES="${EXAMPLES:-$(dirname "$1")/examples}"
+[[ -x "$EXAMPLES/bare_baseline" ]] || EXAMPLES="${CARGO_TARGET_DIR:-target}/release/examples"
+[[ -x "$EXAMPLES/bare_baseline" ]] || {
+    echo "error: no bare_baseline: cargo build --release --example bare_baseline, or set EXAMPLES" >&2
+    exit 1
+}
 # shellcheck source=benches/common.sh
 source "$(dirname "$0")/common.sh"
 

@@ -107,17 +107,42 @@ fn api_v1(cfg: &mut ServiceConfig) {
 }
 
 /// Every HTML page.
+///
+/// actix's router tries the routes in this order and matches each path with a parameter by
+/// a regular expression, so the pages everyone opens on the day (the public pages, the
+/// participants' own) come first and a request for one of them does not try every staff
+/// page's pattern before its own. The pages moved first share no path with another page;
+/// among the staff pages the order is kept where it decides (`/staff/dialogues/new` before
+/// `/staff/dialogues/{id}`).
 fn pages(cfg: &mut web::ServiceConfig) {
+    // Everyone, on the day.
     cfg.service(html::static_file)
-        .service(html::switch_language)
-        .service(dialogues::pages::home)
         .service(dialogues::pages::public_page)
-        .service(live::pages::control_page)
+        .service(assignments::pages::public_queue)
+        .service(personal::pages::personal)
+        .service(personal::pages::queue_page)
+        .service(personal::pages::vote_page)
+        .service(personal::pages::ask_page)
+        .service(personal::pages::withdraw_page)
+        .service(personal::pages::rsvp_page)
+        .service(personal::pages::cancel_page)
+        .service(personal::pages::register_again_page)
+        .service(personal::pages::ticket_page)
+        .service(personal::pages::code_page)
+        .service(live::pages::projector)
+        .service(minutes::pages::public_pdf)
+        .service(registrations::pages::register_form)
+        .service(registrations::pages::register_submit)
+        .service(registrations::pages::register_sent)
+        .service(registrations::pages::privacy_page)
+        .service(dialogues::pages::home)
+        .service(html::switch_language);
+    // Staff.
+    cfg.service(live::pages::control_page)
         .service(live::pages::current_submit)
         .service(live::pages::answer_submit)
         .service(live::pages::floor_submit)
         .service(live::pages::commitment_submit)
-        .service(live::pages::projector)
         .service(accounts::pages::login_form)
         .service(accounts::pages::login_submit)
         .service(accounts::pages::logout)
@@ -148,16 +173,6 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(invitations::pages::remove_confirm)
         .service(invitations::pages::remove_page)
         .service(invitations::pages::letters_pdf)
-        .service(personal::pages::code_page)
-        .service(personal::pages::personal)
-        .service(personal::pages::rsvp_page)
-        .service(personal::pages::cancel_page)
-        .service(personal::pages::register_again_page)
-        .service(registrations::pages::privacy_page)
-        .service(personal::pages::ticket_page)
-        .service(registrations::pages::register_form)
-        .service(registrations::pages::register_submit)
-        .service(registrations::pages::register_sent)
         .service(registrations::pages::registrations_page)
         .service(registrations::pages::registrations_csv)
         .service(registrations::pages::door_page)
@@ -174,12 +189,10 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(minutes::pages::publish_page)
         .service(minutes::pages::preview_pdf)
         .service(minutes::pages::preview_docx)
-        .service(minutes::pages::public_pdf)
         .service(questions::pages::moderation_page)
         .service(questions::pages::moderate_page)
         .service(questions::pages::edit_page)
         .service(questions::pages::enter_page)
-        .service(assignments::pages::public_queue)
         .service(assignments::pages::board_page)
         .service(assignments::pages::assign_page)
         .service(assignments::pages::export_page)
@@ -188,11 +201,7 @@ fn pages(cfg: &mut web::ServiceConfig) {
         .service(assignments::pages::respond_page)
         .service(assignments::pages::decline_page)
         .service(assignments::pages::approve_page)
-        .service(assignments::pages::return_page)
-        .service(personal::pages::ask_page)
-        .service(personal::pages::withdraw_page)
-        .service(personal::pages::queue_page)
-        .service(personal::pages::vote_page);
+        .service(assignments::pages::return_page);
 }
 
 /// What a capability does when a job about one of its rows is done or fails for good.
