@@ -68,6 +68,9 @@ enum UserCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, None | Some(Command::Serve)) {
+        restart_with_two_malloc_arenas();
+    }
     let settings = match RawSettings::load().and_then(RawSettings::validate) {
         Ok(settings) => settings,
         Err(e) => {
@@ -229,4 +232,33 @@ fn describe(e: &crate::error::AppError) -> String {
         text.push_str(&format!("\n  --{option}: {why}"));
     }
     text
+}
+
+/// glibc's malloc gives each thread that allocates an arena of its own, up to eight per
+/// core, and keeps what is freed in each. A busy server's threads (the workers, the blocking
+/// threads that run database work) each took one: under load the server held about 20 MB
+/// more and kept it (docs/PERFORMANCE.md). glibc reads its limit only when a process starts
+/// (`MALLOC_ARENA_MAX`), and the code may not call `mallopt` (no `unsafe`), so the server
+/// starts itself again with the limit set, unless it is set already. If that fails, it goes
+/// on with glibc's default.
+fn restart_with_two_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        const LIMIT: &str = "MALLOC_ARENA_MAX";
+        if std::env::var_os(LIMIT).is_some() {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let mut args = std::env::args_os();
+        let mut command = std::process::Command::new(exe);
+        if let Some(name) = args.next() {
+            command.arg0(name);
+        }
+        // Returns only if the new image could not start.
+        let error = command.args(args).env(LIMIT, "2").exec();
+        eprintln!("doithoai: could not limit malloc's arenas ({error}); going on without");
+    }
 }
