@@ -81,6 +81,10 @@ impl<'d> Binder<'d> {
     /// (then render again in one piece).
     pub(super) fn finish(mut self, last: Vec<Op>) -> Option<Vec<u8>> {
         self.take(last);
+        // A chunk's pages were dropped when it was refused: nothing here may be written.
+        if self.uncovered {
+            return None;
+        }
         if self.file.is_none() {
             let pages = std::mem::take(&mut self.pending);
             return Some(file_bytes(self.document, self.printpdf_document(pages)));

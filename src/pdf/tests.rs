@@ -361,3 +361,33 @@ fn a_document_written_in_chunks_reads_and_looks_the_same_as_in_one_piece() {
         assert!(a == b, "page {} is drawn differently", i + 1);
     }
 }
+
+#[test]
+fn pages_that_draw_a_character_the_document_lacks_are_not_written_in_chunks() {
+    use printpdf::{FontId, Op, PdfFontHandle, Pt, TextItem};
+    let doc = Document::new("Trang", "UBND", created());
+    let page = || {
+        vec![
+            Op::StartTextSection,
+            Op::SetFont {
+                font: PdfFontHandle::External(FontId(Style::Regular.font_id().to_owned())),
+                size: Pt(13.0),
+            },
+            // Text the document does not contain: the chunks' fonts could not agree.
+            Op::ShowText {
+                items: vec![TextItem::Text("Ngoài văn bản".into())],
+            },
+            Op::EndTextSection,
+        ]
+    };
+    let mut binder = super::binder::Binder::new(&doc, 1);
+    binder.page(page());
+    assert!(
+        binder.finish(page()).is_none(),
+        "rendered again in one piece instead"
+    );
+    // In one piece, the same pages are written.
+    let mut whole = super::binder::Binder::new(&doc, usize::MAX);
+    whole.page(page());
+    assert!(whole.finish(page()).is_some());
+}
