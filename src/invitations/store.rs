@@ -255,8 +255,8 @@ pub fn has_taken_part(conn: &mut DbConnection, participant_id: &str) -> QueryRes
         .filter(questions::participant_id.eq(participant_id))
         .count()
         .get_result(conn)?;
-    // Removing a voter would take their votes with them (the rows cascade) and leave the
-    // questions' stored counts too high.
+    // Someone who voted has taken part: removing them would take their votes off the
+    // public queue (the rows cascade, and the count's trigger lowers the questions' counts).
     let voted: i64 = votes::table
         .filter(votes::participant_id.eq(participant_id))
         .count()

@@ -447,6 +447,57 @@ async fn a_participant_withdraws_only_their_own_pending_question() {
     );
 }
 
+/// The stored count follows the votes even when they go by a cascade (the count is kept by
+/// a trigger on the votes): a participant's row deleted from the database takes their vote
+/// off the question's count. No page removes a voter; the database keeps the rule anyway.
+#[actix_web::test]
+async fn a_vote_taken_away_by_a_cascade_leaves_the_count() {
+    use diesel::prelude::*;
+    use doithoai::db::schema::participants;
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[("Nguyễn Văn Một", None), ("Trần Thị Hai", None)],
+    )
+    .await;
+    let q = asked(
+        &app,
+        &id,
+        None,
+        "Xin hỏi về hỗ trợ vay vốn học nghề",
+        "employment",
+    )
+    .await;
+    let approved = app
+        .moderate(&organizer, &q, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    for code in &codes {
+        assert_eq!(app.vote(code, &q).await.status, 200);
+    }
+    let db = app.state.db.clone();
+    let (first, question) = (codes[0].clone(), q.clone());
+    let (stored, counted) = tokio::task::spawn_blocking(move || {
+        db.write_now(|conn| {
+            let voter = doithoai::participants::store::find_by_code(conn, &first)?
+                .expect("the first voter");
+            diesel::delete(participants::table.find(&voter.id)).execute(conn)?;
+            Ok(doithoai::questions::store::vote_totals(conn, &question)?)
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!((i64::from(stored), counted), (1, 1));
+    let queue = app
+        .get(&format!("/api/v1/dialogues/{id}/questions"), None)
+        .await;
+    assert_eq!(queue.body["items"][0]["votes"], 1, "{}", queue.text);
+}
+
 #[actix_web::test]
 async fn votes_are_idempotent_public_only_and_follow_a_merge() {
     let app = spawn_app().await;
