@@ -34,8 +34,19 @@ type Work = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>
 
 struct Job {
     work: Work,
+    guard: Guard,
     reply: oneshot::Sender<Result<Value, AppError>>,
     span: tracing::Span,
+}
+
+/// How a write is kept apart from the others of its batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Guard {
+    /// In a savepoint of its own: its failure rolls back only its changes.
+    Savepoint,
+    /// Without one: it changes nothing before its checks pass, so an error it returns has
+    /// written nothing (see `Db::write_grouped_checked_first`).
+    None,
 }
 
 /// What the committing thread needs; nothing in it refers back to the sender.
@@ -55,7 +66,12 @@ pub(super) struct GroupCommit {
 
 impl GroupCommit {
     /// Queues `work` and waits until the transaction that ran it has committed.
-    pub async fn write<T, F>(&self, committed: &Committed, work: F) -> Result<T, AppError>
+    pub async fn write<T, F>(
+        &self,
+        committed: &Committed,
+        guard: Guard,
+        work: F,
+    ) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
@@ -63,6 +79,7 @@ impl GroupCommit {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             work: Box::new(move |conn| work(conn).map(|value| Box::new(value) as Value)),
+            guard,
             reply,
             span: tracing::Span::current(),
         };
@@ -129,7 +146,7 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
     let mut works = Vec::with_capacity(batch.len());
     for job in batch {
         replies.push(job.reply);
-        works.push((job.work, job.span));
+        works.push((job.work, job.guard, job.span));
     }
     let mut pooled = match committed.writer.get() {
         Ok(conn) => conn,
@@ -145,15 +162,19 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
     events::take_pending();
     let outcome = conn.transaction(|conn| {
         let mut answers = Vec::with_capacity(works.len());
-        for (work, span) in works {
+        for (work, guard, span) in works {
             let _entered = span.enter();
-            let answer = conn.transaction(|conn| {
+            let run = |conn: &mut DbConnection| {
                 let value = work(conn)?;
                 let emitted = run_listeners(&committed.listeners, conn)?;
-                // In the savepoint: a write that fails takes its notification with it.
+                // With the write: a write that fails takes its notification with it.
                 notify::send(conn, &committed.instance, &emitted)?;
                 Ok::<_, AppError>((value, emitted))
-            });
+            };
+            let answer = match guard {
+                Guard::Savepoint => conn.transaction(run),
+                Guard::None => run(conn),
+            };
             if answer.is_err() {
                 events::take_pending();
             }

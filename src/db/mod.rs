@@ -293,13 +293,35 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let committed = group::Committed {
+        self.group
+            .write(&self.committed(), group::Guard::Savepoint, work)
+            .await
+    }
+
+    /// `write_grouped` without the savepoint, which costs two statements (on PostgreSQL two
+    /// round trips to the server) of a write that is itself one or two: for writes that
+    /// check everything before their first change, so that an error they return has
+    /// written nothing. A statement of theirs that fails fails the whole batch (on
+    /// PostgreSQL a failed statement aborts the transaction): only for statements that
+    /// cannot fail for a request's own reasons (a vote's `INSERT … ON CONFLICT DO
+    /// NOTHING`).
+    pub async fn write_grouped_checked_first<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.group
+            .write(&self.committed(), group::Guard::None, work)
+            .await
+    }
+
+    fn committed(&self) -> group::Committed {
+        group::Committed {
             writer: self.writer.clone(),
             listeners: self.listeners.clone(),
             bus: self.bus.clone(),
             instance: self.instance.clone(),
-        };
-        self.group.write(&committed, work).await
+        }
     }
 
     /// The same as `write`, for code that already runs on a blocking thread (CLI, workers).

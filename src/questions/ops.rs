@@ -1015,9 +1015,10 @@ pub async fn vote_on(
     id: QuestionId,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
+    // Checked first: see `vote_with_credential`.
     state
         .db
-        .write_grouped(move |conn| vote(conn, &participant, &id, on))
+        .write_grouped_checked_first(move |conn| vote(conn, &participant, &id, on))
         .await
 }
 
@@ -1029,12 +1030,14 @@ pub async fn vote_with_credential(
     on: bool,
 ) -> Result<VoteOutput, AppError> {
     // Grouped: a room of thousands voting within a second shares commits. The voter is
-    // looked up in the same savepoint, so a vote costs one trip to the committing thread.
+    // looked up in the same write, so a vote costs one trip to the committing thread; and
+    // `vote` checks everything before its one insert, which cannot fail for the request's
+    // own reasons, so it needs no savepoint of its own.
     let credential = std::sync::Arc::new(credential);
     let voter = credential.clone();
     let outcome = state
         .db
-        .write_grouped(move |conn| {
+        .write_grouped_checked_first(move |conn| {
             let participant = voter.resolve_in(conn)?;
             vote(conn, &participant, &id, on)
         })

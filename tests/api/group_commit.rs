@@ -75,3 +75,56 @@ async fn a_grouped_write_is_committed_when_it_answers() {
         .unwrap();
     assert_eq!(stored_actions(&app), vec!["group-test-seen".to_string()]);
 }
+
+/// Writes that check everything before they change anything run without a savepoint
+/// (`Db::write_grouped_checked_first`) in the same batches as guarded ones: of 64 at once,
+/// half of each kind, those that refuse (before writing, or, guarded, after) leave nothing
+/// behind and get their own error; every other is stored and gets its own value.
+#[tokio::test]
+async fn writes_checked_first_share_batches_with_guarded_ones() {
+    let app = Arc::new(spawn_app().await);
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let db = app.state.db.clone();
+        tasks.push(tokio::spawn(async move {
+            let record = move |conn: &mut doithoai::db::DbConnection| {
+                audit::entry(&Actor::System, &format!("group-test-{n:02}"))
+                    .about("test", "group")
+                    .record(conn)
+            };
+            if n % 2 == 0 {
+                db.write_grouped_checked_first(move |conn| {
+                    if n % 4 == 0 {
+                        return Err(AppError::Conflict("test_refusal"));
+                    }
+                    record(conn)?;
+                    Ok(n)
+                })
+                .await
+            } else {
+                db.write_grouped(move |conn| {
+                    record(conn)?;
+                    if n % 4 == 3 {
+                        return Err(AppError::Conflict("test_refusal"));
+                    }
+                    Ok(n)
+                })
+                .await
+            }
+        }));
+    }
+    let mut expected = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let answer = task.await.unwrap();
+        if n % 4 == 0 || n % 4 == 3 {
+            assert!(
+                matches!(answer, Err(AppError::Conflict("test_refusal"))),
+                "write {n}: {answer:?}"
+            );
+        } else {
+            assert_eq!(answer.unwrap(), n, "each writer gets its own value back");
+            expected.push(format!("group-test-{n:02}"));
+        }
+    }
+    assert_eq!(stored_actions(&app), expected);
+}
