@@ -164,16 +164,19 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
         let mut answers = Vec::with_capacity(works.len());
         for (work, guard, span) in works {
             let _entered = span.enter();
-            let run = |conn: &mut DbConnection| {
-                let value = work(conn)?;
-                let emitted = run_listeners(&committed.listeners, conn)?;
-                // With the write: a write that fails takes its notification with it.
-                notify::send(conn, &committed.instance, &emitted)?;
-                Ok::<_, AppError>((value, emitted))
-            };
             let answer = match guard {
-                Guard::Savepoint => conn.transaction(run),
-                Guard::None => run(conn),
+                // In the savepoint: a write that fails takes its notification with it.
+                Guard::Savepoint => conn.transaction(|conn| {
+                    let value = work(conn)?;
+                    with_events(committed, conn, value)
+                }),
+                // An error of the write itself has changed nothing. Once it has changed
+                // something, only the whole batch can be undone: a failure after it (a
+                // listener, the notification) fails the batch.
+                Guard::None => match work(conn) {
+                    Ok(value) => Ok(with_events(committed, conn, value)?),
+                    Err(error) => Err(error),
+                },
             };
             if answer.is_err() {
                 events::take_pending();
@@ -197,6 +200,17 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
             }
         }
     }
+}
+
+/// Runs the listeners for the events a write emitted and sends them to other instances.
+fn with_events(
+    committed: &Committed,
+    conn: &mut DbConnection,
+    value: Value,
+) -> Result<(Value, Vec<Event>), AppError> {
+    let emitted = run_listeners(&committed.listeners, conn)?;
+    notify::send(conn, &committed.instance, &emitted)?;
+    Ok((value, emitted))
 }
 
 /// Publishes a committed write's events and hands back its value.

@@ -302,9 +302,9 @@ impl Db {
     /// round trips to the server) of a write that is itself one or two: for writes that
     /// check everything before their first change, so that an error they return has
     /// written nothing. A statement of theirs that fails fails the whole batch (on
-    /// PostgreSQL a failed statement aborts the transaction): only for statements that
-    /// cannot fail for a request's own reasons (a vote's `INSERT … ON CONFLICT DO
-    /// NOTHING`).
+    /// PostgreSQL a failed statement aborts the transaction), and so does a listener that
+    /// fails after their change: only for statements that cannot fail for a request's own
+    /// reasons (a vote's `INSERT … ON CONFLICT DO NOTHING`).
     pub async fn write_grouped_checked_first<T, F>(&self, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,

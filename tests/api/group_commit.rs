@@ -128,3 +128,38 @@ async fn writes_checked_first_share_batches_with_guarded_ones() {
     }
     assert_eq!(stored_actions(&app), expected);
 }
+
+/// A write checked first cannot be undone alone once it changed something: when a listener
+/// fails after it, the whole batch is rolled back, so its change is not kept and it gets
+/// the listener's error.
+#[tokio::test]
+async fn a_listener_failing_after_a_write_checked_first_keeps_nothing_of_it() {
+    use doithoai::events::{self, Event};
+    let app = spawn_app().await;
+    app.state
+        .db
+        .listen_in_transaction(Arc::new(|_, event| match event {
+            Event::QuestionsChanged { dialogue_id } if dialogue_id == "group-test" => {
+                Err(AppError::Conflict("listener_refusal"))
+            }
+            _ => Ok(()),
+        }));
+    let answer = app
+        .state
+        .db
+        .write_grouped_checked_first(|conn| {
+            audit::entry(&Actor::System, "group-test-undone")
+                .about("test", "group")
+                .record(conn)?;
+            events::emit(Event::QuestionsChanged {
+                dialogue_id: "group-test".into(),
+            });
+            Ok(())
+        })
+        .await;
+    assert!(
+        matches!(answer, Err(AppError::Conflict("listener_refusal"))),
+        "{answer:?}"
+    );
+    assert!(stored_actions(&app).is_empty());
+}
