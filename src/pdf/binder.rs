@@ -28,7 +28,8 @@ use printpdf::{
 use super::Document;
 use super::font::Style;
 
-/// Pages per chunk: about 15 MB of operations and content at the peak.
+/// Pages per chunk. With 96, the minutes of 5,000 questions (1,402 pages) peak at about
+/// 62 MB, the record included (211 MB in one piece; docs/PERFORMANCE.md).
 pub(super) const CHUNK_PAGES: usize = 96;
 
 /// Receives the finished pages in order and builds the file.
