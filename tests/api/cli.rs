@@ -126,6 +126,44 @@ fn serve_without_settings_uses_a_sqlite_file_in_the_working_directory_and_says_h
     assert!(health.contains("\"database\":\"sqlite\""), "{health}");
 }
 
+/// `serve`'s environment once it is up: what it restarted itself with.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn environment_of_serve(arena_limit: Option<&str>) -> String {
+    let db = TestDb::new();
+    let mut command = doithoai(&db.url);
+    command
+        .arg("serve")
+        .env("DOITHOAI_BIND", "127.0.0.1:0")
+        .env_remove("MALLOC_ARENA_MAX")
+        .stdout(Stdio::piped());
+    if let Some(limit) = arena_limit {
+        command.env("MALLOC_ARENA_MAX", limit);
+    }
+    let mut child = command.spawn().unwrap();
+    // The first line comes once it listens, after the restart.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let environment = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.contains("127.0.0.1:"), "{first}");
+    String::from_utf8_lossy(&environment).replace('\0', "\n")
+}
+
+/// The server limits glibc's malloc to two arenas (it restarts itself with the variable
+/// set, keeping its process id), unless the operator set a limit of their own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn serve_runs_with_two_malloc_arenas_unless_the_operator_chose() {
+    let set = environment_of_serve(None);
+    assert!(set.lines().any(|l| l == "MALLOC_ARENA_MAX=2"), "{set}");
+    let chosen = environment_of_serve(Some("4"));
+    assert!(
+        chosen.lines().any(|l| l == "MALLOC_ARENA_MAX=4"),
+        "{chosen}"
+    );
+}
+
 #[test]
 fn demo_fills_an_empty_database_once() {
     let db = TestDb::new();
