@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shared by the benchmark scripts: a work folder removed on exit, databases made and
 # dropped, and a running service with an organizer, an open dialogue and PEOPLE invitees
-# whose codes are in $WORK/codes.txt. Source it; it defines functions only (and WORK).
+# whose codes are in $WORK/codes.txt. Source it; it defines functions only (and WORK, TALLY).
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/doithoai-bench.XXXXXX")"
 SERVER_PID=""
@@ -91,3 +91,56 @@ PY
 }
 
 server_memory() { grep -E 'VmHWM|VmRSS' "/proc/$SERVER_PID/status" | tr -s ' \t' ' ' | paste -sd' '; }
+
+# wrk's Lua pieces.
+# Tallies answers by status across wrk's threads (each thread has its own Lua state).
+TALLY='
+local statuses = {}
+function response(status, headers, body)
+    statuses[status] = (statuses[status] or 0) + 1
+    wrk.thread:set("statuses", statuses)
+end
+local threads = {}
+function setup(thread)
+    thread:set("id", #threads)
+    table.insert(threads, thread)
+end
+function done(summary, latency, requests)
+    local total = {}
+    for _, thread in ipairs(threads) do
+        local s = thread:get("statuses") or {}
+        for code, n in pairs(s) do total[code] = (total[code] or 0) + n end
+    end
+    local parts = {}
+    for code, n in pairs(total) do table.insert(parts, code .. "x" .. n) end
+    table.sort(parts)
+    io.write("statuses: " .. table.concat(parts, " ") .. "\n")
+end
+local function lines(path)
+    local list = {}
+    for line in io.lines(path) do if #line > 0 then table.insert(list, line) end end
+    return list
+end
+'
+
+# Writes a wrk script that votes: distinct (person, question) pairs, as examples/loadgen.rs
+# makes them, from k = 10,000,000. Run it with the codes' file and the questions' file as
+# arguments (after --).
+vote_script() { # file
+    cat >"$1" <<LUA
+$TALLY
+local codes, questions, counter, id = nil, nil, 0, 0
+function init(args)
+    codes = lines(args[1])
+    questions = lines(args[2])
+    id = tonumber(wrk.thread:get("id"))
+end
+function request()
+    counter = counter + 1
+    local k = 10000000 + id * 1000000 + counter
+    local people = #codes
+    local q = questions[(k + math.floor(k / people)) % #questions + 1]
+    return wrk.format("PUT", "/api/v1/questions/" .. q .. "/vote", {["Authorization"] = "Bearer " .. codes[k % people + 1]}, "")
+end
+LUA
+}

@@ -48,35 +48,6 @@ source "$(dirname "$0")/common.sh"
 
 # ------------------------------------------------------------------ wrk scripts
 
-# Tallies answers by status across wrk's threads (each thread has its own Lua state).
-TALLY='
-local statuses = {}
-function response(status, headers, body)
-    statuses[status] = (statuses[status] or 0) + 1
-    wrk.thread:set("statuses", statuses)
-end
-local threads = {}
-function setup(thread)
-    thread:set("id", #threads)
-    table.insert(threads, thread)
-end
-function done(summary, latency, requests)
-    local total = {}
-    for _, thread in ipairs(threads) do
-        local s = thread:get("statuses") or {}
-        for code, n in pairs(s) do total[code] = (total[code] or 0) + n end
-    end
-    local parts = {}
-    for code, n in pairs(total) do table.insert(parts, code .. "x" .. n) end
-    table.sort(parts)
-    io.write("statuses: " .. table.concat(parts, " ") .. "\n")
-end
-local function lines(path)
-    local list = {}
-    for line in io.lines(path) do if #line > 0 then table.insert(list, line) end end
-    return list
-end
-'
 
 cat >"$WORK/bare.lua" <<LUA
 $TALLY
@@ -105,23 +76,7 @@ function request()
 end
 LUA
 
-# Distinct (person, question) pairs, as examples/loadgen.rs makes them, from k = 10,000,000.
-cat >"$WORK/vote.lua" <<LUA
-$TALLY
-local codes, questions, counter, id = nil, nil, 0, 0
-function init(args)
-    codes = lines(args[1])
-    questions = lines(args[2])
-    id = tonumber(wrk.thread:get("id"))
-end
-function request()
-    counter = counter + 1
-    local k = 10000000 + id * 1000000 + counter
-    local people = #codes
-    local q = questions[(k + math.floor(k / people)) % #questions + 1]
-    return wrk.format("PUT", "/api/v1/questions/" .. q .. "/vote", {["Authorization"] = "Bearer " .. codes[k % people + 1]}, "")
-end
-LUA
+vote_script "$WORK/vote.lua"
 
 cat >"$WORK/get.lua" <<LUA
 $TALLY

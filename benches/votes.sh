@@ -22,25 +22,7 @@ ADMIN_URL="${ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 # shellcheck source=benches/common.sh
 source "$(dirname "$0")/common.sh"
 
-cat >"$WORK/vote.lua" <<'LUA'
-local function lines(path) local t = {} for l in io.lines(path) do t[#t + 1] = l end return t end
-local codes, questions, counter, id = nil, nil, 0, 0
-local threads = {}
-function setup(thread) thread:set("id", #threads) table.insert(threads, thread) end
-function init(args)
-    codes = lines(args[1])
-    questions = lines(args[2])
-    id = tonumber(wrk.thread:get("id"))
-end
-function request()
-    counter = counter + 1
-    local k = 10000000 + id * 1000000 + counter
-    local people = #codes
-    local q = questions[(k + math.floor(k / people)) % #questions + 1]
-    return wrk.format("PUT", "/api/v1/questions/" .. q .. "/vote",
-        {["Authorization"] = "Bearer " .. codes[k % people + 1]}, "")
-end
-LUA
+vote_script "$WORK/vote.lua"
 
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%FT%TZ); $BACKEND"
 n=0
@@ -57,7 +39,7 @@ for BIN in "$@"; do
     sql "$URL" "SELECT id FROM questions" >"$WORK/questions.txt"
     echo "-- $BIN"
     wrk -t2 -c64 -d"$DURATION" --latency -s "$WORK/vote.lua" "$BASE/" -- "$WORK/codes.txt" "$WORK/questions.txt" 2>&1 |
-        grep -E 'Requests/sec|^ +99%|Non-2xx|Socket errors' | sed 's/^/   /'
+        grep -E 'Requests/sec|^ +99%|statuses|Socket errors' | sed 's/^/   /'
     echo "   votes stored: $(sql "$URL" "SELECT count(*) FROM votes"); sum of counts: $(sql "$URL" "SELECT coalesce(sum(vote_count), 0) FROM questions"); server errors logged: $(grep -c ' ERROR ' "$WORK/server-$BACKEND-votes_$n.log" || true)"
     stop_server
 done

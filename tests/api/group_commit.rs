@@ -21,6 +21,28 @@ fn stored_actions(app: &crate::helpers::TestApp) -> Vec<String> {
     actions
 }
 
+/// Checks each writer's answer: the `refused` got their own `test_refusal`, the others
+/// their own number back. Returns the actions the others recorded, in order.
+async fn checked_answers(
+    tasks: Vec<tokio::task::JoinHandle<Result<usize, AppError>>>,
+    refused: impl Fn(usize) -> bool,
+) -> Vec<String> {
+    let mut expected = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let answer = task.await.unwrap();
+        if refused(n) {
+            assert!(
+                matches!(answer, Err(AppError::Conflict("test_refusal"))),
+                "write {n}: {answer:?}"
+            );
+        } else {
+            assert_eq!(answer.unwrap(), n, "each writer gets its own value back");
+            expected.push(format!("group-test-{n:02}"));
+        }
+    }
+    expected
+}
+
 /// 64 writers at once, every fourth failing after it wrote: the others are stored and
 /// answered `Ok`, the failing ones leave nothing behind and get their own error.
 #[tokio::test]
@@ -43,19 +65,7 @@ async fn a_failing_write_in_a_group_fails_alone_and_leaves_nothing() {
             .await
         }));
     }
-    let mut expected = Vec::new();
-    for (n, task) in tasks.into_iter().enumerate() {
-        let answer = task.await.unwrap();
-        if n % 4 == 3 {
-            assert!(
-                matches!(answer, Err(AppError::Conflict("test_refusal"))),
-                "write {n}: {answer:?}"
-            );
-        } else {
-            assert_eq!(answer.unwrap(), n, "each writer gets its own value back");
-            expected.push(format!("group-test-{n:02}"));
-        }
-    }
+    let expected = checked_answers(tasks, |n| n % 4 == 3).await;
     assert_eq!(stored_actions(&app), expected);
 }
 
@@ -113,19 +123,7 @@ async fn writes_checked_first_share_batches_with_guarded_ones() {
             }
         }));
     }
-    let mut expected = Vec::new();
-    for (n, task) in tasks.into_iter().enumerate() {
-        let answer = task.await.unwrap();
-        if n % 4 == 0 || n % 4 == 3 {
-            assert!(
-                matches!(answer, Err(AppError::Conflict("test_refusal"))),
-                "write {n}: {answer:?}"
-            );
-        } else {
-            assert_eq!(answer.unwrap(), n, "each writer gets its own value back");
-            expected.push(format!("group-test-{n:02}"));
-        }
-    }
+    let expected = checked_answers(tasks, |n| n % 4 == 0 || n % 4 == 3).await;
     assert_eq!(stored_actions(&app), expected);
 }
 
