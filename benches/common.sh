@@ -144,3 +144,32 @@ function request()
 end
 LUA
 }
+
+# Submissions as participants (wrk's path is the dialogue's questions), each text distinct.
+submit_script() { # file
+    cat >"$1" <<LUA
+$TALLY
+local codes, counter, id = nil, 0, 0
+local topics = {"employment", "loans_livelihood", "record_expungement", "vocational_training", "residence_documents"}
+function init(args)
+    codes = lines(args[1])
+    id = tonumber(wrk.thread:get("id"))
+end
+function request()
+    counter = counter + 1
+    local k = (id + 1) * 10000000 + counter
+    local body = string.format('{"body":"Câu hỏi số %d: xin hỏi thủ tục vay vốn học nghề cho người đã chấp hành xong án phạt tù ở địa phương như thế nào?","topic":"%s"}', k, topics[k % 5 + 1])
+    return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json",
+        ["Authorization"] = "Bearer " .. codes[k % #codes + 1]}, body)
+end
+LUA
+}
+
+# The bare baselines' request: one row to POST /rows.
+BARE_REQUEST='
+local counter = 0
+function request()
+    counter = counter + 1
+    local body = string.format([[{"dialogue_id":"d","body":"Câu hỏi số %d của luồng %s về vay vốn học nghề"}]], counter, wrk.thread:get("id"))
+    return wrk.format("POST", "/rows", {["Content-Type"] = "application/json"}, body)
+end'

@@ -51,31 +51,10 @@ source "$(dirname "$0")/common.sh"
 
 cat >"$WORK/bare.lua" <<LUA
 $TALLY
-local counter = 0
-function request()
-    counter = counter + 1
-    local body = string.format('{"dialogue_id":"d","body":"Câu hỏi số %d của luồng %s về vay vốn học nghề"}', counter, wrk.thread:get("id"))
-    return wrk.format("POST", "/rows", {["Content-Type"] = "application/json"}, body)
-end
+$BARE_REQUEST
 LUA
 
-cat >"$WORK/submit.lua" <<LUA
-$TALLY
-local codes, counter, id = nil, 0, 0
-local topics = {"employment", "loans_livelihood", "record_expungement", "vocational_training", "residence_documents"}
-function init(args)
-    codes = lines(args[1])
-    id = tonumber(wrk.thread:get("id"))
-end
-function request()
-    counter = counter + 1
-    local k = (id + 1) * 10000000 + counter
-    local body = string.format('{"body":"Câu hỏi số %d: xin hỏi thủ tục vay vốn học nghề cho người đã chấp hành xong án phạt tù ở địa phương như thế nào?","topic":"%s"}', k, topics[k % 5 + 1])
-    return wrk.format("POST", wrk.path, {["Content-Type"] = "application/json",
-        ["Authorization"] = "Bearer " .. codes[k % #codes + 1]}, body)
-end
-LUA
-
+submit_script "$WORK/submit.lua"
 vote_script "$WORK/vote.lua"
 
 cat >"$WORK/get.lua" <<LUA

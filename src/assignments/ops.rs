@@ -956,7 +956,7 @@ pub fn own_questions(
         .map(|q| {
             let answered_at = q.merged_into_id.as_deref().unwrap_or(&q.id);
             QuestionWithAnswer {
-                question: questions::ops::own_view(dialogue, q),
+                question: questions::ops::own_view(&dialogue.time_zone, q),
                 answer: answers.get(answered_at).cloned(),
             }
         })

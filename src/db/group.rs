@@ -30,23 +30,22 @@ use crate::events::{self, Bus, Event};
 pub const MAX_BATCH: usize = 256;
 
 type Value = Box<dyn Any + Send>;
-type Work = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>;
+type Writes = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError>>;
+
+/// A grouped write, and how it is kept apart from the others of its batch.
+enum Work {
+    /// In a savepoint of its own: its failure rolls back only its changes.
+    Guarded(Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>),
+    /// Without a savepoint, in two steps (see `Db::write_grouped_checked_first`): checks that
+    /// change nothing, so a refusal has written nothing; then the writes, whose failure fails
+    /// the whole batch, since nothing smaller can be undone.
+    CheckedFirst(Box<dyn FnOnce(&mut DbConnection) -> Result<Writes, AppError> + Send>),
+}
 
 struct Job {
     work: Work,
-    guard: Guard,
     reply: oneshot::Sender<Result<Value, AppError>>,
     span: tracing::Span,
-}
-
-/// How a write is kept apart from the others of its batch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Guard {
-    /// In a savepoint of its own: its failure rolls back only its changes.
-    Savepoint,
-    /// Without one: it changes nothing before its checks pass, so an error it returns has
-    /// written nothing (see `Db::write_grouped_checked_first`).
-    None,
 }
 
 /// What the committing thread needs; nothing in it refers back to the sender.
@@ -65,21 +64,44 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Queues `work` and waits until the transaction that ran it has committed.
-    pub async fn write<T, F>(
-        &self,
-        committed: &Committed,
-        guard: Guard,
-        work: F,
-    ) -> Result<T, AppError>
+    /// Queues `work`, in a savepoint of its own, and waits until the transaction that ran
+    /// it has committed.
+    pub async fn write_guarded<T, F>(&self, committed: &Committed, work: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
+        let work = Work::Guarded(Box::new(move |conn| work(conn).map(boxed)));
+        self.write(committed, work).await
+    }
+
+    /// Queues `check`, then the writes it hands back, without a savepoint; waits for the
+    /// commit as `write_guarded`.
+    pub async fn write_checked_first<T, C, W>(
+        &self,
+        committed: &Committed,
+        check: C,
+    ) -> Result<T, AppError>
+    where
+        C: FnOnce(&mut DbConnection) -> Result<W, AppError> + Send + 'static,
+        W: FnOnce(&mut DbConnection) -> Result<T, AppError> + 'static,
+        T: Send + 'static,
+    {
+        let work = Work::CheckedFirst(Box::new(move |conn| {
+            let writes = check(conn)?;
+            Ok(Box::new(move |conn: &mut DbConnection| writes(conn).map(boxed)) as Writes)
+        }));
+        self.write(committed, work).await
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        committed: &Committed,
+        work: Work,
+    ) -> Result<T, AppError> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            work: Box::new(move |conn| work(conn).map(|value| Box::new(value) as Value)),
-            guard,
+            work,
             reply,
             span: tracing::Span::current(),
         };
@@ -146,7 +168,7 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
     let mut works = Vec::with_capacity(batch.len());
     for job in batch {
         replies.push(job.reply);
-        works.push((job.work, job.guard, job.span));
+        works.push((job.work, job.span));
     }
     let mut pooled = match committed.writer.get() {
         Ok(conn) => conn,
@@ -162,20 +184,23 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
     events::take_pending();
     let outcome = conn.transaction(|conn| {
         let mut answers = Vec::with_capacity(works.len());
-        for (work, guard, span) in works {
+        for (work, span) in works {
             let _entered = span.enter();
-            let answer = match guard {
+            let answer = match work {
                 // In the savepoint: a write that fails takes its notification with it.
-                Guard::Savepoint => conn.transaction(|conn| {
+                Work::Guarded(work) => conn.transaction(|conn| {
                     let value = work(conn)?;
                     with_events(committed, conn, value)
                 }),
-                // An error of the write itself has changed nothing. Once it has changed
-                // something, only the whole batch can be undone: a failure after it (a
-                // listener, the notification) fails the batch.
-                Guard::None => match work(conn) {
-                    Ok(value) => Ok(with_events(committed, conn, value)?),
-                    Err(error) => Err(error),
+                // A refusal by the checks has changed nothing. Once the writes have begun,
+                // only the whole batch can be undone: their failure, or one after them (a
+                // listener, the notification), fails the batch.
+                Work::CheckedFirst(check) => match check(conn) {
+                    Ok(writes) => {
+                        let value = writes(conn)?;
+                        Ok(with_events(committed, conn, value)?)
+                    }
+                    Err(refused) => Err(refused),
                 },
             };
             if answer.is_err() {
@@ -200,6 +225,10 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
             }
         }
     }
+}
+
+fn boxed<T: Send + 'static>(value: T) -> Value {
+    Box::new(value)
 }
 
 /// Runs the listeners for the events a write emitted and sends them to other instances.

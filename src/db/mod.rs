@@ -293,25 +293,24 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        self.group
-            .write(&self.committed(), group::Guard::Savepoint, work)
-            .await
+        self.group.write_guarded(&self.committed(), work).await
     }
 
     /// `write_grouped` without the savepoint, which costs two statements (on PostgreSQL two
-    /// round trips to the server) of a write that is itself one or two: for writes that
-    /// check everything before their first change, so that an error they return has
-    /// written nothing. A statement of theirs that fails fails the whole batch (on
-    /// PostgreSQL a failed statement aborts the transaction), and so does a listener that
-    /// fails after their change: only for statements that cannot fail for a request's own
-    /// reasons (a vote's `INSERT … ON CONFLICT DO NOTHING`).
-    pub async fn write_grouped_checked_first<T, F>(&self, work: F) -> Result<T, AppError>
+    /// round trips to the server) of a write that is itself a few: `check` reads and
+    /// decides, changing nothing, and either refuses (its error is the answer, nothing was
+    /// written) or hands back the writes. The writes are not undone alone: their failure,
+    /// or a listener's after them, rolls back and fails the whole batch. So only for writes
+    /// that cannot fail for a request's own reasons once its checks have passed (a vote's
+    /// `INSERT … ON CONFLICT DO NOTHING`, a question's inserts).
+    pub async fn write_grouped_checked_first<T, C, W>(&self, check: C) -> Result<T, AppError>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        C: FnOnce(&mut DbConnection) -> Result<W, AppError> + Send + 'static,
+        W: FnOnce(&mut DbConnection) -> Result<T, AppError> + 'static,
         T: Send + 'static,
     {
         self.group
-            .write(&self.committed(), group::Guard::None, work)
+            .write_checked_first(&self.committed(), check)
             .await
     }
 

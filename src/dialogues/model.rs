@@ -113,14 +113,55 @@ impl Dialogue {
     }
 
     pub fn zone(&self) -> Tz {
-        self.time_zone
-            .parse()
-            .unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+        zone(&self.time_zone)
     }
 
     /// A stored UTC instant in this dialogue's zone.
     pub fn local(&self, at: NaiveDateTime) -> DateTime<FixedOffset> {
-        at.and_utc().with_timezone(&self.zone()).fixed_offset()
+        local(&self.time_zone, at)
+    }
+
+    /// What taking a question checks, from this copy.
+    pub fn intake(&self) -> Intake {
+        Intake {
+            id: self.id.clone(),
+            status: self.status,
+            question_deadline: self.question_deadline,
+            anonymous_questions: self.anonymous_questions,
+            time_zone: self.time_zone.clone(),
+        }
+    }
+}
+
+fn zone(time_zone: &str) -> Tz {
+    time_zone.parse().unwrap_or(chrono_tz::Asia::Ho_Chi_Minh)
+}
+
+/// A stored UTC instant in the zone named `time_zone` (Ho Chi Minh City's if unknown).
+pub fn local(time_zone: &str, at: NaiveDateTime) -> DateTime<FixedOffset> {
+    at.and_utc().with_timezone(&zone(time_zone)).fixed_offset()
+}
+
+/// The columns of a dialogue that taking a question checks: a narrow read, made for every
+/// submission at the moment of its write.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dialogues)]
+pub struct Intake {
+    pub id: DialogueId,
+    pub status: DialogueStatus,
+    pub question_deadline: Option<NaiveDateTime>,
+    pub anonymous_questions: bool,
+    pub time_zone: String,
+}
+
+impl Intake {
+    pub fn status(&self) -> DialogueStatus {
+        self.status
+    }
+
+    /// A stored UTC instant in the dialogue's zone.
+    pub fn local(&self, at: NaiveDateTime) -> DateTime<FixedOffset> {
+        local(&self.time_zone, at)
     }
 }
 

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use super::input::ValidDialogue;
 use super::model::{
-    AgendaItem, Dialogue, DialogueStatus, FullDialogue, NewAgendaItem, NewOfficial, Official,
+    AgendaItem, Dialogue, DialogueStatus, FullDialogue, Intake, NewAgendaItem, NewOfficial,
+    Official,
 };
 use crate::db::schema::{agenda_items, dialogues, officials};
 use crate::db::{DbConnection, DialogueId, new_id, now};
@@ -224,6 +225,20 @@ pub fn lock(conn: &mut DbConnection, id: &str) -> QueryResult<()> {
                 .map(|_| ())
         }
         DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+/// What taking a question checks of the dialogue, its row held until the transaction ends
+/// on PostgreSQL (as `lock`, in the same round trip); SQLite lets one writer in at a time.
+pub fn intake_locked(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Intake>> {
+    let query = dialogues::table.find(id);
+    match conn {
+        DbConnection::Postgresql(pg) => query
+            .select(Intake::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(lite) => query.select(Intake::as_select()).first(lite).optional(),
     }
 }
 

@@ -290,7 +290,7 @@ pub async fn floor_submit(
         .write(move |conn| {
             let mailing = crate::participants::notify::Mailing::of(&st);
             let asked =
-                questions::ops::submit(conn, mailing, &dialogue, &Asker::Staff(s.clone()), &input)?;
+                questions::ops::submit(conn, mailing, &dialogue, Asker::Staff(s.clone()), &input)?;
             let approve = ModerationInput {
                 action: ModerationAction::Approve,
                 reason: None,

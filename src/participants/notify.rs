@@ -79,22 +79,31 @@ pub fn queue(
     participant: &Participant,
     notice: Notice<'_>,
 ) -> Result<bool, AppError> {
+    match render(mailing, participant, notice)? {
+        Some(email) => Ok(enqueue_email(conn, email)?.is_some()),
+        None => Ok(false),
+    }
+}
+
+/// Renders one email to the participant, to queue later (rendering needs no database, so
+/// it can happen before a write instead of inside it); `None` when they have no email.
+pub fn render(
+    mailing: Mailing<'_>,
+    participant: &Participant,
+    notice: Notice<'_>,
+) -> Result<Option<NewEmail>, AppError> {
     let Some(recipient) = participant.recipient() else {
-        return Ok(false);
+        return Ok(None);
     };
     let email = mailing.templates.email(notice.template, notice.context)?;
-    let queued = enqueue_email(
-        conn,
-        NewEmail {
-            kind: notice.kind,
-            recipient,
-            subject: email.subject,
-            body_text: email.text,
-            body_html: email.html,
-            attachments: notice.attachments,
-            dedupe_key: notice.dedupe_key,
-            subject_ref: notice.subject_ref,
-        },
-    )?;
-    Ok(queued.is_some())
+    Ok(Some(NewEmail {
+        kind: notice.kind,
+        recipient,
+        subject: email.subject,
+        body_text: email.text,
+        body_html: email.html,
+        attachments: notice.attachments,
+        dedupe_key: notice.dedupe_key,
+        subject_ref: notice.subject_ref,
+    }))
 }

@@ -109,6 +109,34 @@ pub struct Question {
     pub consent_statement: Option<String>,
 }
 
+impl From<NewQuestion> for Question {
+    /// The question as just stored: nothing moderated yet.
+    fn from(row: NewQuestion) -> Question {
+        Question {
+            id: row.id,
+            dialogue_id: row.dialogue_id,
+            participant_id: row.participant_id,
+            asker_name: row.asker_name,
+            channel: row.channel,
+            body: row.body,
+            original_body: None,
+            search_text: row.search_text,
+            topic: row.topic,
+            anonymous: row.anonymous,
+            share_identity_with_agency: row.share_identity_with_agency,
+            status: row.status,
+            rejection_reason: None,
+            merged_into_id: None,
+            vote_count: row.vote_count,
+            entered_by: row.entered_by,
+            moderated_at: None,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            consent_statement: row.consent_statement,
+        }
+    }
+}
+
 /// The columns of a question that a vote reads.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = questions)]

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use chrono::Duration;
+use chrono::{Duration, SubsecRound};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,8 +22,9 @@ use crate::auth::Staff;
 use crate::config::Settings;
 use crate::db::{Db, DbConnection, DialogueId, ParticipantId, QuestionId, now};
 use crate::dialogues;
-use crate::dialogues::model::{Dialogue, DialogueStatus};
+use crate::dialogues::model::{Dialogue, DialogueStatus, Intake};
 use crate::error::{AppError, FieldError, FieldErrors};
+use crate::jobs::{NewEmail, enqueue_email};
 use crate::json::schema;
 use crate::participants;
 use crate::participants::auth::ParticipantCredential;
@@ -161,7 +162,7 @@ fn validate(input: &QuestionInput, by_staff: bool) -> Result<ValidInput, AppErro
 }
 
 /// Questions come in while the dialogue is open or under way.
-fn ensure_taking_questions(dialogue: &Dialogue) -> Result<(), AppError> {
+fn ensure_taking_questions(dialogue: &Intake) -> Result<(), AppError> {
     match dialogue.status() {
         DialogueStatus::Open | DialogueStatus::InProgress => Ok(()),
         _ => Err(AppError::Conflict("dialogue_not_open")),
@@ -170,7 +171,7 @@ fn ensure_taking_questions(dialogue: &Dialogue) -> Result<(), AppError> {
 
 /// Past the deadline only staff may add a question, and only one raised from the floor
 /// while the dialogue is under way.
-fn ensure_before_deadline(dialogue: &Dialogue, channel: Channel) -> Result<(), AppError> {
+fn ensure_before_deadline(dialogue: &Intake, channel: Channel) -> Result<(), AppError> {
     let past = dialogue
         .question_deadline
         .is_some_and(|deadline| now() > deadline);
@@ -186,60 +187,114 @@ fn ensure_before_deadline(dialogue: &Dialogue, channel: Channel) -> Result<(), A
 pub fn submit(
     conn: &mut DbConnection,
     mailing: Mailing<'_>,
-    dialogue_id: &str,
-    asker: &Asker,
+    dialogue_id: &DialogueId,
+    asker: Asker,
     input: &QuestionInput,
 ) -> Result<Question, AppError> {
-    submit_to(conn, mailing, dialogue_id, asker, input).map(|(_, question)| question)
+    let mut submission = Submission::prepare(dialogue_id, asker, input)?;
+    if submission.wants_receipt()
+        && let Some(dialogue) = dialogues::store::find(conn, dialogue_id)?
+    {
+        submission.render_receipt(mailing, &dialogue)?;
+    }
+    let (_, question) = submission.check(conn)?(conn)?;
+    Ok(question)
 }
 
-/// [`submit`], answering with the dialogue too (it was read anyway).
-fn submit_to(
-    conn: &mut DbConnection,
-    mailing: Mailing<'_>,
-    dialogue_id: &str,
-    asker: &Asker,
-    input: &QuestionInput,
-) -> Result<(Dialogue, Question), AppError> {
-    let by_staff = matches!(asker, Asker::Staff(_));
-    let valid = validate(input, by_staff)?;
-    let dialogue = dialogues::store::find(conn, dialogue_id)?.ok_or(AppError::NotFound)?;
-    check_asker_may_ask(&dialogue, asker)?;
-    ensure_taking_questions(&dialogue)?;
-    ensure_before_deadline(&dialogue, valid.channel)?;
-    dialogues::store::lock(conn, dialogue_id)?;
-    let search_text = similar::search_text(&valid.body);
-    if valid.channel == Channel::Web {
-        let since = now() - Duration::minutes(REPEAT_WINDOW_MINUTES);
-        if store::asked_since(conn, dialogue_id, &search_text, since)? {
-            return Err(AppError::Conflict("duplicate_question"));
+/// A submission with everything done that needs no database: the fields checked, the
+/// text's search form, the row, the receipt rendered. Prepared before the write, so that
+/// the committing thread (one for the whole service, and the limit when a hall submits at
+/// once) runs only what must see the stored data: the dialogue's rules, the repeat check and
+/// the inserts.
+struct Submission {
+    asker: Asker,
+    row: NewQuestion,
+    receipt: Option<NewEmail>,
+}
+
+impl Submission {
+    fn prepare(
+        dialogue_id: &DialogueId,
+        asker: Asker,
+        input: &QuestionInput,
+    ) -> Result<Submission, AppError> {
+        let valid = validate(input, matches!(asker, Asker::Staff(_)))?;
+        let row = new_row(dialogue_id, &asker, valid);
+        Ok(Submission {
+            asker,
+            row,
+            receipt: None,
+        })
+    }
+
+    /// Whether the asker gets an emailed receipt (a participant with an email).
+    fn wants_receipt(&self) -> bool {
+        matches!(&self.asker, Asker::Participant(p) if p.email.is_some())
+    }
+
+    fn render_receipt(
+        &mut self,
+        mailing: Mailing<'_>,
+        dialogue: &Dialogue,
+    ) -> Result<(), AppError> {
+        if let Asker::Participant(participant) = &self.asker {
+            let notice = asker_notice(
+                mailing,
+                dialogue,
+                participant,
+                &self.row.id,
+                &self.row.body,
+                "receipt",
+                None,
+            );
+            self.receipt = notify::render(mailing, participant, notice)?;
         }
+        Ok(())
     }
-    let row = new_row(&dialogue, asker, valid, search_text);
-    store::insert(conn, &row)?;
-    let question = store::find(conn, &row.id)?.ok_or(AppError::NotFound)?;
-    audit::entry(&actor_of(asker), "question.submit")
-        .about("question", &question.id)
-        .in_dialogue(dialogue_id)
-        .detail(question.channel.as_str())
-        .record(conn)?;
-    if let Asker::Participant(participant) = asker {
-        tell_asker(
-            conn,
-            mailing,
-            &dialogue,
-            participant,
-            &question,
-            "receipt",
-            None,
-        )?;
+
+    /// The checks against the stored dialogue and questions, changing nothing; then the
+    /// writes (see `Db::write_grouped_checked_first`).
+    fn check(
+        self,
+        conn: &mut DbConnection,
+    ) -> Result<
+        impl FnOnce(&mut DbConnection) -> Result<(Intake, Question), AppError> + use<>,
+        AppError,
+    > {
+        let Submission {
+            asker,
+            row,
+            receipt,
+        } = self;
+        let dialogue =
+            dialogues::store::intake_locked(conn, &row.dialogue_id)?.ok_or(AppError::NotFound)?;
+        check_asker_may_ask(&dialogue, &asker)?;
+        ensure_taking_questions(&dialogue)?;
+        ensure_before_deadline(&dialogue, row.channel)?;
+        if row.channel == Channel::Web {
+            let since = now() - Duration::minutes(REPEAT_WINDOW_MINUTES);
+            if store::asked_since(conn, &row.dialogue_id, &row.search_text, since)? {
+                return Err(AppError::Conflict("duplicate_question"));
+            }
+        }
+        Ok(move |conn: &mut DbConnection| {
+            store::insert(conn, &row)?;
+            audit::entry(&actor_of(&asker), "question.submit")
+                .about("question", &row.id)
+                .in_dialogue(&row.dialogue_id)
+                .detail(row.channel.as_str())
+                .record(conn)?;
+            if let Some(receipt) = receipt {
+                enqueue_email(conn, receipt)?;
+            }
+            Ok((dialogue, Question::from(row)))
+        })
     }
-    Ok((dialogue, question))
 }
 
 /// A participant asks only in their own dialogue; without a credential only where the
 /// dialogue allows anonymous questions; among staff only organizers enter questions.
-fn check_asker_may_ask(dialogue: &Dialogue, asker: &Asker) -> Result<(), AppError> {
+fn check_asker_may_ask(dialogue: &Intake, asker: &Asker) -> Result<(), AppError> {
     match asker {
         Asker::Participant(p) if p.dialogue_id != dialogue.id => Err(AppError::NotFound),
         Asker::Participant(_) if dialogue.status() == DialogueStatus::Draft => {
@@ -258,13 +313,10 @@ fn check_asker_may_ask(dialogue: &Dialogue, asker: &Asker) -> Result<(), AppErro
     }
 }
 
-fn new_row(
-    dialogue: &Dialogue,
-    asker: &Asker,
-    valid: ValidInput,
-    search_text: String,
-) -> NewQuestion {
-    let at = now();
+fn new_row(dialogue_id: &DialogueId, asker: &Asker, valid: ValidInput) -> NewQuestion {
+    // Whole microseconds, as PostgreSQL keeps them: the answer is built from this row, not
+    // read back, and must show what is stored.
+    let at = now().trunc_subsecs(6);
     let (participant_id, asker_name, entered_by, consent, anonymous) = match asker {
         Asker::Participant(p) => (
             Some(p.id.clone()),
@@ -285,12 +337,12 @@ fn new_row(
     };
     NewQuestion {
         id: QuestionId::new(),
-        dialogue_id: dialogue.id.clone(),
+        dialogue_id: dialogue_id.clone(),
         participant_id,
         asker_name,
         channel: valid.channel,
+        search_text: similar::search_text(&valid.body),
         body: valid.body,
-        search_text,
         topic: valid.topic,
         anonymous,
         share_identity_with_agency: valid.share_identity_with_agency,
@@ -321,27 +373,47 @@ pub fn tell_asker(
     kind: &'static str,
     extra: Option<&str>,
 ) -> Result<bool, AppError> {
+    if participant.email.is_none() {
+        return Ok(false);
+    }
+    let notice = asker_notice(
+        mailing,
+        dialogue,
+        participant,
+        &question.id,
+        &question.body,
+        kind,
+        extra,
+    );
+    notify::queue(conn, mailing, participant, notice)
+}
+
+/// The email telling the asker about their question.
+fn asker_notice<'a>(
+    mailing: Mailing<'_>,
+    dialogue: &Dialogue,
+    participant: &Participant,
+    question_id: &QuestionId,
+    body: &str,
+    kind: &'static str,
+    extra: Option<&str>,
+) -> Notice<'a> {
     let link = notify::code_link(mailing.settings, participant);
     let base = notify::context_for(mailing, dialogue, participant, &link);
     let context = context! {
         kind => kind,
-        question => &question.body,
+        question => body,
         extra => extra,
         ..base
     };
-    notify::queue(
-        conn,
-        mailing,
-        participant,
-        Notice {
-            kind: "question",
-            template: "question",
-            context,
-            attachments: Vec::new(),
-            dedupe_key: None,
-            subject_ref: Some(("question", question.id.to_string())),
-        },
-    )
+    Notice {
+        kind: "question",
+        template: "question",
+        context,
+        attachments: Vec::new(),
+        dedupe_key: None,
+        subject_ref: Some(("question", question_id.to_string())),
+    }
 }
 
 /// The asker of a question, when they are on the list (not anonymous web, not paper).
@@ -634,25 +706,39 @@ pub fn vote(
     id: &str,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
+    check_vote(conn, participant, id, on)?(conn)
+}
+
+/// A vote's checks, changing nothing; then its one write (see
+/// `Db::write_grouped_checked_first`).
+fn check_vote(
+    conn: &mut DbConnection,
+    participant: &Participant,
+    id: &str,
+    on: bool,
+) -> Result<impl FnOnce(&mut DbConnection) -> Result<VoteOutput, AppError> + use<>, AppError> {
     let question = store::lock_for_vote(conn, id)?
         .filter(|q| q.dialogue_id == participant.dialogue_id)
         .ok_or(AppError::NotFound)?;
     if !question.status.is_public() {
         return Err(AppError::Conflict("not_open_for_votes"));
     }
-    let changed = if on {
-        store::add_vote(conn, id, &participant.id)?
-    } else {
-        store::remove_vote(conn, id, &participant.id)?
-    };
-    // The row is held (or SQLite's one writer is us), so the count read above plus this
-    // vote is the stored count: no second read.
-    let votes = match (changed, on) {
-        (false, _) => question.vote_count,
-        (true, true) => question.vote_count + 1,
-        (true, false) => question.vote_count - 1,
-    };
-    Ok(VoteOutput { votes, voted: on })
+    let (id, voter) = (id.to_string(), participant.id.clone());
+    Ok(move |conn: &mut DbConnection| {
+        let changed = if on {
+            store::add_vote(conn, &id, &voter)?
+        } else {
+            store::remove_vote(conn, &id, &voter)?
+        };
+        // The row is held (or SQLite's one writer is us), so the count read above plus
+        // this vote is the stored count: no second read.
+        let votes = match (changed, on) {
+            (false, _) => question.vote_count,
+            (true, true) => question.vote_count + 1,
+            (true, false) => question.vote_count - 1,
+        };
+        Ok(VoteOutput { votes, voted: on })
+    })
 }
 
 // ---------------------------------------------------------------- reading
@@ -687,7 +773,8 @@ pub fn public_view(dialogue: &Dialogue, q: &Question) -> PublicQuestion {
     }
 }
 
-pub fn own_view(dialogue: &Dialogue, q: &Question) -> OwnQuestion {
+/// `time_zone`: the dialogue's, in which times are shown.
+pub fn own_view(time_zone: &str, q: &Question) -> OwnQuestion {
     OwnQuestion {
         id: q.id.clone(),
         body: q.body.clone(),
@@ -697,7 +784,7 @@ pub fn own_view(dialogue: &Dialogue, q: &Question) -> OwnQuestion {
         anonymous: q.anonymous,
         share_identity_with_agency: q.share_identity_with_agency,
         channel: q.channel,
-        created_at: dialogue.local(q.created_at).to_rfc3339(),
+        created_at: dialogues::model::local(time_zone, q.created_at).to_rfc3339(),
         rejection_reason: q.rejection_reason.clone(),
         merged_into: q.merged_into_id.clone(),
     }
@@ -783,15 +870,27 @@ pub async fn submit_question(
     if let Asker::Anonymous(ip) = &asker {
         limiter.check(*ip, &dialogue_id).await?;
     }
-    // Grouped: a hall submitting at once shares commits instead of queueing for them.
-    let state = state.clone();
+    let mut submission = Submission::prepare(&dialogue_id, asker, &input)?;
+    if submission.wants_receipt() {
+        let id = dialogue_id.clone();
+        let dialogue = state
+            .db
+            .read(move |conn| Ok(dialogues::store::find(conn, &id)?))
+            .await?;
+        if let Some(dialogue) = dialogue {
+            submission.render_receipt(Mailing::of(state), &dialogue)?;
+        }
+    }
+    // Grouped: a hall submitting at once shares commits instead of queueing for them; and
+    // checked first, so without a savepoint of its own.
     state
         .db
-        .clone()
-        .write_grouped(move |conn| {
-            let (dialogue, question) =
-                submit_to(conn, Mailing::of(&state), &dialogue_id, &asker, &input)?;
-            Ok(own_view(&dialogue, &question))
+        .write_grouped_checked_first(move |conn| {
+            let writes = submission.check(conn)?;
+            Ok(move |conn: &mut DbConnection| {
+                let (dialogue, question) = writes(conn)?;
+                Ok(own_view(&dialogue.time_zone, &question))
+            })
         })
         .await
 }
@@ -1018,7 +1117,7 @@ pub async fn vote_on(
     // Checked first: see `vote_with_credential`.
     state
         .db
-        .write_grouped_checked_first(move |conn| vote(conn, &participant, &id, on))
+        .write_grouped_checked_first(move |conn| check_vote(conn, &participant, &id, on))
         .await
 }
 
@@ -1031,7 +1130,7 @@ pub async fn vote_with_credential(
 ) -> Result<VoteOutput, AppError> {
     // Grouped: a room of thousands voting within a second shares commits. The voter is
     // looked up in the same write, so a vote costs one trip to the committing thread; and
-    // `vote` checks everything before its one insert, which cannot fail for the request's
+    // `check_vote` checks everything before its one insert, which cannot fail for the request's
     // own reasons, so it needs no savepoint of its own.
     let credential = std::sync::Arc::new(credential);
     let voter = credential.clone();
@@ -1039,7 +1138,7 @@ pub async fn vote_with_credential(
         .db
         .write_grouped_checked_first(move |conn| {
             let participant = voter.resolve_in(conn)?;
-            vote(conn, &participant, &id, on)
+            check_vote(conn, &participant, &id, on)
         })
         .await;
     if matches!(outcome, Err(AppError::Unauthorized)) {
@@ -1059,7 +1158,7 @@ pub async fn withdraw_own(
             let question = withdraw(conn, &participant, &id)?;
             let dialogue =
                 dialogues::store::find(conn, &question.dialogue_id)?.ok_or(AppError::NotFound)?;
-            Ok(own_view(&dialogue, &question))
+            Ok(own_view(&dialogue.time_zone, &question))
         })
         .await
 }

@@ -103,12 +103,14 @@ async fn writes_checked_first_share_batches_with_guarded_ones() {
                     .record(conn)
             };
             if n % 2 == 0 {
-                db.write_grouped_checked_first(move |conn| {
+                db.write_grouped_checked_first(move |_| {
                     if n % 4 == 0 {
                         return Err(AppError::Conflict("test_refusal"));
                     }
-                    record(conn)?;
-                    Ok(n)
+                    Ok(move |conn: &mut doithoai::db::DbConnection| {
+                        record(conn)?;
+                        Ok(n)
+                    })
                 })
                 .await
             } else {
@@ -145,14 +147,16 @@ async fn a_listener_failing_after_a_write_checked_first_keeps_nothing_of_it() {
     let answer = app
         .state
         .db
-        .write_grouped_checked_first(|conn| {
-            audit::entry(&Actor::System, "group-test-undone")
-                .about("test", "group")
-                .record(conn)?;
-            events::emit(Event::QuestionsChanged {
-                dialogue_id: "group-test".into(),
-            });
-            Ok(())
+        .write_grouped_checked_first(|_| {
+            Ok(|conn: &mut doithoai::db::DbConnection| {
+                audit::entry(&Actor::System, "group-test-undone")
+                    .about("test", "group")
+                    .record(conn)?;
+                events::emit(Event::QuestionsChanged {
+                    dialogue_id: "group-test".into(),
+                });
+                Ok(())
+            })
         })
         .await;
     assert!(
@@ -160,4 +164,58 @@ async fn a_listener_failing_after_a_write_checked_first_keeps_nothing_of_it() {
         "{answer:?}"
     );
     assert!(stored_actions(&app).is_empty());
+}
+
+/// A write checked first whose writes fail after their first change cannot be undone alone:
+/// its batch is rolled back, so nothing of it is kept, and every write that shared the batch
+/// is told it failed. Whatever each of the others was answered is the truth: stored exactly
+/// when answered `Ok`.
+#[tokio::test]
+async fn writes_failing_after_their_first_change_fail_their_batch_and_keep_nothing() {
+    let app = Arc::new(spawn_app().await);
+    let mut tasks = Vec::new();
+    for n in 0..32 {
+        let db = app.state.db.clone();
+        tasks.push(tokio::spawn(async move {
+            let record = move |conn: &mut doithoai::db::DbConnection| {
+                audit::entry(&Actor::System, &format!("group-test-{n:02}"))
+                    .about("test", "group")
+                    .record(conn)
+            };
+            if n == 16 {
+                db.write_grouped_checked_first(move |_| {
+                    Ok(move |conn: &mut doithoai::db::DbConnection| {
+                        record(conn)?;
+                        Err::<usize, _>(AppError::Conflict("test_failure_after_writing"))
+                    })
+                })
+                .await
+            } else {
+                db.write_grouped(move |conn| {
+                    record(conn)?;
+                    Ok(n)
+                })
+                .await
+            }
+        }));
+    }
+    let mut answered_ok = Vec::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(value) => {
+                assert_eq!(value, n);
+                answered_ok.push(format!("group-test-{n:02}"));
+            }
+            Err(error) if n == 16 => assert!(
+                matches!(error, AppError::Conflict("test_failure_after_writing")),
+                "{error:?}"
+            ),
+            Err(error) => assert!(
+                matches!(error, AppError::Conflict("test_failure_after_writing")),
+                "write {n} shared the failed batch and gets its error: {error:?}"
+            ),
+        }
+    }
+    assert!(!answered_ok.contains(&"group-test-16".to_string()));
+    assert_eq!(stored_actions(&app), answered_ok);
 }
