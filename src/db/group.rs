@@ -6,7 +6,9 @@
 //! Here one thread takes whatever writes have queued (up to `MAX_BATCH`), runs each in its
 //! own savepoint inside one transaction, commits once, and only then answers each request:
 //! an answer still means "stored". A write that fails rolls back to its savepoint and fails
-//! alone; a commit that fails fails every write of the batch.
+//! alone; a commit that fails fails every write of the batch. A write checked first skips
+//! the savepoint: its checks refuse before it changes anything, and a failure once it has
+//! changed something fails the batch (`Work::CheckedFirst`).
 //!
 //! With one request at a time the batch holds one write, as before. The thread holds no
 //! handle that keeps the database open: when the last `Db` is dropped the channel closes
@@ -31,15 +33,17 @@ pub const MAX_BATCH: usize = 256;
 
 type Value = Box<dyn Any + Send>;
 type Writes = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError>>;
+type Guarded = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>;
+type Checks = Box<dyn FnOnce(&mut DbConnection) -> Result<Writes, AppError> + Send>;
 
 /// A grouped write, and how it is kept apart from the others of its batch.
 enum Work {
     /// In a savepoint of its own: its failure rolls back only its changes.
-    Guarded(Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>),
+    Guarded(Guarded),
     /// Without a savepoint, in two steps (see `Db::write_grouped_checked_first`): checks that
     /// change nothing, so a refusal has written nothing; then the writes, whose failure fails
     /// the whole batch, since nothing smaller can be undone.
-    CheckedFirst(Box<dyn FnOnce(&mut DbConnection) -> Result<Writes, AppError> + Send>),
+    CheckedFirst(Checks),
 }
 
 struct Job {
