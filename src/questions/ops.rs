@@ -20,7 +20,7 @@ use super::store::{self, Decision, Filter};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::config::Settings;
-use crate::db::{Db, DbConnection, DialogueId, ParticipantId, QuestionId, now};
+use crate::db::{Backend, Db, DbConnection, DialogueId, ParticipantId, QuestionId, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus, Intake};
 use crate::error::{AppError, FieldError, FieldErrors};
@@ -1128,19 +1128,36 @@ pub async fn vote_with_credential(
     id: QuestionId,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
-    // Grouped: a room of thousands voting within a second shares commits. The voter is
-    // looked up in the same write, so a vote costs one trip to the committing thread; and
-    // `check_vote` checks everything before its one insert, which cannot fail for the request's
-    // own reasons, so it needs no savepoint of its own.
+    // Grouped: a room of thousands voting within a second shares commits; and `check_vote`
+    // checks everything before its one insert, which cannot fail for the request's own
+    // reasons, so it needs no savepoint of its own. On SQLite the voter is looked up in the
+    // same write (a statement there costs microseconds, a trip to a reader thread more); on
+    // PostgreSQL every statement of the committing connection is a round trip that the
+    // whole batch waits behind, so the voter is looked up first, on a reader.
     let credential = std::sync::Arc::new(credential);
     let voter = credential.clone();
-    let outcome = state
-        .db
-        .write_grouped_checked_first(move |conn| {
-            let participant = voter.resolve_in(conn)?;
-            check_vote(conn, &participant, &id, on)
-        })
-        .await;
+    let outcome = match state.db.backend() {
+        Backend::Sqlite => {
+            state
+                .db
+                .write_grouped_checked_first(move |conn| {
+                    let participant = voter.resolve_in(conn)?;
+                    check_vote(conn, &participant, &id, on)
+                })
+                .await
+        }
+        Backend::Postgres => match state.db.read(move |conn| voter.resolve_in(conn)).await {
+            Ok(participant) => {
+                state
+                    .db
+                    .write_grouped_checked_first(move |conn| {
+                        check_vote(conn, &participant, &id, on)
+                    })
+                    .await
+            }
+            Err(error) => Err(error),
+        },
+    };
     if matches!(outcome, Err(AppError::Unauthorized)) {
         credential.failed().await?;
     }

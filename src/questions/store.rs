@@ -83,13 +83,16 @@ pub fn asked_since(
             .get_result::<Found>(pg)
             .map(|row| row.found)
         }
-        DbConnection::Sqlite(_) => diesel::select(diesel::dsl::exists(
+        // On the database's own connection: through the connection enum, diesel writes
+        // this query's SQL out again on every run to find its cached statement, which cost
+        // five times running it (a submission's repeat check, in a profile).
+        DbConnection::Sqlite(lite) => diesel::select(diesel::dsl::exists(
             questions::table
                 .filter(questions::dialogue_id.eq(dialogue_id))
                 .filter(questions::search_text.eq(search_text))
                 .filter(questions::created_at.ge(since)),
         ))
-        .get_result(conn),
+        .get_result(lite),
     }
 }
 

@@ -1,0 +1,1 @@
+CREATE INDEX questions_dialogue_status ON questions (dialogue_id, status);
