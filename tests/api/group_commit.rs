@@ -21,6 +21,15 @@ fn stored_actions(app: &crate::helpers::TestApp) -> Vec<String> {
     actions
 }
 
+/// Writes the audit entry `group-test-{n}`.
+fn record_numbered(n: usize) -> impl Fn(&mut doithoai::db::DbConnection) -> QueryResult<()> + Send {
+    move |conn| {
+        audit::entry(&Actor::System, &format!("group-test-{n:02}"))
+            .about("test", "group")
+            .record(conn)
+    }
+}
+
 /// Checks each writer's answer: the `refused` got their own `test_refusal`, the others
 /// their own number back. Returns the actions the others recorded, in order.
 async fn checked_answers(
@@ -97,11 +106,7 @@ async fn writes_checked_first_share_batches_with_guarded_ones() {
     for n in 0..64 {
         let db = app.state.db.clone();
         tasks.push(tokio::spawn(async move {
-            let record = move |conn: &mut doithoai::db::DbConnection| {
-                audit::entry(&Actor::System, &format!("group-test-{n:02}"))
-                    .about("test", "group")
-                    .record(conn)
-            };
+            let record = record_numbered(n);
             if n % 2 == 0 {
                 db.write_grouped_checked_first(move |_| {
                     if n % 4 == 0 {
@@ -177,11 +182,7 @@ async fn writes_failing_after_their_first_change_fail_their_batch_and_keep_nothi
     for n in 0..32 {
         let db = app.state.db.clone();
         tasks.push(tokio::spawn(async move {
-            let record = move |conn: &mut doithoai::db::DbConnection| {
-                audit::entry(&Actor::System, &format!("group-test-{n:02}"))
-                    .about("test", "group")
-                    .record(conn)
-            };
+            let record = record_numbered(n);
             if n == 16 {
                 db.write_grouped_checked_first(move |_| {
                     Ok(move |conn: &mut doithoai::db::DbConnection| {
