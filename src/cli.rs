@@ -69,7 +69,7 @@ enum UserCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(cli.command, None | Some(Command::Serve)) {
-        restart_with_two_malloc_arenas();
+        restart_with_malloc_limits();
     }
     let settings = match RawSettings::load().and_then(RawSettings::validate) {
         Ok(settings) => settings,
@@ -237,15 +237,21 @@ fn describe(e: &crate::error::AppError) -> String {
 /// glibc's malloc gives each thread that allocates an arena of its own, up to eight per
 /// core, and keeps what is freed in each. A busy server's threads (the workers, the blocking
 /// threads that run database work) each took one: under load the server held about 20 MB
-/// more and kept it (docs/PERFORMANCE.md). glibc reads its limit only when a process starts
-/// (`MALLOC_ARENA_MAX`), and the code may not call `mallopt` (no `unsafe`), so the server
-/// starts itself again with the limit set, unless it is set already. If that fails, it goes
-/// on with glibc's default.
-fn restart_with_two_malloc_arenas() {
+/// more and kept it (docs/PERFORMANCE.md). And once a large block served by `mmap` is freed,
+/// glibc raises the size from which it uses `mmap` to that block's, so the next large blocks
+/// (a login's password hash: 7 MiB) come from the arenas and stay resident after they are
+/// freed; a fixed threshold keeps them mapped, and unmapped when freed. glibc reads these
+/// settings only when a process starts (`MALLOC_ARENA_MAX`, `MALLOC_MMAP_THRESHOLD_`), and
+/// the code may not call `mallopt` (no `unsafe`), so the server starts itself again with
+/// them set, unless the operator set the arena limit already. If that fails, it goes on
+/// with glibc's defaults.
+fn restart_with_malloc_limits() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
         const LIMIT: &str = "MALLOC_ARENA_MAX";
+        // glibc's own starting value (128 KiB), held fixed.
+        const MMAP_THRESHOLD: &str = "131072";
         if std::env::var_os(LIMIT).is_some() {
             return;
         }
@@ -258,7 +264,11 @@ fn restart_with_two_malloc_arenas() {
             command.arg0(name);
         }
         // Returns only if the new image could not start.
-        let error = command.args(args).env(LIMIT, "2").exec();
+        let error = command
+            .args(args)
+            .env(LIMIT, "2")
+            .env("MALLOC_MMAP_THRESHOLD_", MMAP_THRESHOLD)
+            .exec();
         eprintln!("doithoai: could not limit malloc's arenas ({error}); going on without");
     }
 }

@@ -135,6 +135,7 @@ fn environment_of_serve(arena_limit: Option<&str>) -> String {
         .arg("serve")
         .env("DOITHOAI_BIND", "127.0.0.1:0")
         .env_remove("MALLOC_ARENA_MAX")
+        .env_remove("MALLOC_MMAP_THRESHOLD_")
         .stdout(Stdio::piped());
     if let Some(limit) = arena_limit {
         command.env("MALLOC_ARENA_MAX", limit);
@@ -150,13 +151,18 @@ fn environment_of_serve(arena_limit: Option<&str>) -> String {
     String::from_utf8_lossy(&environment).replace('\0', "\n")
 }
 
-/// The server limits glibc's malloc to two arenas (it restarts itself with the variable
-/// set, keeping its process id), unless the operator set a limit of their own.
+/// The server limits glibc's malloc to two arenas and a fixed `mmap` threshold (it restarts
+/// itself with the variables set, keeping its process id), unless the operator set an arena
+/// limit of their own.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[test]
 fn serve_runs_with_two_malloc_arenas_unless_the_operator_chose() {
     let set = environment_of_serve(None);
     assert!(set.lines().any(|l| l == "MALLOC_ARENA_MAX=2"), "{set}");
+    assert!(
+        set.lines().any(|l| l == "MALLOC_MMAP_THRESHOLD_=131072"),
+        "{set}"
+    );
     let chosen = environment_of_serve(Some("4"));
     assert!(
         chosen.lines().any(|l| l == "MALLOC_ARENA_MAX=4"),
