@@ -302,7 +302,9 @@ impl Db {
     /// written) or hands back the writes. The writes are not undone alone: their failure,
     /// or a listener's after them, rolls back and fails the whole batch. So only for writes
     /// that cannot fail for a request's own reasons once its checks have passed (a vote's
-    /// `INSERT … ON CONFLICT DO NOTHING`, a question's inserts).
+    /// `INSERT … ON CONFLICT DO NOTHING`, a question's inserts). On PostgreSQL a statement
+    /// that fails aborts the transaction, even in `check`: the batch fails then too, so the
+    /// checks refuse by what they read, never by a statement's error.
     pub async fn write_grouped_checked_first<T, C, W>(&self, check: C) -> Result<T, AppError>
     where
         C: FnOnce(&mut DbConnection) -> Result<W, AppError> + Send + 'static,
