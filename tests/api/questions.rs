@@ -100,6 +100,11 @@ async fn a_participant_asks_gets_a_receipt_and_sees_the_question_as_their_own() 
     assert_eq!(me.status, 200);
     assert_eq!(me.body["questions"][0]["id"], reply.body["id"]);
     assert_eq!(me.body["questions"][0]["status"], "submitted");
+    // The answer is built from the row written, not read back: it must be what is stored,
+    // to the microsecond.
+    for (field, answered) in reply.body.as_object().unwrap() {
+        assert_eq!(&me.body["questions"][0][field], answered, "{field}");
+    }
 }
 
 #[actix_web::test]
