@@ -624,6 +624,23 @@ async fn votes_are_idempotent_public_only_and_follow_a_merge() {
     let (other_org, other_id) = dialogue_taking_questions(&app, json!({})).await;
     let outsider = participants(&app, &other_org, &other_id, &[("Người Ngoài", None)]).await;
     assert_eq!(app.vote(&outsider[0], &original).await.status, 404);
+    // A code nobody has is refused before anything is written, on each database's path
+    // (looked up inside the write on SQLite, before it on PostgreSQL).
+    let before = stored_vote_count(&app, &original);
+    let unknown = app.vote("ZZZZ-ZZZZ", &original).await;
+    assert_eq!(unknown.status, 401, "{:?}", unknown.body);
+    assert_eq!(stored_vote_count(&app, &original), before);
+}
+
+fn stored_vote_count(app: &crate::helpers::TestApp, question: &str) -> i64 {
+    use diesel::prelude::*;
+    use doithoai::db::schema::votes;
+    let mut conn = doithoai::db::connect(&app.db.url).unwrap();
+    votes::table
+        .filter(votes::question_id.eq(question))
+        .count()
+        .get_result(&mut conn)
+        .unwrap()
 }
 
 #[actix_web::test]
