@@ -70,5 +70,6 @@ for BIN in "$@"; do
     echo "-- $BIN: submit at a steady $RATE/s for ${SECONDS_STEADY}s"
     echo "   $("$EXAMPLES/loadgen" submit "$RATE" "$SECONDS_STEADY" "$BASE" "$ID" "$WORK/codes.txt" 0)"
     echo "   questions stored: $(sql "$URL" "SELECT count(*) FROM questions"); server errors logged: $(grep -c ' ERROR ' "$WORK/server-$BACKEND-submit_$n.log" || true); memory: $(server_memory)"
+    grep -m3 ' ERROR ' "$WORK/server-$BACKEND-submit_$n.log" | cut -c1-400 | sed 's/^/   /' || true
     stop_server
 done

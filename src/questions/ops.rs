@@ -201,6 +201,38 @@ pub fn submit(
     Ok(question)
 }
 
+/// A submission's fields checked and its forms made (the text's search form, the id, the
+/// time), before anyone is looked up: the asker may be found only inside the write.
+struct Draft {
+    valid: ValidInput,
+    search_text: String,
+    id: QuestionId,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl Draft {
+    fn prepare(input: &QuestionInput, by_staff: bool) -> Result<Draft, AppError> {
+        let valid = validate(input, by_staff)?;
+        Ok(Draft {
+            search_text: similar::search_text(&valid.body),
+            valid,
+            id: QuestionId::new(),
+            // Whole microseconds, as PostgreSQL keeps them: the answer is built from the
+            // row, not read back, and must show what is stored.
+            created_at: now().trunc_subsecs(6),
+        })
+    }
+
+    fn into_submission(self, dialogue_id: &DialogueId, asker: Asker) -> Submission {
+        let row = new_row(dialogue_id, &asker, self);
+        Submission {
+            asker,
+            row,
+            receipt: None,
+        }
+    }
+}
+
 /// A submission with everything done that needs no database: the fields checked, the
 /// text's search form, the row, the receipt rendered. Prepared before the write, so that
 /// the committing thread (one for the whole service, and the limit when a hall submits at
@@ -218,13 +250,8 @@ impl Submission {
         asker: Asker,
         input: &QuestionInput,
     ) -> Result<Submission, AppError> {
-        let valid = validate(input, matches!(asker, Asker::Staff(_)))?;
-        let row = new_row(dialogue_id, &asker, valid);
-        Ok(Submission {
-            asker,
-            row,
-            receipt: None,
-        })
+        let draft = Draft::prepare(input, matches!(asker, Asker::Staff(_)))?;
+        Ok(draft.into_submission(dialogue_id, asker))
     }
 
     /// Whether the asker gets an emailed receipt (a participant with an email).
@@ -313,10 +340,13 @@ fn check_asker_may_ask(dialogue: &Intake, asker: &Asker) -> Result<(), AppError>
     }
 }
 
-fn new_row(dialogue_id: &DialogueId, asker: &Asker, valid: ValidInput) -> NewQuestion {
-    // Whole microseconds, as PostgreSQL keeps them: the answer is built from this row, not
-    // read back, and must show what is stored.
-    let at = now().trunc_subsecs(6);
+fn new_row(dialogue_id: &DialogueId, asker: &Asker, draft: Draft) -> NewQuestion {
+    let Draft {
+        valid,
+        search_text,
+        id,
+        created_at,
+    } = draft;
     let (participant_id, asker_name, entered_by, consent, anonymous) = match asker {
         Asker::Participant(p) => (
             Some(p.id.clone()),
@@ -336,12 +366,12 @@ fn new_row(dialogue_id: &DialogueId, asker: &Asker, valid: ValidInput) -> NewQue
         Asker::Anonymous(_) => (None, None, None, None, true),
     };
     NewQuestion {
-        id: QuestionId::new(),
+        id,
         dialogue_id: dialogue_id.clone(),
         participant_id,
         asker_name,
         channel: valid.channel,
-        search_text: similar::search_text(&valid.body),
+        search_text,
         body: valid.body,
         topic: valid.topic,
         anonymous,
@@ -350,8 +380,8 @@ fn new_row(dialogue_id: &DialogueId, asker: &Asker, valid: ValidInput) -> NewQue
         vote_count: 0,
         entered_by,
         consent_statement: consent,
-        created_at: at,
-        updated_at: at,
+        created_at,
+        updated_at: created_at,
     }
 }
 
@@ -870,7 +900,110 @@ pub async fn submit_question(
     if let Asker::Anonymous(ip) = &asker {
         limiter.check(*ip, &dialogue_id).await?;
     }
-    let mut submission = Submission::prepare(&dialogue_id, asker, &input)?;
+    let submission = Submission::prepare(&dialogue_id, asker, &input)?;
+    submit_prepared(state, dialogue_id, submission).await
+}
+
+/// Submits a question from a participant's code or link, looked up as late as it can be.
+///
+/// On SQLite the participant is looked up inside the grouped write, as a vote's voter is:
+/// a statement there costs microseconds, the trip to a reader thread and back (two thread
+/// wake-ups) far more, and it was the largest part of a submission's time. A participant
+/// with an email needs a receipt, rendered outside the write: for them the write changes
+/// nothing, hands the participant back, and the submission goes again as from a known
+/// asker. On PostgreSQL each statement on the committing connection is a round trip the
+/// batch waits behind, so the participant is looked up first, on a reader.
+pub async fn submit_with_credential(
+    state: &AppState,
+    dialogue_id: DialogueId,
+    credential: ParticipantCredential,
+    input: QuestionInput,
+) -> Result<OwnQuestion, AppError> {
+    let credential = std::sync::Arc::new(credential);
+    let outcome = match state.db.backend() {
+        Backend::Sqlite => {
+            submit_looking_up_in_the_write(state, dialogue_id, &credential, input).await
+        }
+        Backend::Postgres => {
+            let asker = credential.clone();
+            match state.db.read(move |conn| asker.resolve_in(conn)).await {
+                Ok(participant) => {
+                    let asker = Asker::Participant(participant);
+                    match Submission::prepare(&dialogue_id, asker, &input) {
+                        Ok(submission) => submit_prepared(state, dialogue_id, submission).await,
+                        Err(invalid) => Err(invalid),
+                    }
+                }
+                Err(error) => Err(error),
+            }
+        }
+    };
+    if matches!(outcome, Err(AppError::Unauthorized)) {
+        credential.failed().await?;
+    }
+    outcome
+}
+
+/// What a write that looked its asker up did: stored the question, or changed nothing
+/// because the asker's receipt must be rendered first.
+enum LookedUp {
+    Stored(OwnQuestion),
+    NeedsReceipt(Box<(Participant, Draft)>),
+}
+
+async fn submit_looking_up_in_the_write(
+    state: &AppState,
+    dialogue_id: DialogueId,
+    credential: &std::sync::Arc<ParticipantCredential>,
+    input: QuestionInput,
+) -> Result<OwnQuestion, AppError> {
+    let draft = match Draft::prepare(&input, false) {
+        Ok(draft) => draft,
+        // Who asks comes first, as when the asker is looked up before the fields are read:
+        // a credential that matches nobody is 401 whatever the body holds.
+        Err(invalid) => {
+            let asker = credential.clone();
+            state.db.read(move |conn| asker.resolve_in(conn)).await?;
+            return Err(invalid);
+        }
+    };
+    let asker = credential.clone();
+    let id = dialogue_id.clone();
+    let looked_up = state
+        .db
+        .write_grouped_checked_first(move |conn| {
+            let participant = asker.resolve_in(conn)?;
+            let plan = if participant.email.is_some() {
+                Err((participant, draft))
+            } else {
+                let submission = draft.into_submission(&id, Asker::Participant(participant));
+                Ok(submission.check(conn)?)
+            };
+            Ok(move |conn: &mut DbConnection| match plan {
+                Ok(writes) => {
+                    let (dialogue, question) = writes(conn)?;
+                    Ok(LookedUp::Stored(own_view(&dialogue.time_zone, &question)))
+                }
+                Err(asker) => Ok(LookedUp::NeedsReceipt(Box::new(asker))),
+            })
+        })
+        .await?;
+    match looked_up {
+        LookedUp::Stored(question) => Ok(question),
+        LookedUp::NeedsReceipt(asker) => {
+            let (participant, draft) = *asker;
+            let submission = draft.into_submission(&dialogue_id, Asker::Participant(participant));
+            submit_prepared(state, dialogue_id, submission).await
+        }
+    }
+}
+
+/// Renders the receipt (for an asker with an email) and writes the submission, grouped.
+async fn submit_prepared(
+    state: &AppState,
+    dialogue_id: DialogueId,
+    mut submission: Submission,
+) -> Result<OwnQuestion, AppError> {
     if submission.wants_receipt() {
         let id = dialogue_id.clone();
         let dialogue = state

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use crate::text::fold;
+use crate::text::fold_where;
 
 /// Below this, a candidate is not shown at all. On the demo reference set it keeps 24 of
 /// the 28 duplicates (the other four say the same thing in other words, 0.10–0.24) while 26
@@ -43,11 +43,7 @@ const FUNCTION_SYLLABLES: &[&str] = &[
 /// The normalised form kept in the `questions.search_text` column: folded (see text::fold),
 /// punctuation turned into spaces, words separated by single spaces.
 pub fn search_text(body: &str) -> String {
-    let spaced: String = fold(body)
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    spaced.split_whitespace().collect::<Vec<_>>().join(" ")
+    fold_where(body, |c| !c.is_alphanumeric())
 }
 
 /// How alike two `search_text` forms are, from 0.0 (nothing shared) to 1.0 (same words).

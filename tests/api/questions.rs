@@ -154,6 +154,63 @@ async fn bad_questions_get_field_errors_and_store_nothing() {
     assert_eq!(all.body["total"], 0, "nothing stored");
 }
 
+/// A short code is looked up with the question's write (on SQLite, inside it); what the
+/// asker gets back is the same as when the asker is looked up first.
+#[actix_web::test]
+async fn a_short_code_is_refused_checked_and_answered_as_when_looked_up_first() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(&app, &organizer, &id, &[("Lò Văn Sáu", None)]).await;
+    let (other_organizer, other_id) = dialogue_taking_questions(&app, json!({})).await;
+    let others = participants(&app, &other_organizer, &other_id, &[("Cà Thị Bảy", None)]).await;
+    let unknown: String = codes[0].chars().rev().collect();
+    assert_ne!(unknown, codes[0]);
+    let path = format!("/api/v1/dialogues/{id}/questions");
+
+    let refused = app
+        .ask(&id, Some(&unknown), &question(ASKED, "other"))
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.text);
+    assert_eq!(refused.code(), "unauthorized");
+    // Who asks comes before what is asked: a bad body with a bad code is still 401 …
+    let short = app
+        .ask(&id, Some(&unknown), &question("Ngắn", "other"))
+        .await;
+    assert_eq!(short.status, 401, "{}", short.text);
+    // … and with a good code it is 422.
+    let invalid = app
+        .ask(&id, Some(&codes[0]), &question("Ngắn", "other"))
+        .await;
+    assert_eq!(invalid.status, 422, "{}", invalid.text);
+    // Another dialogue's participant finds no such dialogue to ask in.
+    let elsewhere = app
+        .ask(&id, Some(&others[0]), &question(ASKED, "other"))
+        .await;
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.text);
+    let stored = app.get(&path, Some(&organizer)).await;
+    assert_eq!(stored.body["total"], 0, "nothing stored: {}", stored.text);
+
+    // Without an email: stored, answered from the stored row, and no receipt queued.
+    let asked = app
+        .ask(
+            &id,
+            Some(&codes[0].to_lowercase()),
+            &question(ASKED, "record_expungement"),
+        )
+        .await;
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    assert_eq!(asked.body["body"], ASKED);
+    assert_eq!(asked.body["status"], "submitted");
+    let listed = app.get(&path, Some(&organizer)).await;
+    assert_eq!(listed.body["total"], 1);
+    assert_eq!(listed.body["items"][0]["id"], asked.body["id"]);
+    assert_eq!(listed.body["items"][0]["asker_name"], "Lò Văn Sáu");
+    assert!(
+        queued_emails(&app, "question").await.is_empty(),
+        "no email, no receipt"
+    );
+}
+
 #[actix_web::test]
 async fn anonymous_questions_follow_the_dialogue_setting_the_honeypot_and_the_repeat_rule() {
     let app = spawn_app().await;
