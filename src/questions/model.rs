@@ -166,8 +166,12 @@ impl Question {
     }
 }
 
+/// `None` is inserted as NULL (none of these columns has another default): with `DEFAULT` in
+/// its place the statement's text would depend on the values, so diesel would write it out
+/// again for every insert to find it among the prepared statements (5 % of the server's
+/// time when a hall submits at once, in a profile). Written as NULL, it is prepared once.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = questions)]
+#[diesel(table_name = questions, treat_none_as_default_value = false)]
 pub struct NewQuestion {
     pub id: QuestionId,
     pub dialogue_id: DialogueId,
