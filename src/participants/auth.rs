@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -9,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::model::{Participant, normalize_code};
 use super::store;
 use crate::auth::secrets;
-use crate::db::DbConnection;
+use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::ratelimit::{FailureLimiter, client_ip};
 use crate::state::AppState;
@@ -89,6 +90,13 @@ impl ParticipantCredential {
     /// The participant, or `Unauthorized`.
     pub fn resolve_in(&self, conn: &mut DbConnection) -> Result<Participant, AppError> {
         resolve(conn, &self.credential)?.ok_or(AppError::Unauthorized)
+    }
+
+    /// `resolve_in` on a reader thread, for a write that does not look the participant up
+    /// itself (on PostgreSQL, or before a write that needs the participant first).
+    pub async fn resolve_on_reader(self: &Arc<Self>, db: &Db) -> Result<Participant, AppError> {
+        let credential = self.clone();
+        db.read(move |conn| credential.resolve_in(conn)).await
     }
 
     /// Counts the failure of a lookup that found nobody (it may answer `rate_limited`).

@@ -925,17 +925,13 @@ pub async fn submit_with_credential(
             submit_looking_up_in_the_write(state, dialogue_id, &credential, input).await
         }
         Backend::Postgres => {
-            let asker = credential.clone();
-            match state.db.read(move |conn| asker.resolve_in(conn)).await {
-                Ok(participant) => {
-                    let asker = Asker::Participant(participant);
-                    match Submission::prepare(&dialogue_id, asker, &input) {
-                        Ok(submission) => submit_prepared(state, dialogue_id, submission).await,
-                        Err(invalid) => Err(invalid),
-                    }
-                }
-                Err(error) => Err(error),
+            async {
+                let participant = credential.resolve_on_reader(&state.db).await?;
+                let asker = Asker::Participant(participant);
+                let submission = Submission::prepare(&dialogue_id, asker, &input)?;
+                submit_prepared(state, dialogue_id, submission).await
             }
+            .await
         }
     };
     if matches!(outcome, Err(AppError::Unauthorized)) {
@@ -962,8 +958,7 @@ async fn submit_looking_up_in_the_write(
         // Who asks comes first, as when the asker is looked up before the fields are read:
         // a credential that matches nobody is 401 whatever the body holds.
         Err(invalid) => {
-            let asker = credential.clone();
-            state.db.read(move |conn| asker.resolve_in(conn)).await?;
+            credential.resolve_on_reader(&state.db).await?;
             return Err(invalid);
         }
     };
@@ -1279,8 +1274,9 @@ pub async fn vote_with_credential(
                 })
                 .await
         }
-        Backend::Postgres => match state.db.read(move |conn| voter.resolve_in(conn)).await {
-            Ok(participant) => {
+        Backend::Postgres => {
+            async {
+                let participant = credential.resolve_on_reader(&state.db).await?;
                 state
                     .db
                     .write_grouped_checked_first(move |conn| {
@@ -1288,8 +1284,8 @@ pub async fn vote_with_credential(
                     })
                     .await
             }
-            Err(error) => Err(error),
-        },
+            .await
+        }
     };
     if matches!(outcome, Err(AppError::Unauthorized)) {
         credential.failed().await?;
