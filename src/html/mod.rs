@@ -193,8 +193,13 @@ impl SharedPage {
         }
     }
 
-    /// The page with `token` in each place.
-    fn with_token(&self, token: &str) -> web::Bytes {
+    /// The page with the reader's token in each place. A page without a form is served as
+    /// it is kept: the token is not worked out and the page not copied.
+    fn with_token(&self, token: impl FnOnce() -> String) -> web::Bytes {
+        if let [whole] = &*self.parts {
+            return whole.clone();
+        }
+        let token = token();
         let length = self.parts.iter().map(web::Bytes::len).sum::<usize>()
             + token.len() * (self.parts.len() - 1);
         let mut page = web::BytesMut::with_capacity(length);
@@ -213,7 +218,7 @@ pub fn serve_shared(req: &HttpRequest, page: &SharedPage) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(page.with_token(&csrf_token(req)))
+        .body(page.with_token(|| csrf_token(req)))
 }
 
 /// A 303 to another page (after a form post, so reload does not post again).
@@ -362,12 +367,15 @@ mod tests {
              <form><input value=\"{CSRF_PLACEHOLDER}\"></form>{CSRF_PLACEHOLDER}"
         );
         let page = SharedPage::from_html(html.clone());
-        let served = page.with_token("tok-123");
+        let served = page.with_token(|| "tok-123".to_string());
         assert_eq!(served, html.replace(CSRF_PLACEHOLDER, "tok-123").as_bytes());
         let plain = SharedPage::from_html("<p>Không có biểu mẫu</p>".to_string());
-        assert_eq!(
-            plain.with_token("tok-123"),
-            "<p>Không có biểu mẫu</p>".as_bytes()
-        );
+        let token_asked = std::cell::Cell::new(false);
+        let served_plain = plain.with_token(|| {
+            token_asked.set(true);
+            "tok-123".to_string()
+        });
+        assert_eq!(served_plain, "<p>Không có biểu mẫu</p>".as_bytes());
+        assert!(!token_asked.get(), "a page without a form needs no token");
     }
 }
