@@ -79,7 +79,7 @@ pub fn canonical(credential: &str, participant: &Participant) -> String {
 /// A participant's bearer credential, checked against the guessing limit but not yet looked
 /// up: for hot writes (votes) that look the participant up inside their own transaction,
 /// saving a trip to a reader thread and back per request. `resolve_in` is the lookup,
-/// `failed` counts a credential that matched nobody, as `find_limited` does.
+/// `counting_failure` counts a credential that matched nobody, as `find_limited` does.
 pub struct ParticipantCredential {
     credential: String,
     ip: Option<std::net::IpAddr>,
@@ -99,9 +99,17 @@ impl ParticipantCredential {
         db.read(move |conn| credential.resolve_in(conn)).await
     }
 
-    /// Counts the failure of a lookup that found nobody (it may answer `rate_limited`).
-    pub async fn failed(&self) -> Result<(), AppError> {
-        self.limiter.0.record_failure(self.ip).await
+    /// Awaits the work done with this credential; an `Unauthorized` answer (nobody has the
+    /// credential) counts towards the guessing limit, and may become `rate_limited`.
+    pub async fn counting_failure<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        let outcome = work.await;
+        if matches!(outcome, Err(AppError::Unauthorized)) {
+            self.limiter.0.record_failure(self.ip).await?;
+        }
+        outcome
     }
 }
 

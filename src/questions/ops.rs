@@ -920,24 +920,21 @@ pub async fn submit_with_credential(
     input: QuestionInput,
 ) -> Result<OwnQuestion, AppError> {
     let credential = std::sync::Arc::new(credential);
-    let outcome = match state.db.backend() {
-        Backend::Sqlite => {
-            submit_looking_up_in_the_write(state, dialogue_id, &credential, input).await
-        }
-        Backend::Postgres => {
-            async {
-                let participant = credential.resolve_on_reader(&state.db).await?;
-                let asker = Asker::Participant(participant);
-                let submission = Submission::prepare(&dialogue_id, asker, &input)?;
-                submit_prepared(state, dialogue_id, submission).await
+    credential
+        .counting_failure(async {
+            match state.db.backend() {
+                Backend::Sqlite => {
+                    submit_looking_up_in_the_write(state, dialogue_id, &credential, input).await
+                }
+                Backend::Postgres => {
+                    let participant = credential.resolve_on_reader(&state.db).await?;
+                    let asker = Asker::Participant(participant);
+                    let submission = Submission::prepare(&dialogue_id, asker, &input)?;
+                    submit_prepared(state, dialogue_id, submission).await
+                }
             }
-            .await
-        }
-    };
-    if matches!(outcome, Err(AppError::Unauthorized)) {
-        credential.failed().await?;
-    }
-    outcome
+        })
+        .await
 }
 
 /// What a write that looked its asker up did: stored the question, or changed nothing
@@ -1264,33 +1261,30 @@ pub async fn vote_with_credential(
     // whole batch waits behind, so the voter is looked up first, on a reader.
     let credential = std::sync::Arc::new(credential);
     let voter = credential.clone();
-    let outcome = match state.db.backend() {
-        Backend::Sqlite => {
-            state
-                .db
-                .write_grouped_checked_first(move |conn| {
-                    let participant = voter.resolve_in(conn)?;
-                    check_vote(conn, &participant, &id, on)
-                })
-                .await
-        }
-        Backend::Postgres => {
-            async {
-                let participant = credential.resolve_on_reader(&state.db).await?;
-                state
-                    .db
-                    .write_grouped_checked_first(move |conn| {
-                        check_vote(conn, &participant, &id, on)
-                    })
-                    .await
+    credential
+        .counting_failure(async {
+            match state.db.backend() {
+                Backend::Sqlite => {
+                    state
+                        .db
+                        .write_grouped_checked_first(move |conn| {
+                            let participant = voter.resolve_in(conn)?;
+                            check_vote(conn, &participant, &id, on)
+                        })
+                        .await
+                }
+                Backend::Postgres => {
+                    let participant = credential.resolve_on_reader(&state.db).await?;
+                    state
+                        .db
+                        .write_grouped_checked_first(move |conn| {
+                            check_vote(conn, &participant, &id, on)
+                        })
+                        .await
+                }
             }
-            .await
-        }
-    };
-    if matches!(outcome, Err(AppError::Unauthorized)) {
-        credential.failed().await?;
-    }
-    outcome
+        })
+        .await
 }
 
 pub async fn withdraw_own(

@@ -212,6 +212,50 @@ async fn a_short_code_is_refused_checked_and_answered_as_when_looked_up_first() 
 }
 
 #[actix_web::test]
+async fn guessing_codes_to_ask_or_to_vote_is_slowed_down_as_anywhere_else() {
+    // Asking and voting look the code up in their own write; a code that matches nobody
+    // still counts towards the guessing limit, each path on its own.
+    for path in ["ask", "vote"] {
+        let app = spawn_app().await;
+        let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+        let codes = participants(&app, &organizer, &id, &[("Mùa A Páo", None)]).await;
+        let question_id = asked(
+            &app,
+            &id,
+            Some(&codes[0]),
+            "Tôi muốn học nghề sửa xe máy thì đăng ký ở đâu?",
+            "vocational_training",
+        )
+        .await;
+        let attempt = |code: String| {
+            let (app, id, question_id) = (&app, &id, &question_id);
+            async move {
+                match path {
+                    "ask" => app.ask(id, Some(&code), &question(ASKED, "other")).await,
+                    _ => app.vote(&code, question_id).await,
+                }
+            }
+        };
+        let mut statuses = Vec::new();
+        for i in 0..15 {
+            let guess = format!("AAA-BBB-C{}", (b'2' + (i % 8) as u8) as char);
+            statuses.push(attempt(guess).await.status);
+        }
+        assert!(
+            statuses.starts_with(&[401, 401, 401]),
+            "{path}: {statuses:?}"
+        );
+        assert_eq!(statuses.last(), Some(&429), "{path}: {statuses:?}");
+        let blocked = attempt(codes[0].clone()).await;
+        assert_eq!(
+            blocked.status, 429,
+            "{path}: a blocked client tests no code"
+        );
+        assert!(blocked.headers.contains_key("retry-after"));
+    }
+}
+
+#[actix_web::test]
 async fn anonymous_questions_follow_the_dialogue_setting_the_honeypot_and_the_repeat_rule() {
     let app = spawn_app().await;
     let (_, open_id) = dialogue_taking_questions(&app, json!({})).await;
