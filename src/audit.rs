@@ -94,25 +94,57 @@ pub fn view(
 }
 
 fn record(conn: &mut DbConnection, entry: Entry<'_>) -> QueryResult<()> {
-    let (actor_kind, actor_id) = entry.actor.parts();
     // On the database's own connection, as `questions::store::insert` (every write keeps
     // an entry: the generic path's cost adds up).
-    let query = diesel::insert_into(audit_log::table).values((
+    let query = diesel::insert_into(audit_log::table).values(row_of(&entry, now()));
+    match conn {
+        DbConnection::Postgresql(pg) => query.execute(pg),
+        DbConnection::Sqlite(lite) => query.execute(lite),
+    }
+    .map(|_| ())
+}
+
+/// Writes many entries in one statement, in the caller's transaction: for a batch of
+/// writes that each keep an entry (`db::BatchedWrite`).
+pub fn record_all(conn: &mut DbConnection, entries: &[Entry<'_>]) -> QueryResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let rows: Vec<_> = entries.iter().map(|entry| row_of(entry, at)).collect();
+    let query = diesel::insert_into(audit_log::table).values(rows);
+    match conn {
+        DbConnection::Postgresql(pg) => query.execute(pg),
+        DbConnection::Sqlite(lite) => query.execute(lite),
+    }
+    .map(|_| ())
+}
+
+type Row<'a> = (
+    diesel::dsl::Eq<audit_log::id, String>,
+    diesel::dsl::Eq<audit_log::at, chrono::NaiveDateTime>,
+    diesel::dsl::Eq<audit_log::actor_kind, &'static str>,
+    diesel::dsl::Eq<audit_log::actor_id, Option<&'a str>>,
+    diesel::dsl::Eq<audit_log::action, &'a str>,
+    diesel::dsl::Eq<audit_log::subject_kind, &'a str>,
+    diesel::dsl::Eq<audit_log::subject_id, Option<&'a str>>,
+    diesel::dsl::Eq<audit_log::dialogue_id, Option<&'a str>>,
+    diesel::dsl::Eq<audit_log::detail, Option<&'a str>>,
+);
+
+fn row_of<'a>(entry: &'a Entry<'_>, at: chrono::NaiveDateTime) -> Row<'a> {
+    let (actor_kind, actor_id) = entry.actor.parts();
+    (
         audit_log::id.eq(new_id()),
-        audit_log::at.eq(now()),
+        audit_log::at.eq(at),
         audit_log::actor_kind.eq(actor_kind),
         audit_log::actor_id.eq(actor_id),
         audit_log::action.eq(entry.action),
         audit_log::subject_kind.eq(entry.subject_kind),
         audit_log::subject_id.eq(entry.subject_id),
         audit_log::dialogue_id.eq(entry.dialogue_id),
-        audit_log::detail.eq(entry.detail),
-    ));
-    match conn {
-        DbConnection::Postgresql(pg) => query.execute(pg),
-        DbConnection::Sqlite(lite) => query.execute(lite),
-    }
-    .map(|_| ())
+        audit_log::detail.eq(entry.detail.as_deref()),
+    )
 }
 
 /// Number of entries with this action, for tests and the admin pages.

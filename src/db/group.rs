@@ -8,13 +8,16 @@
 //! an answer still means "stored". A write that fails rolls back to its savepoint and fails
 //! alone; a commit that fails fails every write of the batch. A write checked first skips
 //! the savepoint: its checks refuse before it changes anything, and a failure once it has
-//! changed something fails the batch (`Work::CheckedFirst`).
+//! changed something fails the batch (`Work::CheckedFirst`). Writes of one kind that
+//! queue one after another can also be written together (`Work::Batched`, see
+//! `BatchedWrite`): one lookup, one check and one insert for all of them, where each
+//! would otherwise run its own statements.
 //!
 //! With one request at a time the batch holds one write, as before. The thread holds no
 //! handle that keeps the database open: when the last `Db` is dropped the channel closes
 //! and the thread ends.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, RwLock};
@@ -35,6 +38,27 @@ type Value = Box<dyn Any + Send>;
 type Writes = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError>>;
 type Guarded = Box<dyn FnOnce(&mut DbConnection) -> Result<Value, AppError> + Send>;
 type Checks = Box<dyn FnOnce(&mut DbConnection) -> Result<Writes, AppError> + Send>;
+type Answers = Vec<Result<Value, AppError>>;
+/// A write's value and the events it emitted, to publish after the commit.
+type Published = Result<(Value, Vec<Event>), AppError>;
+type WriteAll = fn(&mut DbConnection, Vec<Value>) -> Result<Answers, AppError>;
+
+/// A write that many requests make at about the same time, written for all those queued
+/// together: `write_all` gets them in the order they came, in one transaction, and answers
+/// each. As with `Db::write_grouped_checked_first`, an item it refuses must have changed
+/// nothing, and an error for the whole (`Err`) fails the whole batch, so nothing of it is
+/// kept: the checks come first, then the writes. The answers are published only after the
+/// commit.
+pub trait BatchedWrite: 'static {
+    type Item: Send + 'static;
+    type Output: Send + 'static;
+
+    /// One answer per item, in the items' order.
+    fn write_all(
+        conn: &mut DbConnection,
+        items: Vec<Self::Item>,
+    ) -> Result<Vec<Result<Self::Output, AppError>>, AppError>;
+}
 
 /// A grouped write, and how it is kept apart from the others of its batch.
 enum Work {
@@ -44,6 +68,13 @@ enum Work {
     /// change nothing, so a refusal has written nothing; then the writes, whose failure fails
     /// the whole batch, since nothing smaller can be undone.
     CheckedFirst(Checks),
+    /// One item of a `BatchedWrite`, written with the items of the same kind queued right
+    /// before and after it.
+    Batched {
+        kind: TypeId,
+        item: Value,
+        write_all: WriteAll,
+    },
 }
 
 struct Job {
@@ -95,6 +126,20 @@ impl GroupCommit {
             let writes = check(conn)?;
             Ok(Box::new(move |conn: &mut DbConnection| writes(conn).map(boxed)) as Writes)
         }));
+        self.write(committed, work).await
+    }
+
+    /// Queues `item` of the batched write `B`; waits for the commit as `write_guarded`.
+    pub async fn write_batched<B: BatchedWrite>(
+        &self,
+        committed: &Committed,
+        item: B::Item,
+    ) -> Result<B::Output, AppError> {
+        let work = Work::Batched {
+            kind: TypeId::of::<B>(),
+            item: Box::new(item),
+            write_all: write_all_of::<B>,
+        };
         self.write(committed, work).await
     }
 
@@ -188,29 +233,47 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
     events::take_pending();
     let outcome = conn.transaction(|conn| {
         let mut answers = Vec::with_capacity(works.len());
-        for (work, span) in works {
+        let mut works = works.into_iter().peekable();
+        while let Some((work, span)) = works.next() {
             let _entered = span.enter();
-            let answer = match work {
+            match work {
                 // In the savepoint: a write that fails takes its notification with it.
-                Work::Guarded(work) => conn.transaction(|conn| {
-                    let value = work(conn)?;
-                    with_events(committed, conn, value)
-                }),
+                Work::Guarded(work) => {
+                    let answer = conn.transaction(|conn| {
+                        let value = work(conn)?;
+                        with_events(committed, conn, value)
+                    });
+                    answers.push(forget_events_if_failed(answer));
+                }
                 // A refusal by the checks has changed nothing. Once the writes have begun,
                 // only the whole batch can be undone: their failure, or one after them (a
                 // listener, the notification), fails the batch.
-                Work::CheckedFirst(check) => match check(conn) {
-                    Ok(writes) => {
-                        let value = writes(conn)?;
-                        Ok(with_events(committed, conn, value)?)
+                Work::CheckedFirst(check) => {
+                    let answer = match check(conn) {
+                        Ok(writes) => {
+                            let value = writes(conn)?;
+                            Ok(with_events(committed, conn, value)?)
+                        }
+                        Err(refused) => Err(refused),
+                    };
+                    answers.push(forget_events_if_failed(answer));
+                }
+                Work::Batched {
+                    kind,
+                    item,
+                    write_all,
+                } => {
+                    let mut items = vec![item];
+                    while let Some((Work::Batched { kind: next, .. }, _)) = works.peek()
+                        && *next == kind
+                    {
+                        if let Some((Work::Batched { item, .. }, _)) = works.next() {
+                            items.push(item);
+                        }
                     }
-                    Err(refused) => Err(refused),
-                },
-            };
-            if answer.is_err() {
-                events::take_pending();
+                    answers.extend(write_together(committed, conn, write_all, items)?);
+                }
             }
-            answers.push(answer);
         }
         Ok::<_, AppError>(answers)
     });
@@ -229,6 +292,59 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
             }
         }
     }
+}
+
+/// Runs one run of batched items; the events they emitted go out with the first answer
+/// that succeeded (all of them are published after the commit, whichever carries them).
+fn write_together(
+    committed: &Committed,
+    conn: &mut DbConnection,
+    write_all: WriteAll,
+    items: Vec<Value>,
+) -> Result<Vec<Published>, AppError> {
+    let count = items.len();
+    let answers = write_all(conn, items)?;
+    if answers.len() != count {
+        return Err(AppError::unexpected(format!(
+            "a batched write answered {} of {count} items",
+            answers.len()
+        )));
+    }
+    let mut emitted = Some(run_listeners(&committed.listeners, conn)?);
+    if let Some(events) = &emitted {
+        notify::send(conn, &committed.instance, events)?;
+    }
+    Ok(answers
+        .into_iter()
+        .map(|answer| {
+            let value = answer?;
+            Ok((value, emitted.take().unwrap_or_default()))
+        })
+        .collect())
+}
+
+/// Items of one `BatchedWrite` out of their boxes, and their answers into them.
+fn write_all_of<B: BatchedWrite>(
+    conn: &mut DbConnection,
+    items: Vec<Value>,
+) -> Result<Answers, AppError> {
+    let items = items
+        .into_iter()
+        .map(|item| item.downcast::<B::Item>().map(|item| *item))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AppError::unexpected("a batched write got an item of another kind"))?;
+    Ok(B::write_all(conn, items)?
+        .into_iter()
+        .map(|answer| answer.map(boxed))
+        .collect())
+}
+
+/// A failed write's events are not published: they go with its changes.
+fn forget_events_if_failed<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
+    if answer.is_err() {
+        events::take_pending();
+    }
+    answer
 }
 
 fn boxed<T: Send + 'static>(value: T) -> Value {

@@ -6,6 +6,7 @@ mod notify;
 pub mod schema;
 pub mod types;
 
+pub use group::BatchedWrite;
 pub use group::MAX_BATCH as GROUP_COMMIT_MAX;
 
 pub use types::{
@@ -314,6 +315,17 @@ impl Db {
         self.group
             .write_checked_first(&self.committed(), check)
             .await
+    }
+
+    /// Writes `item` together with the other items of `B` queued at the same time, in one
+    /// call of `B::write_all` (see `BatchedWrite`): for a write many people make at once
+    /// whose per-statement cost (a lookup, a check, an insert each) would otherwise be the
+    /// committing thread's limit. Answers after the commit, as `write_grouped`.
+    pub async fn write_batched<B: BatchedWrite>(
+        &self,
+        item: B::Item,
+    ) -> Result<B::Output, AppError> {
+        self.group.write_batched::<B>(&self.committed(), item).await
     }
 
     fn committed(&self) -> group::Committed {

@@ -1,5 +1,6 @@
 //! A participant's identity: the link token or the short code, as a bearer credential.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -48,22 +49,71 @@ pub async fn find_limited(
 /// is a link token.
 pub const SHORT_CODE_MAX_LEN: usize = 16;
 
-/// The participant a credential (link token or short code) belongs to.
-pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Participant>, AppError> {
+/// What a credential is looked up by.
+enum Lookup {
+    Code(String),
+    TokenHash(String),
+    /// Text nobody's credential can be.
+    Nothing,
+}
+
+fn lookup_of(credential: &str) -> Lookup {
     // Nobody's link or code holds a control character (not even at its ends, where trimming
     // would hide it); such text is never looked up.
     if crate::text::has_control(credential) {
-        return Ok(None);
+        return Lookup::Nothing;
     }
     let credential = credential.trim();
     if credential.is_empty() {
-        return Ok(None);
+        return Lookup::Nothing;
     }
-    let found = match normalize_code(credential) {
-        Some(code) if credential.len() <= SHORT_CODE_MAX_LEN => store::find_by_code(conn, &code)?,
-        _ => store::find_by_token_hash(conn, &secrets::hash_token(credential))?,
+    match normalize_code(credential) {
+        Some(code) if credential.len() <= SHORT_CODE_MAX_LEN => Lookup::Code(code),
+        _ => Lookup::TokenHash(secrets::hash_token(credential)),
+    }
+}
+
+/// The participant a credential (link token or short code) belongs to.
+pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Participant>, AppError> {
+    let found = match lookup_of(credential) {
+        Lookup::Code(code) => store::find_by_code(conn, &code)?,
+        Lookup::TokenHash(hash) => store::find_by_token_hash(conn, &hash)?,
+        Lookup::Nothing => None,
     };
     Ok(found)
+}
+
+/// The participants many credentials belong to, in their order: one query for the codes
+/// and one for the links, where `resolve` would run one per credential.
+pub fn resolve_all(
+    conn: &mut DbConnection,
+    credentials: &[&str],
+) -> Result<Vec<Option<Participant>>, AppError> {
+    let lookups: Vec<Lookup> = credentials.iter().map(|c| lookup_of(c)).collect();
+    let (mut codes, mut hashes) = (Vec::new(), Vec::new());
+    for lookup in &lookups {
+        match lookup {
+            Lookup::Code(code) => codes.push(code.as_str()),
+            Lookup::TokenHash(hash) => hashes.push(hash.as_str()),
+            Lookup::Nothing => {}
+        }
+    }
+    let by_code: HashMap<String, Participant> = store::find_by_codes(conn, &codes)?
+        .into_iter()
+        .map(|p| (p.code.clone(), p))
+        .collect();
+    let by_hash: HashMap<String, Participant> = store::find_by_token_hashes(conn, &hashes)?
+        .into_iter()
+        .map(|p| (p.token_hash.clone(), p))
+        .collect();
+    Ok(lookups
+        .iter()
+        .map(|lookup| match lookup {
+            Lookup::Code(code) => by_code.get(code).cloned(),
+            Lookup::TokenHash(hash) => by_hash.get(hash).cloned(),
+            Lookup::Nothing => None,
+        })
+        .collect())
 }
 
 /// The credential as this participant's pages should name it: the stored code when a code
@@ -90,6 +140,11 @@ impl ParticipantCredential {
     /// The participant, or `Unauthorized`.
     pub fn resolve_in(&self, conn: &mut DbConnection) -> Result<Participant, AppError> {
         resolve(conn, &self.credential)?.ok_or(AppError::Unauthorized)
+    }
+
+    /// The credential as given, for `resolve_all`.
+    pub fn as_str(&self) -> &str {
+        &self.credential
     }
 
     /// `resolve_in` on a reader thread, for a write that does not look the participant up

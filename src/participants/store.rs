@@ -94,6 +94,33 @@ pub fn find_by_token_hash(
         .optional()
 }
 
+/// The participants with these token hashes (none purged), in no order.
+pub fn find_by_token_hashes(
+    conn: &mut DbConnection,
+    token_hashes: &[&str],
+) -> QueryResult<Vec<Participant>> {
+    if token_hashes.is_empty() {
+        return Ok(Vec::new());
+    }
+    participants::table
+        .filter(participants::token_hash.eq_any(token_hashes))
+        .filter(participants::purged_at.is_null())
+        .select(Participant::as_select())
+        .load(conn)
+}
+
+/// The participants with these codes (none purged), in no order.
+pub fn find_by_codes(conn: &mut DbConnection, codes: &[&str]) -> QueryResult<Vec<Participant>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    participants::table
+        .filter(participants::code.eq_any(codes))
+        .filter(participants::purged_at.is_null())
+        .select(Participant::as_select())
+        .load(conn)
+}
+
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Participant>> {
     let query = participants::table
         .filter(participants::code.eq(code))

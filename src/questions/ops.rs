@@ -3,8 +3,9 @@
 //! asker withdrawing. Each runs in one transaction, writes its history to the audit log
 //! and queues the asker's emails in the same commit.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use chrono::{Duration, SubsecRound};
 use minijinja::context;
@@ -20,7 +21,9 @@ use super::store::{self, Decision, Filter};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::config::Settings;
-use crate::db::{Backend, Db, DbConnection, DialogueId, ParticipantId, QuestionId, now};
+use crate::db::{
+    Backend, BatchedWrite, Db, DbConnection, DialogueId, ParticipantId, QuestionId, now,
+};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus, Intake};
 use crate::error::{AppError, FieldError, FieldErrors};
@@ -197,8 +200,13 @@ pub fn submit(
     {
         submission.render_receipt(mailing, &dialogue)?;
     }
-    let (_, question) = submission.check(conn)?(conn)?;
-    Ok(question)
+    match Submissions::write_all(conn, vec![Queued::Prepared(Box::new(submission))])?.pop() {
+        Some(Ok(Outcome::Stored(stored))) => Ok(stored.question),
+        Some(Err(refused)) => Err(refused),
+        _ => Err(AppError::unexpected(
+            "a submission was neither stored nor refused",
+        )),
+    }
 }
 
 /// A submission's fields checked and its forms made (the text's search form, the id, the
@@ -279,44 +287,203 @@ impl Submission {
         Ok(())
     }
 
-    /// The checks against the stored dialogue and questions, changing nothing; then the
-    /// writes (see `Db::write_grouped_checked_first`).
+    /// What the stored dialogue and questions allow, changing nothing: the asker may ask
+    /// there, the dialogue takes questions, its deadline, and nobody asked the same text
+    /// within the repeat window (`asked`: the texts taken earlier in this batch, not yet
+    /// stored).
     fn check(
-        self,
+        &self,
         conn: &mut DbConnection,
-    ) -> Result<
-        impl FnOnce(&mut DbConnection) -> Result<(Intake, Question), AppError> + use<>,
-        AppError,
-    > {
-        let Submission {
-            asker,
-            row,
-            receipt,
-        } = self;
-        let dialogue =
-            dialogues::store::intake_locked(conn, &row.dialogue_id)?.ok_or(AppError::NotFound)?;
-        check_asker_may_ask(&dialogue, &asker)?;
-        ensure_taking_questions(&dialogue)?;
-        ensure_before_deadline(&dialogue, row.channel)?;
-        if row.channel == Channel::Web {
+        dialogue: Option<&Intake>,
+        asked: &mut HashSet<(String, String)>,
+    ) -> Result<(), AppError> {
+        let dialogue = dialogue.ok_or(AppError::NotFound)?;
+        check_asker_may_ask(dialogue, &self.asker)?;
+        ensure_taking_questions(dialogue)?;
+        ensure_before_deadline(dialogue, self.row.channel)?;
+        if self.row.channel == Channel::Web {
+            let row = &self.row;
+            let key = (row.dialogue_id.to_string(), row.search_text.clone());
             let since = now() - Duration::minutes(REPEAT_WINDOW_MINUTES);
-            if store::asked_since(conn, &row.dialogue_id, &row.search_text, since)? {
+            if asked.contains(&key)
+                || store::asked_since(conn, &row.dialogue_id, &row.search_text, since)?
+            {
                 return Err(AppError::Conflict("duplicate_question"));
             }
+            asked.insert(key);
         }
-        Ok(move |conn: &mut DbConnection| {
-            store::insert(conn, &row)?;
-            audit::entry(&actor_of(&asker), "question.submit")
-                .about("question", &row.id)
-                .in_dialogue(&row.dialogue_id)
-                .detail(row.channel.as_str())
-                .record(conn)?;
-            if let Some(receipt) = receipt {
-                enqueue_email(conn, receipt)?;
-            }
-            Ok((dialogue, Question::from(row)))
-        })
+        Ok(())
     }
+}
+
+/// Submissions queued together, written together (see `BatchedWrite`): their askers
+/// looked up in one query, each dialogue read once, the questions and their history
+/// entries inserted in one statement each. One thread commits for the whole service; when
+/// a hall submits at once, a set of statements per question was most of its time.
+struct Submissions;
+
+/// A submission on its way to the committing thread.
+enum Queued {
+    /// Its asker to be looked up, by code or link, with the others of the batch.
+    ByCredential {
+        dialogue_id: DialogueId,
+        credential: Arc<ParticipantCredential>,
+        draft: Draft,
+    },
+    /// Its asker known, its receipt rendered if it needs one.
+    Prepared(Box<Submission>),
+}
+
+/// What became of a submission that was not refused.
+enum Outcome {
+    Stored(Box<Stored>),
+    /// Nothing written: the asker has an email, and their receipt is rendered outside the
+    /// write first.
+    NeedsReceipt(Box<(Participant, Draft)>),
+}
+
+struct Stored {
+    question: Question,
+    time_zone: String,
+}
+
+/// A queued submission with its asker found.
+enum Ready {
+    Submit(Box<Submission>),
+    NeedsReceipt(Box<(Participant, Draft)>),
+}
+
+impl BatchedWrite for Submissions {
+    type Item = Queued;
+    type Output = Outcome;
+
+    fn write_all(
+        conn: &mut DbConnection,
+        items: Vec<Queued>,
+    ) -> Result<Vec<Result<Outcome, AppError>>, AppError> {
+        let ready = with_askers(conn, items)?;
+        let intakes = intakes_of(conn, &ready)?;
+        let mut asked = HashSet::new();
+        let mut accepted = Vec::new();
+        // `None` holds the place of an accepted submission, answered once it is written.
+        let mut answers = Vec::with_capacity(ready.len());
+        for item in ready {
+            answers.push(match item {
+                Ok(Ready::Submit(submission)) => {
+                    let dialogue = intakes.get(submission.row.dialogue_id.as_str());
+                    match submission.check(conn, dialogue, &mut asked) {
+                        Ok(()) => {
+                            accepted.push(submission);
+                            None
+                        }
+                        Err(refused) => Some(Err(refused)),
+                    }
+                }
+                Ok(Ready::NeedsReceipt(asker)) => Some(Ok(Outcome::NeedsReceipt(asker))),
+                Err(refused) => Some(Err(refused)),
+            });
+        }
+        store_all(conn, &mut accepted)?;
+        let mut stored = accepted.into_iter().map(|submission| {
+            let time_zone = intakes
+                .get(submission.row.dialogue_id.as_str())
+                .map(|dialogue| dialogue.time_zone.clone())
+                .unwrap_or_default();
+            Outcome::Stored(Box::new(Stored {
+                question: Question::from(submission.row),
+                time_zone,
+            }))
+        });
+        Ok(answers
+            .into_iter()
+            .map(|answer| {
+                answer.unwrap_or_else(|| {
+                    stored
+                        .next()
+                        .ok_or_else(|| AppError::unexpected("a submission lost its place"))
+                })
+            })
+            .collect())
+    }
+}
+
+/// The queued submissions with their askers: those by credential looked up in one query.
+fn with_askers(
+    conn: &mut DbConnection,
+    items: Vec<Queued>,
+) -> Result<Vec<Result<Ready, AppError>>, AppError> {
+    let credentials: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match item {
+            Queued::ByCredential { credential, .. } => Some(credential.as_str()),
+            Queued::Prepared(_) => None,
+        })
+        .collect();
+    let mut found = participants::auth::resolve_all(conn, &credentials)?.into_iter();
+    Ok(items
+        .into_iter()
+        .map(|item| match item {
+            Queued::Prepared(submission) => Ok(Ready::Submit(submission)),
+            Queued::ByCredential {
+                dialogue_id, draft, ..
+            } => match found.next().flatten() {
+                None => Err(AppError::Unauthorized),
+                Some(participant) if participant.email.is_some() => {
+                    Ok(Ready::NeedsReceipt(Box::new((participant, draft))))
+                }
+                Some(participant) => Ok(Ready::Submit(Box::new(
+                    draft.into_submission(&dialogue_id, Asker::Participant(participant)),
+                ))),
+            },
+        })
+        .collect())
+}
+
+/// Each dialogue the submissions go to, read (and on PostgreSQL locked) once, in the order
+/// of their ids so that two writers never wait on each other's locks.
+fn intakes_of(
+    conn: &mut DbConnection,
+    ready: &[Result<Ready, AppError>],
+) -> Result<HashMap<String, Intake>, AppError> {
+    let ids: BTreeSet<&str> = ready
+        .iter()
+        .filter_map(|item| match item {
+            Ok(Ready::Submit(submission)) => Some(submission.row.dialogue_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut intakes = HashMap::with_capacity(ids.len());
+    for id in ids {
+        if let Some(intake) = dialogues::store::intake_locked(conn, id)? {
+            intakes.insert(id.to_string(), intake);
+        }
+    }
+    Ok(intakes)
+}
+
+/// The accepted submissions' questions, history entries and receipts, one statement each
+/// for the first two.
+fn store_all(conn: &mut DbConnection, accepted: &mut [Box<Submission>]) -> Result<(), AppError> {
+    let rows: Vec<&NewQuestion> = accepted.iter().map(|s| &s.row).collect();
+    store::insert_all(conn, &rows)?;
+    let actors: Vec<Actor> = accepted.iter().map(|s| actor_of(&s.asker)).collect();
+    let entries: Vec<audit::Entry<'_>> = accepted
+        .iter()
+        .zip(&actors)
+        .map(|(s, actor)| {
+            audit::entry(actor, "question.submit")
+                .about("question", &s.row.id)
+                .in_dialogue(&s.row.dialogue_id)
+                .detail(s.row.channel.as_str())
+        })
+        .collect();
+    audit::record_all(conn, &entries)?;
+    for submission in accepted.iter_mut() {
+        if let Some(receipt) = submission.receipt.take() {
+            enqueue_email(conn, receipt)?;
+        }
+    }
+    Ok(())
 }
 
 /// A participant asks only in their own dialogue; without a credential only where the
@@ -904,32 +1071,41 @@ pub async fn submit_question(
     submit_prepared(state, dialogue_id, submission).await
 }
 
-/// Submits a question from a participant's code or link, looked up as late as it can be.
-///
-/// On SQLite the participant is looked up inside the grouped write, as a vote's voter is:
-/// a statement there costs microseconds, the trip to a reader thread and back (two thread
-/// wake-ups) far more, and it was the largest part of a submission's time. A participant
-/// with an email needs a receipt, rendered outside the write: for them the write changes
-/// nothing, hands the participant back, and the submission goes again as from a known
-/// asker. On PostgreSQL each statement on the committing connection is a round trip the
-/// batch waits behind, so the participant is looked up first, on a reader.
+/// Submits a question from a participant's code or link, looked up inside the write with
+/// the other submissions queued with it (see `Submissions`): one query for all of them,
+/// where a trip to a reader thread each (two thread wake-ups, or on PostgreSQL a round
+/// trip) cost more than the lookup. A participant with an email needs a receipt, rendered
+/// outside the write: for them the write changes nothing, hands the participant back, and
+/// the submission goes again as from a known asker.
 pub async fn submit_with_credential(
     state: &AppState,
     dialogue_id: DialogueId,
     credential: ParticipantCredential,
     input: QuestionInput,
 ) -> Result<OwnQuestion, AppError> {
-    let credential = std::sync::Arc::new(credential);
+    let credential = Arc::new(credential);
     credential
         .counting_failure(async {
-            match state.db.backend() {
-                Backend::Sqlite => {
-                    submit_looking_up_in_the_write(state, dialogue_id, &credential, input).await
+            let draft = match Draft::prepare(&input, false) {
+                Ok(draft) => draft,
+                // Who asks comes first, as when the asker is looked up before the fields
+                // are read: a credential that matches nobody is 401 whatever the body holds.
+                Err(invalid) => {
+                    credential.resolve_on_reader(&state.db).await?;
+                    return Err(invalid);
                 }
-                Backend::Postgres => {
-                    let participant = credential.resolve_on_reader(&state.db).await?;
+            };
+            let queued = Queued::ByCredential {
+                dialogue_id: dialogue_id.clone(),
+                credential: credential.clone(),
+                draft,
+            };
+            match state.db.write_batched::<Submissions>(queued).await? {
+                Outcome::Stored(stored) => Ok(own_view(&stored.time_zone, &stored.question)),
+                Outcome::NeedsReceipt(asker) => {
+                    let (participant, draft) = *asker;
                     let asker = Asker::Participant(participant);
-                    let submission = Submission::prepare(&dialogue_id, asker, &input)?;
+                    let submission = draft.into_submission(&dialogue_id, asker);
                     submit_prepared(state, dialogue_id, submission).await
                 }
             }
@@ -937,60 +1113,8 @@ pub async fn submit_with_credential(
         .await
 }
 
-/// What a write that looked its asker up did: stored the question, or changed nothing
-/// because the asker's receipt must be rendered first.
-enum LookedUp {
-    Stored(OwnQuestion),
-    NeedsReceipt(Box<(Participant, Draft)>),
-}
-
-async fn submit_looking_up_in_the_write(
-    state: &AppState,
-    dialogue_id: DialogueId,
-    credential: &std::sync::Arc<ParticipantCredential>,
-    input: QuestionInput,
-) -> Result<OwnQuestion, AppError> {
-    let draft = match Draft::prepare(&input, false) {
-        Ok(draft) => draft,
-        // Who asks comes first, as when the asker is looked up before the fields are read:
-        // a credential that matches nobody is 401 whatever the body holds.
-        Err(invalid) => {
-            credential.resolve_on_reader(&state.db).await?;
-            return Err(invalid);
-        }
-    };
-    let asker = credential.clone();
-    let id = dialogue_id.clone();
-    let looked_up = state
-        .db
-        .write_grouped_checked_first(move |conn| {
-            let participant = asker.resolve_in(conn)?;
-            let plan = if participant.email.is_some() {
-                Err((participant, draft))
-            } else {
-                let submission = draft.into_submission(&id, Asker::Participant(participant));
-                Ok(submission.check(conn)?)
-            };
-            Ok(move |conn: &mut DbConnection| match plan {
-                Ok(writes) => {
-                    let (dialogue, question) = writes(conn)?;
-                    Ok(LookedUp::Stored(own_view(&dialogue.time_zone, &question)))
-                }
-                Err(asker) => Ok(LookedUp::NeedsReceipt(Box::new(asker))),
-            })
-        })
-        .await?;
-    match looked_up {
-        LookedUp::Stored(question) => Ok(question),
-        LookedUp::NeedsReceipt(asker) => {
-            let (participant, draft) = *asker;
-            let submission = draft.into_submission(&dialogue_id, Asker::Participant(participant));
-            submit_prepared(state, dialogue_id, submission).await
-        }
-    }
-}
-
-/// Renders the receipt (for an asker with an email) and writes the submission, grouped.
+/// Renders the receipt (for an asker with an email) and writes the submission with the
+/// others queued with it.
 async fn submit_prepared(
     state: &AppState,
     dialogue_id: DialogueId,
@@ -1006,18 +1130,14 @@ async fn submit_prepared(
             submission.render_receipt(Mailing::of(state), &dialogue)?;
         }
     }
-    // Grouped: a hall submitting at once shares commits instead of queueing for them; and
-    // checked first, so without a savepoint of its own.
-    state
+    match state
         .db
-        .write_grouped_checked_first(move |conn| {
-            let writes = submission.check(conn)?;
-            Ok(move |conn: &mut DbConnection| {
-                let (dialogue, question) = writes(conn)?;
-                Ok(own_view(&dialogue.time_zone, &question))
-            })
-        })
-        .await
+        .write_batched::<Submissions>(Queued::Prepared(Box::new(submission)))
+        .await?
+    {
+        Outcome::Stored(stored) => Ok(own_view(&stored.time_zone, &stored.question)),
+        Outcome::NeedsReceipt(_) => Err(AppError::unexpected("a known asker was looked up")),
+    }
 }
 
 /// The queue's parameters as read from the query string.

@@ -21,6 +21,19 @@ pub fn insert(conn: &mut DbConnection, row: &NewQuestion) -> QueryResult<()> {
     .map(|_| ())
 }
 
+/// Inserts many questions in one statement (a batch of submissions).
+pub fn insert_all(conn: &mut DbConnection, rows: &[&NewQuestion]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let query = diesel::insert_into(questions::table).values(rows.to_vec());
+    match conn {
+        DbConnection::Postgresql(pg) => query.execute(pg),
+        DbConnection::Sqlite(lite) => query.execute(lite),
+    }
+    .map(|_| ())
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Question>> {
     questions::table
         .find(id)

@@ -325,6 +325,70 @@ async fn parallel_identical_questions_are_stored_once() {
     assert_eq!(all.body["total"], 1);
 }
 
+/// A hall submits at once by code: the submissions share batches, their askers looked up
+/// together. Each question is stored once, as its own asker's; those with an email get one
+/// receipt each; a code that matches nobody is refused alone.
+#[actix_web::test]
+async fn a_hall_submitting_at_once_stores_each_question_as_its_own_askers() {
+    let app = unlimited_app().await;
+    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let names: Vec<String> = (0..56)
+        .map(|i| format!("Người Trong Hội Trường {i}"))
+        .collect();
+    let emails: Vec<String> = (0..56).map(|i| format!("nguoi{i}@example.vn")).collect();
+    let people: Vec<(&str, Option<&str>)> = names
+        .iter()
+        .zip(&emails)
+        .enumerate()
+        .map(|(i, (name, email))| (name.as_str(), (i % 7 == 0).then_some(email.as_str())))
+        .collect();
+    let mut codes = crate::questions::participants(&app, &organizer, &id, &people).await;
+    codes.extend((0..8).map(|i| format!("ZZZ-ZZZ-Z{i}")));
+    let codes = Arc::new(codes);
+    let id = Arc::new(id);
+    let replies = in_parallel(CLIENTS, |n| {
+        let (app, id, codes) = (app.clone(), id.clone(), codes.clone());
+        async move {
+            let body = format!("Câu hỏi số {n} của hội trường về thủ tục vay vốn");
+            app.ask(
+                &id,
+                Some(&codes[n]),
+                &json!({"body": body, "topic": "loans_livelihood", "anonymous": false}),
+            )
+            .await
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    for (n, reply) in replies.iter().enumerate() {
+        if n < 56 {
+            assert_eq!(reply.status, 201, "{n}: {}", reply.text);
+            let body = format!("Câu hỏi số {n} của hội trường về thủ tục vay vốn");
+            assert_eq!(reply.body["body"], body.as_str());
+        } else {
+            assert_eq!(reply.status, 401, "{n}: {}", reply.text);
+        }
+    }
+    let all = app
+        .get(
+            &format!("/api/v1/dialogues/{id}/questions?per_page=100"),
+            Some(&organizer),
+        )
+        .await;
+    assert_eq!(all.body["total"], 56, "{}", all.text);
+    for item in all.body["items"].as_array().unwrap() {
+        let body = item["body"].as_str().unwrap();
+        let n: usize = body.split(' ').nth(3).unwrap().parse().unwrap();
+        assert_eq!(item["asker_name"], names[n].as_str(), "{body}");
+    }
+    let receipts = crate::helpers::queued_emails(&app, "question").await;
+    assert_eq!(
+        receipts.len(),
+        8,
+        "one receipt for each asker with an email"
+    );
+}
+
 /// Two organizers assign the same question to different agencies at once: one wins.
 #[actix_web::test]
 async fn parallel_assignments_of_one_question_leave_one_open_assignment() {

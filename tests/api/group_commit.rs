@@ -2,9 +2,11 @@
 //! answer is the truth about its own write.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use diesel::prelude::*;
 use doithoai::audit::{self, Actor};
+use doithoai::db::BatchedWrite;
 use doithoai::db::schema::audit_log;
 use doithoai::error::AppError;
 
@@ -219,4 +221,137 @@ async fn writes_failing_after_their_first_change_fail_their_batch_and_keep_nothi
     }
     assert!(!answered_ok.contains(&"group-test-16".to_string()));
     assert_eq!(stored_actions(&app), answered_ok);
+}
+
+/// Holds the committing thread until `queued` writers have queued theirs (or ten seconds
+/// have passed), so that those writes share the next batch.
+fn hold_the_committer(db: &doithoai::db::Db, queued: Arc<AtomicUsize>, writers: usize) {
+    let db = db.clone();
+    tokio::spawn(async move {
+        db.write_grouped(move |_| {
+            let started = std::time::Instant::now();
+            while queued.load(Ordering::SeqCst) < writers
+                && started.elapsed() < std::time::Duration::from_secs(10)
+            {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            // The last writer counts itself just before it queues.
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            Ok(())
+        })
+        .await
+    });
+}
+
+/// How many times `Numbered::write_all` ran, and with how many items at most.
+static NUMBERED_CALLS: AtomicUsize = AtomicUsize::new(0);
+static NUMBERED_LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+/// A batched write for the tests: item `n` records `group-test-{n}`, except every fourth,
+/// refused before anything is written.
+struct Numbered;
+
+impl BatchedWrite for Numbered {
+    type Item = usize;
+    type Output = usize;
+
+    fn write_all(
+        conn: &mut doithoai::db::DbConnection,
+        items: Vec<usize>,
+    ) -> Result<Vec<Result<usize, AppError>>, AppError> {
+        NUMBERED_CALLS.fetch_add(1, Ordering::SeqCst);
+        NUMBERED_LARGEST.fetch_max(items.len(), Ordering::SeqCst);
+        let taken: Vec<usize> = items.iter().copied().filter(|n| n % 4 != 3).collect();
+        let actions: Vec<String> = taken.iter().map(|n| format!("group-test-{n:02}")).collect();
+        let entries: Vec<audit::Entry<'_>> = actions
+            .iter()
+            .map(|action| audit::entry(&Actor::System, action).about("test", "group"))
+            .collect();
+        audit::record_all(conn, &entries)?;
+        Ok(items
+            .into_iter()
+            .map(|n| {
+                if n % 4 == 3 {
+                    Err(AppError::Conflict("test_refusal"))
+                } else {
+                    Ok(n)
+                }
+            })
+            .collect())
+    }
+}
+
+/// Writes of one kind queued at the same time are written in one call, and still each gets
+/// its own answer: the refused ones their refusal and nothing stored, the others their own
+/// value, stored.
+#[tokio::test]
+async fn batched_writes_queued_together_are_written_together_and_answered_each() {
+    let app = Arc::new(spawn_app().await);
+    let queued = Arc::new(AtomicUsize::new(0));
+    hold_the_committer(&app.state.db, queued.clone(), 64);
+    let calls_before = NUMBERED_CALLS.load(Ordering::SeqCst);
+    let mut tasks = Vec::new();
+    for n in 0..64 {
+        let (db, queued) = (app.state.db.clone(), queued.clone());
+        tasks.push(tokio::spawn(async move {
+            queued.fetch_add(1, Ordering::SeqCst);
+            db.write_batched::<Numbered>(n).await
+        }));
+    }
+    let expected = checked_answers(tasks, |n| n % 4 == 3).await;
+    assert_eq!(stored_actions(&app), expected);
+    let calls = NUMBERED_CALLS.load(Ordering::SeqCst) - calls_before;
+    assert!(calls < 64, "64 items queued at once took {calls} calls");
+    assert!(NUMBERED_LARGEST.load(Ordering::SeqCst) > 1);
+}
+
+/// A batched write that fails as a whole (after writing) cannot be undone alone: nothing of
+/// its batch is kept, and every write that shared the batch, of its kind or another, gets
+/// its error.
+#[tokio::test]
+async fn a_batched_write_failing_as_a_whole_keeps_nothing_of_its_batch() {
+    struct FailsAfterWriting;
+    impl BatchedWrite for FailsAfterWriting {
+        type Item = usize;
+        type Output = usize;
+        fn write_all(
+            conn: &mut doithoai::db::DbConnection,
+            items: Vec<usize>,
+        ) -> Result<Vec<Result<usize, AppError>>, AppError> {
+            for n in items {
+                record_numbered(n)(conn)?;
+            }
+            Err(AppError::Conflict("test_failure_after_writing"))
+        }
+    }
+    let app = Arc::new(spawn_app().await);
+    let queued = Arc::new(AtomicUsize::new(0));
+    hold_the_committer(&app.state.db, queued.clone(), 8);
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let (db, queued) = (app.state.db.clone(), queued.clone());
+        tasks.push(tokio::spawn(async move {
+            queued.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                db.write_grouped(move |conn| {
+                    record_numbered(n)(conn)?;
+                    Ok(n)
+                })
+                .await
+            } else {
+                db.write_batched::<FailsAfterWriting>(n).await
+            }
+        }));
+    }
+    for (n, task) in tasks.into_iter().enumerate() {
+        let answer = task.await.unwrap();
+        assert!(
+            matches!(
+                answer,
+                Err(AppError::Conflict("test_failure_after_writing"))
+            ),
+            "write {n}: {answer:?}"
+        );
+    }
+    assert!(stored_actions(&app).is_empty());
 }
