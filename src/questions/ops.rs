@@ -3,7 +3,7 @@
 //! asker withdrawing. Each runs in one transaction, writes its history to the audit log
 //! and queues the asker's emails in the same commit.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -287,32 +287,13 @@ impl Submission {
         Ok(())
     }
 
-    /// What the stored dialogue and questions allow, changing nothing: the asker may ask
-    /// there, the dialogue takes questions, its deadline, and nobody asked the same text
-    /// within the repeat window (`asked`: the texts taken earlier in this batch, not yet
-    /// stored).
-    fn check(
-        &self,
-        conn: &mut DbConnection,
-        dialogue: Option<&Intake>,
-        asked: &mut HashSet<(String, String)>,
-    ) -> Result<(), AppError> {
+    /// What the dialogue allows: the asker may ask there, it takes questions, its deadline.
+    /// The repeat rule is checked for the whole batch (`refuse_repeats`).
+    fn check(&self, dialogue: Option<&Intake>) -> Result<(), AppError> {
         let dialogue = dialogue.ok_or(AppError::NotFound)?;
         check_asker_may_ask(dialogue, &self.asker)?;
         ensure_taking_questions(dialogue)?;
-        ensure_before_deadline(dialogue, self.row.channel)?;
-        if self.row.channel == Channel::Web {
-            let row = &self.row;
-            let key = (row.dialogue_id.to_string(), row.search_text.clone());
-            let since = now() - Duration::minutes(REPEAT_WINDOW_MINUTES);
-            if asked.contains(&key)
-                || store::asked_since(conn, &row.dialogue_id, &row.search_text, since)?
-            {
-                return Err(AppError::Conflict("duplicate_question"));
-            }
-            asked.insert(key);
-        }
-        Ok(())
+        ensure_before_deadline(dialogue, self.row.channel)
     }
 }
 
@@ -363,26 +344,34 @@ impl BatchedWrite for Submissions {
     ) -> Result<Vec<Result<Outcome, AppError>>, AppError> {
         let ready = with_askers(conn, items)?;
         let intakes = intakes_of(conn, &ready)?;
-        let mut asked = HashSet::new();
-        let mut accepted = Vec::new();
-        // `None` holds the place of an accepted submission, answered once it is written.
-        let mut answers = Vec::with_capacity(ready.len());
-        for item in ready {
-            answers.push(match item {
+        // `Ok` holds the place of a submission that passed the dialogue's rules.
+        let mut checked: Vec<Result<Box<Submission>, Result<Outcome, AppError>>> = ready
+            .into_iter()
+            .map(|item| match item {
                 Ok(Ready::Submit(submission)) => {
                     let dialogue = intakes.get(submission.row.dialogue_id.as_str());
-                    match submission.check(conn, dialogue, &mut asked) {
-                        Ok(()) => {
-                            accepted.push(submission);
-                            None
-                        }
-                        Err(refused) => Some(Err(refused)),
+                    match submission.check(dialogue) {
+                        Ok(()) => Ok(submission),
+                        Err(refused) => Err(Err(refused)),
                     }
                 }
-                Ok(Ready::NeedsReceipt(asker)) => Some(Ok(Outcome::NeedsReceipt(asker))),
-                Err(refused) => Some(Err(refused)),
-            });
-        }
+                Ok(Ready::NeedsReceipt(asker)) => Err(Ok(Outcome::NeedsReceipt(asker))),
+                Err(refused) => Err(Err(refused)),
+            })
+            .collect();
+        refuse_repeats(conn, &mut checked)?;
+        let mut accepted = Vec::new();
+        // `None` holds the place of an accepted submission, answered once it is written.
+        let answers: Vec<Option<Result<Outcome, AppError>>> = checked
+            .into_iter()
+            .map(|item| match item {
+                Ok(submission) => {
+                    accepted.push(submission);
+                    None
+                }
+                Err(answer) => Some(answer),
+            })
+            .collect();
         store_all(conn, &mut accepted)?;
         let mut stored = accepted.into_iter().map(|submission| {
             let time_zone = intakes
@@ -405,6 +394,43 @@ impl BatchedWrite for Submissions {
             })
             .collect())
     }
+}
+
+/// Refuses a question from the web asked before within the repeat window, or earlier in
+/// the same batch: one statement per dialogue for the whole batch.
+fn refuse_repeats(
+    conn: &mut DbConnection,
+    checked: &mut [Result<Box<Submission>, Result<Outcome, AppError>>],
+) -> Result<(), AppError> {
+    let mut texts_by_dialogue: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for submission in checked.iter().flatten() {
+        if submission.row.channel == Channel::Web {
+            let row = &submission.row;
+            texts_by_dialogue
+                .entry(row.dialogue_id.as_str())
+                .or_default()
+                .push(row.search_text.as_str());
+        }
+    }
+    let since = now() - Duration::minutes(REPEAT_WINDOW_MINUTES);
+    let mut asked: HashSet<(String, String)> = HashSet::new();
+    for (dialogue_id, texts) in texts_by_dialogue {
+        for text in store::asked_among(conn, dialogue_id, &texts, since)? {
+            asked.insert((dialogue_id.to_string(), text));
+        }
+    }
+    for item in checked.iter_mut() {
+        let Ok(submission) = item else { continue };
+        if submission.row.channel != Channel::Web {
+            continue;
+        }
+        let key = (submission.row.dialogue_id.to_string(), submission.row.search_text.clone());
+        // The first of a batch is taken; the rest are repeats of it.
+        if !asked.insert(key) {
+            *item = Err(Err(AppError::Conflict("duplicate_question")));
+        }
+    }
+    Ok(())
 }
 
 /// The queued submissions with their askers: those by credential looked up in one query.

@@ -71,42 +71,47 @@ pub fn lock_for_vote(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Vo
     }
 }
 
-/// Whether the same text (as its search form) was asked in the dialogue since `since`.
-pub fn asked_since(
+/// Which of `texts` (search forms) were asked in the dialogue since `since`: the repeat
+/// check for a batch of submissions, in one statement.
+pub fn asked_among(
     conn: &mut DbConnection,
     dialogue_id: &str,
-    search_text: &str,
+    texts: &[&str],
     since: NaiveDateTime,
-) -> QueryResult<bool> {
-    match conn {
-        // The index is on md5(search_text) there (see the migration `question_repeat`).
+) -> QueryResult<HashSet<String>> {
+    if texts.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let found: Vec<String> = match conn {
+        // The index is on md5(search_text) there (see the migration `question_repeat`); an
+        // array of hashes worked out once lets it be searched for each.
         DbConnection::Postgresql(pg) => {
             #[derive(QueryableByName)]
             struct Found {
-                #[diesel(sql_type = diesel::sql_types::Bool)]
-                found: bool,
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                search_text: String,
             }
             diesel::sql_query(
-                "SELECT EXISTS (SELECT 1 FROM questions WHERE dialogue_id = $1 \
-                 AND md5(search_text) = md5($2) AND search_text = $2 AND created_at >= $3) AS found",
+                "SELECT search_text FROM questions WHERE dialogue_id = $1 \
+                 AND md5(search_text) = ANY (ARRAY(SELECT md5(t) FROM unnest($2::text[]) AS t)) \
+                 AND search_text = ANY ($2) AND created_at >= $3",
             )
             .bind::<diesel::sql_types::Text, _>(dialogue_id)
-            .bind::<diesel::sql_types::Text, _>(search_text)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(texts)
             .bind::<diesel::sql_types::Timestamp, _>(since)
-            .get_result::<Found>(pg)
-            .map(|row| row.found)
+            .load::<Found>(pg)?
+            .into_iter()
+            .map(|row| row.search_text)
+            .collect()
         }
-        // On the database's own connection: through the connection enum, diesel writes
-        // this query's SQL out again on every run to find its cached statement, which cost
-        // five times running it (a submission's repeat check, in a profile).
-        DbConnection::Sqlite(lite) => diesel::select(diesel::dsl::exists(
-            questions::table
-                .filter(questions::dialogue_id.eq(dialogue_id))
-                .filter(questions::search_text.eq(search_text))
-                .filter(questions::created_at.ge(since)),
-        ))
-        .get_result(lite),
-    }
+        DbConnection::Sqlite(lite) => questions::table
+            .filter(questions::dialogue_id.eq(dialogue_id))
+            .filter(questions::search_text.eq_any(texts))
+            .filter(questions::created_at.ge(since))
+            .select(questions::search_text)
+            .load(lite)?,
+    };
+    Ok(found.into_iter().collect())
 }
 
 /// Which questions of the queue to read.
