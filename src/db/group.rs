@@ -23,10 +23,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, RwLock};
 
 use diesel::Connection;
-use diesel::r2d2::Pool;
 use tokio::sync::oneshot;
 
-use super::{ConnectionManager, DbConnection, Listener, notify, run_listeners};
+use super::{DbConnection, Listener, Writer, notify, run_listeners};
 use crate::error::AppError;
 use crate::events::{self, Bus, Event};
 
@@ -86,7 +85,7 @@ struct Job {
 /// What the committing thread needs; nothing in it refers back to the sender.
 #[derive(Clone)]
 pub(super) struct Committed {
-    pub writer: Pool<ConnectionManager>,
+    pub writer: Writer,
     pub listeners: Arc<RwLock<Vec<Listener>>>,
     pub bus: Bus,
     pub instance: Arc<str>,
@@ -219,7 +218,7 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
         replies.push(job.reply);
         works.push((job.work, job.span));
     }
-    let mut pooled = match committed.writer.get() {
+    let mut writer = match committed.writer.get() {
         Ok(conn) => conn,
         Err(e) => {
             let error = AppError::from_pool(e);
@@ -229,7 +228,7 @@ fn commit_batch(committed: &Committed, batch: Vec<Job>) {
             return;
         }
     };
-    let conn: &mut DbConnection = &mut pooled;
+    let conn: &mut DbConnection = &mut writer;
     events::take_pending();
     let outcome = conn.transaction(|conn| {
         let mut answers = Vec::with_capacity(works.len());

@@ -1,6 +1,7 @@
 //! Storage: one connection type over SQLite and PostgreSQL, pools, migrations,
 //! and the helper every query goes through so actix workers never block.
 
+mod checkpoint;
 mod group;
 mod notify;
 pub mod schema;
@@ -104,6 +105,8 @@ pub fn establish_postgres(url: &str) -> Result<PgConnection, diesel::ConnectionE
 
 pub struct ConnectionManager {
     url: String,
+    /// Set on each new SQLite connection after the pragmas every one gets.
+    sqlite_pragmas: &'static str,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -111,7 +114,14 @@ impl ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
-        connect(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+        let mut conn = connect(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        if let DbConnection::Sqlite(lite) = &mut conn
+            && !self.sqlite_pragmas.is_empty()
+        {
+            lite.batch_execute(self.sqlite_pragmas)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
@@ -176,7 +186,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<usize, String> {
 #[derive(Clone)]
 pub struct Db {
     readers: Pool<ConnectionManager>,
-    writer: Pool<ConnectionManager>,
+    writer: Writer,
     backend: Backend,
     bus: Bus,
     listeners: Arc<RwLock<Vec<Listener>>>,
@@ -200,7 +210,7 @@ impl Db {
         let mut first = connect(url).map_err(|e| format!("cannot open the database: {e}"))?;
         run_migrations(&mut first).map_err(|e| format!("cannot migrate the database: {e}"))?;
         drop(first);
-        let build = |size: u32| {
+        let build = |size: u32, sqlite_pragmas: &'static str| {
             Pool::builder()
                 .max_size(size)
                 .min_idle(Some(1))
@@ -208,13 +218,20 @@ impl Db {
                 .connection_timeout(Duration::from_secs(10))
                 .build(ConnectionManager {
                     url: url.to_string(),
+                    sqlite_pragmas,
                 })
                 .map_err(|e| format!("cannot open the database: {e}"))
         };
-        let readers = build(pool_size)?;
+        let readers = build(pool_size, "")?;
         let writer = match backend {
-            Backend::Sqlite => build(1)?,
-            Backend::Postgres => readers.clone(),
+            Backend::Sqlite => Writer {
+                pool: build(1, checkpoint::WRITER_PRAGMAS)?,
+                checkpoints: Some(checkpoint::Checkpoints::start(url)?),
+            },
+            Backend::Postgres => Writer {
+                pool: readers.clone(),
+                checkpoints: None,
+            },
         };
         Ok(Db {
             readers,
@@ -342,8 +359,8 @@ impl Db {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        let mut pooled = self.writer.get().map_err(AppError::from_pool)?;
-        let conn: &mut DbConnection = &mut pooled;
+        let mut writer = self.writer.get().map_err(AppError::from_pool)?;
+        let conn: &mut DbConnection = &mut writer;
         events::take_pending();
         let outcome = conn.transaction(|conn| {
             let value = work(conn)?;
@@ -375,9 +392,9 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.writer.clone();
+        let writer = self.writer.clone();
         run_blocking(move || {
-            let mut conn = pool.get().map_err(AppError::from_pool)?;
+            let mut conn = writer.get().map_err(AppError::from_pool)?;
             events::take_pending();
             let outcome = work(&mut conn);
             events::take_pending();
@@ -393,6 +410,50 @@ impl Db {
     ) -> Result<T, AppError> {
         let mut conn = self.readers.get().map_err(AppError::from_pool)?;
         work(&mut conn)
+    }
+}
+
+/// The writer's pool (on SQLite one connection) and, on SQLite, the checkpoints it signals
+/// (see `checkpoint.rs`).
+#[derive(Clone)]
+pub(super) struct Writer {
+    pool: Pool<ConnectionManager>,
+    checkpoints: Option<checkpoint::Checkpoints>,
+}
+
+impl Writer {
+    /// The writer's connection; handing it back tells the checkpoints of a possible write.
+    pub fn get(&self) -> Result<WriterConnection<'_>, diesel::r2d2::PoolError> {
+        Ok(WriterConnection {
+            conn: self.pool.get()?,
+            checkpoints: self.checkpoints.as_ref(),
+        })
+    }
+}
+
+pub(super) struct WriterConnection<'a> {
+    conn: diesel::r2d2::PooledConnection<ConnectionManager>,
+    checkpoints: Option<&'a checkpoint::Checkpoints>,
+}
+
+impl std::ops::Deref for WriterConnection<'_> {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriterConnection<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.conn
+    }
+}
+
+impl Drop for WriterConnection<'_> {
+    fn drop(&mut self) {
+        if let Some(checkpoints) = self.checkpoints {
+            checkpoints.after_write();
+        }
     }
 }
 

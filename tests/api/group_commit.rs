@@ -355,3 +355,63 @@ async fn a_batched_write_failing_as_a_whole_keeps_nothing_of_its_batch() {
     }
     assert!(stored_actions(&app).is_empty());
 }
+
+/// On SQLite the writer does not stop to checkpoint (`db/checkpoint.rs`): its connection
+/// has automatic checkpoints off, and a thread of its own copies committed writes into the
+/// database file soon after. Seen from outside: the database file alone, without its log,
+/// soon holds what was written.
+#[tokio::test]
+async fn committed_writes_reach_the_database_file_without_the_writer_checkpointing() {
+    let app = spawn_app().await;
+    if app.db.is_postgres() {
+        return;
+    }
+    let writer_checkpoints = app
+        .state
+        .db
+        .write(|conn| {
+            #[derive(QueryableByName)]
+            struct Setting {
+                #[diesel(sql_type = diesel::sql_types::Integer)]
+                wal_autocheckpoint: i32,
+            }
+            Ok(diesel::sql_query("PRAGMA wal_autocheckpoint")
+                .get_result::<Setting>(conn)?
+                .wal_autocheckpoint)
+        })
+        .await
+        .unwrap();
+    assert_eq!(writer_checkpoints, 0, "the writer leaves checkpoints to their thread");
+    app.state
+        .db
+        .write_grouped(|conn| {
+            audit::entry(&Actor::System, "group-test-checkpointed")
+                .about("test", "group")
+                .record(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let file = app.db.url.trim_start_matches("sqlite://").to_string();
+    let copy = std::env::temp_dir().join(format!("checkpointed-{}.db", uuid::Uuid::new_v4()));
+    let mut found = false;
+    for _ in 0..200 {
+        // A copy taken while a checkpoint writes may be torn: read as not there yet.
+        std::fs::copy(&file, &copy).unwrap();
+        if let Ok(mut conn) = diesel::SqliteConnection::establish(copy.to_str().unwrap()) {
+            found = audit_log::table
+                .filter(audit_log::action.eq("group-test-checkpointed"))
+                .count()
+                .get_result::<i64>(&mut conn)
+                .is_ok_and(|n| n == 1);
+        }
+        for leftover in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{leftover}", copy.display()));
+        }
+        if found {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(found, "the write never reached the database file");
+}
