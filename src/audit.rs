@@ -104,20 +104,28 @@ fn record(conn: &mut DbConnection, entry: Entry<'_>) -> QueryResult<()> {
     .map(|_| ())
 }
 
-/// Writes many entries in one statement, in the caller's transaction: for a batch of
-/// writes that each keep an entry (`db::BatchedWrite`).
+/// Writes many entries in the caller's transaction, for a batch of writes that each keep an
+/// entry (`db::BatchedWrite`).
 pub fn record_all(conn: &mut DbConnection, entries: &[Entry<'_>]) -> QueryResult<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
     let at = now();
-    let rows: Vec<_> = entries.iter().map(|entry| row_of(entry, at)).collect();
-    let query = diesel::insert_into(audit_log::table).values(rows);
     match conn {
-        DbConnection::Postgresql(pg) => query.execute(pg),
-        DbConnection::Sqlite(lite) => query.execute(lite),
+        DbConnection::Postgresql(_) if entries.is_empty() => Ok(()),
+        DbConnection::Postgresql(pg) => {
+            let rows: Vec<_> = entries.iter().map(|entry| row_of(entry, at)).collect();
+            diesel::insert_into(audit_log::table)
+                .values(rows)
+                .execute(pg)
+                .map(|_| ())
+        }
+        // One prepared statement run per entry: on SQLite cheaper than preparing a statement
+        // of a new length each time; on PostgreSQL one statement saves round trips.
+        DbConnection::Sqlite(lite) => entries.iter().try_for_each(|entry| {
+            diesel::insert_into(audit_log::table)
+                .values(row_of(entry, at))
+                .execute(lite)
+                .map(|_| ())
+        }),
     }
-    .map(|_| ())
 }
 
 type Row<'a> = (
