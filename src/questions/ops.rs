@@ -14,16 +14,14 @@ use utoipa::ToSchema;
 
 use super::model::{
     Channel, ListedQuestion, NewQuestion, OrganizerQuestion, OwnQuestion, PublicQuestion, Question,
-    QuestionStatus, QueueSort, REPEAT_WINDOW_MINUTES, Topic, parse_body, parse_reason,
+    QuestionStatus, QueueSort, REPEAT_WINDOW_MINUTES, Topic, VoteTarget, parse_body, parse_reason,
 };
 use super::similar;
 use super::store::{self, Decision, Filter};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::config::Settings;
-use crate::db::{
-    Backend, BatchedWrite, Db, DbConnection, DialogueId, ParticipantId, QuestionId, now,
-};
+use crate::db::{BatchedWrite, Db, DbConnection, DialogueId, ParticipantId, QuestionId, now};
 use crate::dialogues;
 use crate::dialogues::model::{Dialogue, DialogueStatus, Intake};
 use crate::error::{AppError, FieldError, FieldErrors};
@@ -424,7 +422,10 @@ fn refuse_repeats(
         if submission.row.channel != Channel::Web {
             continue;
         }
-        let key = (submission.row.dialogue_id.to_string(), submission.row.search_text.clone());
+        let key = (
+            submission.row.dialogue_id.to_string(),
+            submission.row.search_text.clone(),
+        );
         // The first of a batch is taken; the rest are repeats of it.
         if !asked.insert(key) {
             *item = Err(Err(AppError::Conflict("duplicate_question")));
@@ -922,46 +923,117 @@ pub struct VoteOutput {
     pub voted: bool,
 }
 
-/// Adds (`on`) or takes back the participant's vote; repeating either changes nothing.
-pub fn vote(
-    conn: &mut DbConnection,
-    participant: &Participant,
-    id: &str,
+/// Votes queued together, written together (see `BatchedWrite`). Adding a vote (`on`) or
+/// taking it back, repeated, changes nothing. On PostgreSQL the voters are found in one
+/// query, the questions locked in one, the votes added in one and taken back in one, where
+/// each vote made two or three round trips that the whole batch waited behind; on SQLite
+/// each step runs one prepared statement per vote (see `store::insert_all`).
+struct Votes;
+
+/// A vote on its way to the committing thread.
+struct QueuedVote {
+    voter: Voter,
+    question_id: QuestionId,
     on: bool,
-) -> Result<VoteOutput, AppError> {
-    check_vote(conn, participant, id, on)?(conn)
 }
 
-/// A vote's checks, changing nothing; then its one write (see
-/// `Db::write_grouped_checked_first`).
-fn check_vote(
-    conn: &mut DbConnection,
-    participant: &Participant,
-    id: &str,
-    on: bool,
-) -> Result<impl FnOnce(&mut DbConnection) -> Result<VoteOutput, AppError> + use<>, AppError> {
-    let question = store::lock_for_vote(conn, id)?
-        .filter(|q| q.dialogue_id == participant.dialogue_id)
-        .ok_or(AppError::NotFound)?;
-    if !question.status.is_public() {
-        return Err(AppError::Conflict("not_open_for_votes"));
+enum Voter {
+    /// A participant's code or link, looked up with the others of the batch.
+    Credential(Arc<ParticipantCredential>),
+    Known {
+        id: ParticipantId,
+        dialogue_id: DialogueId,
+    },
+}
+
+impl BatchedWrite for Votes {
+    type Item = QueuedVote;
+    type Output = VoteOutput;
+
+    fn write_all(
+        conn: &mut DbConnection,
+        items: Vec<QueuedVote>,
+    ) -> Result<Vec<Result<VoteOutput, AppError>>, AppError> {
+        let voters = voters_of(conn, &items)?;
+        let ids: BTreeSet<&str> = items
+            .iter()
+            .zip(&voters)
+            .filter(|(_, voter)| voter.is_ok())
+            .map(|(item, _)| item.question_id.as_str())
+            .collect();
+        let ids: Vec<&str> = ids.into_iter().collect();
+        // Held until the commit (on SQLite the one writer is us), so the counts read here
+        // plus this batch's changes are the stored counts: no second read.
+        let mut counts: HashMap<String, VoteTarget> = store::lock_for_votes(conn, &ids)?;
+        let checked: Vec<Result<(&str, ParticipantId, bool), AppError>> = items
+            .iter()
+            .zip(voters)
+            .map(|(item, voter)| {
+                let (voter_id, dialogue_id) = voter?;
+                let question = counts
+                    .get(item.question_id.as_str())
+                    .filter(|q| q.dialogue_id == dialogue_id)
+                    .ok_or(AppError::NotFound)?;
+                if !question.status.is_public() {
+                    return Err(AppError::Conflict("not_open_for_votes"));
+                }
+                Ok((item.question_id.as_str(), voter_id, item.on))
+            })
+            .collect();
+        let writes: Vec<(&str, &str, bool)> = checked
+            .iter()
+            .flatten()
+            .map(|(question, voter, on)| (*question, voter.as_str(), *on))
+            .collect();
+        let mut changed = store::apply_votes(conn, &writes)?.into_iter();
+        Ok(checked
+            .into_iter()
+            .map(|vote| {
+                let (question, _, on) = vote?;
+                let target = counts
+                    .get_mut(question)
+                    .ok_or_else(|| AppError::unexpected("a vote lost its question"))?;
+                match (changed.next(), on) {
+                    (Some(true), true) => target.vote_count += 1,
+                    (Some(true), false) => target.vote_count -= 1,
+                    _ => {}
+                }
+                Ok(VoteOutput {
+                    votes: target.vote_count,
+                    voted: on,
+                })
+            })
+            .collect())
     }
-    let (id, voter) = (id.to_string(), participant.id.clone());
-    Ok(move |conn: &mut DbConnection| {
-        let changed = if on {
-            store::add_vote(conn, &id, &voter)?
-        } else {
-            store::remove_vote(conn, &id, &voter)?
-        };
-        // The row is held (or SQLite's one writer is us), so the count read above plus
-        // this vote is the stored count: no second read.
-        let votes = match (changed, on) {
-            (false, _) => question.vote_count,
-            (true, true) => question.vote_count + 1,
-            (true, false) => question.vote_count - 1,
-        };
-        Ok(VoteOutput { votes, voted: on })
-    })
+}
+
+/// A voter's id and dialogue.
+type VoterOf = (ParticipantId, DialogueId);
+
+/// Each vote's voter: those by credential looked up together.
+fn voters_of(
+    conn: &mut DbConnection,
+    items: &[QueuedVote],
+) -> Result<Vec<Result<VoterOf, AppError>>, AppError> {
+    let credentials: Vec<&str> = items
+        .iter()
+        .filter_map(|item| match &item.voter {
+            Voter::Credential(credential) => Some(credential.as_str()),
+            Voter::Known { .. } => None,
+        })
+        .collect();
+    let mut found = participants::auth::resolve_all(conn, &credentials)?.into_iter();
+    Ok(items
+        .iter()
+        .map(|item| match &item.voter {
+            Voter::Credential(_) => found
+                .next()
+                .flatten()
+                .map(|p| (p.id, p.dialogue_id))
+                .ok_or(AppError::Unauthorized),
+            Voter::Known { id, dialogue_id } => Ok((id.clone(), dialogue_id.clone())),
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------- reading
@@ -1379,57 +1451,43 @@ pub fn organizer_view_of(
     Ok(organizer_view(&dialogue, q))
 }
 
+/// Adds (`on`) or takes back the participant's vote, with the others queued at the same
+/// time (see `Votes`); repeating either changes nothing.
 pub async fn vote_on(
     state: &AppState,
     participant: Participant,
     id: QuestionId,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
-    // Checked first: see `vote_with_credential`.
-    state
-        .db
-        .write_grouped_checked_first(move |conn| check_vote(conn, &participant, &id, on))
-        .await
+    let voter = Voter::Known {
+        id: participant.id,
+        dialogue_id: participant.dialogue_id,
+    };
+    let vote = QueuedVote {
+        voter,
+        question_id: id,
+        on,
+    };
+    state.db.write_batched::<Votes>(vote).await
 }
 
-/// `vote_on` for the API, where the credential comes with each request.
+/// `vote_on` for the API, where the credential comes with each request: the voter is
+/// looked up in the write (see `Votes`), and a credential that matches nobody counts
+/// towards the guessing limit.
 pub async fn vote_with_credential(
     state: &AppState,
     credential: ParticipantCredential,
     id: QuestionId,
     on: bool,
 ) -> Result<VoteOutput, AppError> {
-    // Grouped: a room of thousands voting within a second shares commits; and `check_vote`
-    // checks everything before its one insert, which cannot fail for the request's own
-    // reasons, so it needs no savepoint of its own. On SQLite the voter is looked up in the
-    // same write (a statement there costs microseconds, a trip to a reader thread more); on
-    // PostgreSQL every statement of the committing connection is a round trip that the
-    // whole batch waits behind, so the voter is looked up first, on a reader.
-    let credential = std::sync::Arc::new(credential);
-    let voter = credential.clone();
+    let credential = Arc::new(credential);
+    let vote = QueuedVote {
+        voter: Voter::Credential(credential.clone()),
+        question_id: id,
+        on,
+    };
     credential
-        .counting_failure(async {
-            match state.db.backend() {
-                Backend::Sqlite => {
-                    state
-                        .db
-                        .write_grouped_checked_first(move |conn| {
-                            let participant = voter.resolve_in(conn)?;
-                            check_vote(conn, &participant, &id, on)
-                        })
-                        .await
-                }
-                Backend::Postgres => {
-                    let participant = credential.resolve_on_reader(&state.db).await?;
-                    state
-                        .db
-                        .write_grouped_checked_first(move |conn| {
-                            check_vote(conn, &participant, &id, on)
-                        })
-                        .await
-                }
-            }
-        })
+        .counting_failure(state.db.write_batched::<Votes>(vote))
         .await
 }
 

@@ -1,6 +1,6 @@
 //! Queries on `questions` and `votes`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -70,6 +70,116 @@ pub fn lock_for_vote(conn: &mut DbConnection, id: &str) -> QueryResult<Option<Vo
             .optional(),
         DbConnection::Sqlite(lite) => query.select(VoteTarget::as_select()).first(lite).optional(),
     }
+}
+
+/// The questions `ids` (in this order, sorted, so that two writers never wait on each
+/// other), held until the transaction ends on PostgreSQL, in one statement there; on SQLite,
+/// where the one writer holds everything, one prepared statement each (see `insert_all`).
+pub fn lock_for_votes(
+    conn: &mut DbConnection,
+    ids: &[&str],
+) -> QueryResult<HashMap<String, VoteTarget>> {
+    match conn {
+        DbConnection::Postgresql(_) if ids.is_empty() => Ok(HashMap::new()),
+        DbConnection::Postgresql(pg) => Ok(questions::table
+            .filter(questions::id.eq_any(ids))
+            .order(questions::id)
+            .select((questions::id, VoteTarget::as_select()))
+            .for_update()
+            .load::<(String, VoteTarget)>(pg)?
+            .into_iter()
+            .collect()),
+        DbConnection::Sqlite(_) => {
+            let mut found = HashMap::with_capacity(ids.len());
+            for id in ids {
+                if let Some(target) = lock_for_vote(conn, id)? {
+                    found.insert(id.to_string(), target);
+                }
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// Adds (`true`) or takes back each (question, participant) vote, in order; for each,
+/// whether it changed anything. The questions' counts follow (the trigger). On PostgreSQL
+/// the additions are one statement and the removals another when no pair comes twice (so
+/// that their order cannot matter); otherwise, and on SQLite, one prepared statement each.
+pub fn apply_votes(
+    conn: &mut DbConnection,
+    votes: &[(&str, &str, bool)],
+) -> QueryResult<Vec<bool>> {
+    let pairs: HashSet<(&str, &str)> = votes.iter().map(|(q, p, _)| (*q, *p)).collect();
+    match conn {
+        DbConnection::Postgresql(pg) if pairs.len() == votes.len() => {
+            apply_votes_at_once(pg, votes)
+        }
+        _ => votes
+            .iter()
+            .map(|(question, participant, on)| {
+                if *on {
+                    add_vote(conn, question, participant)
+                } else {
+                    remove_vote(conn, question, participant)
+                }
+            })
+            .collect(),
+    }
+}
+
+fn apply_votes_at_once(
+    pg: &mut diesel::PgConnection,
+    votes: &[(&str, &str, bool)],
+) -> QueryResult<Vec<bool>> {
+    use diesel::sql_types::{Array, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Changed {
+        #[diesel(sql_type = Text)]
+        question_id: String,
+        #[diesel(sql_type = Text)]
+        participant_id: String,
+    }
+    let side = |on: bool| -> (Vec<&str>, Vec<&str>) {
+        votes
+            .iter()
+            .filter(|v| v.2 == on)
+            .map(|v| (v.0, v.1))
+            .unzip()
+    };
+    let mut changed: HashSet<(String, String)> = HashSet::new();
+    let (questions, participants) = side(true);
+    if !questions.is_empty() {
+        let added = diesel::sql_query(
+            "INSERT INTO votes (question_id, participant_id, created_at) \
+             SELECT q, p, $3 FROM unnest($1::text[], $2::text[]) AS v (q, p) \
+             ON CONFLICT DO NOTHING RETURNING question_id, participant_id",
+        )
+        .bind::<Array<Text>, _>(&questions)
+        .bind::<Array<Text>, _>(&participants)
+        .bind::<Timestamp, _>(crate::db::now())
+        .load::<Changed>(pg)?;
+        changed.extend(added.into_iter().map(|c| (c.question_id, c.participant_id)));
+    }
+    let (questions, participants) = side(false);
+    if !questions.is_empty() {
+        let removed = diesel::sql_query(
+            "DELETE FROM votes USING unnest($1::text[], $2::text[]) AS v (q, p) \
+             WHERE votes.question_id = v.q AND votes.participant_id = v.p \
+             RETURNING votes.question_id, votes.participant_id",
+        )
+        .bind::<Array<Text>, _>(&questions)
+        .bind::<Array<Text>, _>(&participants)
+        .load::<Changed>(pg)?;
+        changed.extend(
+            removed
+                .into_iter()
+                .map(|c| (c.question_id, c.participant_id)),
+        );
+    }
+    Ok(votes
+        .iter()
+        .map(|(q, p, _)| changed.contains(&(q.to_string(), p.to_string())))
+        .collect())
 }
 
 /// Which of `texts` (search forms) were asked in the dialogue since `since`: the repeat

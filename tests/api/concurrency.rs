@@ -287,6 +287,69 @@ async fn parallel_votes_count_each_participant_once() {
     );
 }
 
+/// Half the room takes its vote back while the other half votes, all at once: additions
+/// and removals share batches (on PostgreSQL one statement each). Every answer is 200 and
+/// says what the participant asked for; the count ends at the votes stored.
+#[actix_web::test]
+async fn votes_added_and_taken_back_at_once_keep_the_count() {
+    let app = unlimited_app().await;
+    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
+    let people: Vec<(String, Option<&str>)> = (0..CLIENTS)
+        .map(|i| (format!("Người đổi ý số {i}"), None))
+        .collect();
+    let refs: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let codes = Arc::new(crate::questions::participants(&app, &organizer, &id, &refs).await);
+    let q = crate::questions::asked(
+        &app,
+        &id,
+        None,
+        "Câu hỏi về giấy tờ cư trú",
+        "residence_documents",
+    )
+    .await;
+    let approved = app
+        .moderate(&organizer, &q, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200);
+    for code in &codes[..CLIENTS / 2] {
+        assert_eq!(app.vote(code, &q).await.status, 200);
+    }
+    let q = Arc::new(q);
+    let replies = in_parallel(CLIENTS, |i| {
+        let (app, codes, q) = (app.clone(), codes.clone(), q.clone());
+        async move {
+            if i < CLIENTS / 2 {
+                let path = format!("/api/v1/questions/{q}/vote");
+                app.delete(&path, Some(&codes[i])).await
+            } else {
+                app.vote(&codes[i], &q).await
+            }
+        }
+    })
+    .await;
+    assert_no_server_errors(&replies);
+    for (i, reply) in replies.iter().enumerate() {
+        assert_eq!(reply.status, 200, "{i}: {}", reply.text);
+        assert_eq!(reply.body["voted"], i >= CLIENTS / 2, "{i}: {}", reply.text);
+        let votes = reply.body["votes"].as_i64().unwrap();
+        assert!((0..=CLIENTS as i64).contains(&votes), "{i}: {votes}");
+    }
+    let db = app.state.db.clone();
+    let q2 = q.to_string();
+    let (stored, counted) = tokio::task::spawn_blocking(move || {
+        db.read_now(|conn| Ok(doithoai::questions::store::vote_totals(conn, &q2)?))
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(counted, (CLIENTS / 2) as i64);
+    assert_eq!(
+        i64::from(stored),
+        counted,
+        "the count matches the votes stored"
+    );
+}
+
 /// The same anonymous question sent 64 times at once is stored once.
 #[actix_web::test]
 async fn parallel_identical_questions_are_stored_once() {

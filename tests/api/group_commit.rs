@@ -381,7 +381,10 @@ async fn committed_writes_reach_the_database_file_without_the_writer_checkpointi
         })
         .await
         .unwrap();
-    assert_eq!(writer_checkpoints, 0, "the writer leaves checkpoints to their thread");
+    assert_eq!(
+        writer_checkpoints, 0,
+        "the writer leaves checkpoints to their thread"
+    );
     app.state
         .db
         .write_grouped(|conn| {
