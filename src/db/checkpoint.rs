@@ -10,9 +10,16 @@
 //! `WRITER_PRAGMAS`). Each time the writer is handed back it signals this thread, which
 //! waits a little for the burst to gather and then runs a passive checkpoint on its own
 //! connection: it copies what is committed without taking the writer's lock, so the writer
-//! and the readers go on meanwhile. The thread ends when the last `Db` is dropped (the
-//! signal's sender goes with it).
-
+//! and the readers go on meanwhile.
+//!
+//! A passive checkpoint alone never lets the log start again while writes keep coming (the
+//! writer appends while it copies, so it never copies all of it), and the log grew by
+//! gigabytes in a minute of submissions. So when the log is past `RESTART_AT_PAGES`, a
+//! restarting checkpoint follows: it copies the little that came during the passive one
+//! while holding off new writes, so that the next write starts the log from its beginning.
+//! It waits for readers at most `RESTART_WAIT` (a reader still on an older snapshot makes it
+//! give up until the next round), so the writer is never held for long. The thread ends
+//! when the last `Db` is dropped (the signal's sender goes with it).
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
 
@@ -20,8 +27,17 @@ use diesel::connection::SimpleConnection;
 
 use super::{DbConnection, connect};
 
-/// Set on the writer's connection, after the pragmas every connection gets.
-pub(super) const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 0;";
+/// Set on the writer's connection, after the pragmas every connection gets. The size limit
+/// applies when the log starts again: a log that grew during a burst shrinks back.
+pub(super) const WRITER_PRAGMAS: &str =
+    "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
+
+/// Past this many pages in the log (16 MiB), a restarting checkpoint follows the passive one.
+const RESTART_AT_PAGES: i32 = 4096;
+
+/// How long a restarting checkpoint waits for the writer and the readers (the
+/// checkpointing connection's busy timeout).
+const RESTART_WAIT: &str = "PRAGMA busy_timeout = 50;";
 
 /// How long the thread waits once told of a write, so that a burst is copied back in one
 /// checkpoint. The log then holds at most this long's writes (SQLite's own threshold, 1,000
@@ -37,7 +53,9 @@ pub(super) struct Checkpoints {
 impl Checkpoints {
     /// Opens the thread's own connection and starts it.
     pub fn start(url: &str) -> Result<Checkpoints, String> {
-        let conn = connect(url).map_err(|e| format!("cannot open the database: {e}"))?;
+        let mut conn = connect(url).map_err(|e| format!("cannot open the database: {e}"))?;
+        conn.batch_execute(RESTART_WAIT)
+            .map_err(|e| format!("cannot open the database: {e}"))?;
         // One pending signal is enough: a checkpoint copies everything committed before it.
         let (signal, wakes) = sync_channel(1);
         std::thread::Builder::new()
@@ -60,8 +78,28 @@ fn checkpoint_when_told(mut conn: DbConnection, wakes: Receiver<()>) {
         std::thread::sleep(GATHER);
         // Writes told of until now are committed, so this checkpoint copies them.
         while wakes.try_recv().is_ok() {}
-        if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);") {
+        let outcome = checkpoint(&mut conn, "PASSIVE").and_then(|log| {
+            if log >= RESTART_AT_PAGES {
+                checkpoint(&mut conn, "RESTART")?;
+            }
+            Ok(())
+        });
+        if let Err(e) = outcome {
             tracing::warn!(error = %e, "checkpoint failed; the next write tries again");
         }
     }
+}
+
+/// Runs a checkpoint; the log's size in pages when it ran. Busy (the writer or a reader
+/// held it off) is no error: the next round tries again.
+fn checkpoint(conn: &mut DbConnection, mode: &str) -> diesel::QueryResult<i32> {
+    #[derive(diesel::QueryableByName)]
+    struct Checkpointed {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        log: i32,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
+        .get_result::<Checkpointed>(conn)
+        .map(|outcome| outcome.log)
 }

@@ -133,9 +133,10 @@ pub fn canonical(credential: &str, participant: &Participant) -> String {
 }
 
 /// A participant's bearer credential, checked against the guessing limit but not yet looked
-/// up: for hot writes (votes) that look the participant up inside their own transaction,
-/// saving a trip to a reader thread and back per request. `resolve_in` is the lookup,
-/// `counting_failure` counts a credential that matched nobody, as `find_limited` does.
+/// up: for hot writes (votes, submissions) that look the participant up inside their own
+/// transaction, saving a trip to a reader thread and back per request. `as_str` is what
+/// `resolve_all` looks up (`resolve_in` one alone), `counting_failure` counts a credential
+/// that matched nobody, as `find_limited` does.
 pub struct ParticipantCredential {
     credential: String,
     ip: Option<std::net::IpAddr>,

@@ -326,6 +326,10 @@ struct Stored {
     time_zone: String,
 }
 
+/// A submission that passed the dialogue's rules, still to be written (`Ok`), or its
+/// answer already (`Err`).
+type Checked = Result<Box<Submission>, Result<Outcome, AppError>>;
+
 /// A queued submission with its asker found.
 enum Ready {
     Submit(Box<Submission>),
@@ -342,8 +346,7 @@ impl BatchedWrite for Submissions {
     ) -> Result<Vec<Result<Outcome, AppError>>, AppError> {
         let ready = with_askers(conn, items)?;
         let intakes = intakes_of(conn, &ready)?;
-        // `Ok` holds the place of a submission that passed the dialogue's rules.
-        let mut checked: Vec<Result<Box<Submission>, Result<Outcome, AppError>>> = ready
+        let mut checked: Vec<Checked> = ready
             .into_iter()
             .map(|item| match item {
                 Ok(Ready::Submit(submission)) => {
@@ -398,7 +401,7 @@ impl BatchedWrite for Submissions {
 /// the same batch: one statement per dialogue for the whole batch.
 fn refuse_repeats(
     conn: &mut DbConnection,
-    checked: &mut [Result<Box<Submission>, Result<Outcome, AppError>>],
+    checked: &mut [Checked],
 ) -> Result<(), AppError> {
     let mut texts_by_dialogue: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for submission in checked.iter().flatten() {
