@@ -14,16 +14,19 @@
 //!
 //! A passive checkpoint alone never lets the log start again while writes keep coming (the
 //! writer appends while it copies, so it never copies all of it), and the log grew by
-//! gigabytes in a minute of submissions. So when the log is past `RESTART_AT_PAGES`, a
-//! restarting checkpoint follows: it copies the little that came during the passive one
-//! while holding off new writes, so that the next write starts the log from its beginning.
-//! It waits for readers at most `RESTART_WAIT` (a reader still on an older snapshot makes it
-//! give up until the next round), so the writer is never held for long. The thread ends
-//! when the last `Db` is dropped (the signal's sender goes with it).
+//! gigabytes in a minute of submissions. So when the log is past `CATCH_UP_AT_PAGES`, the
+//! thread asks the writer to catch up: the next time the writer's connection is handed
+//! back, outside any transaction, it runs a passive checkpoint itself, which copies only the
+//! little that came since, and leaves nothing behind; its next write then starts the log
+//! from the beginning. (A restarting checkpoint from this thread would do it without the
+//! writer, but it holds off writes while it waits for readers, and a writer already reading
+//! in its transaction is then refused at once: it made requests fail.) The thread ends when
+//! the last `Db` is dropped (the signal's sender goes with it).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::Duration;
-
-use diesel::connection::SimpleConnection;
 
 use super::{DbConnection, connect};
 
@@ -32,12 +35,8 @@ use super::{DbConnection, connect};
 pub(super) const WRITER_PRAGMAS: &str =
     "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
 
-/// Past this many pages in the log (16 MiB), a restarting checkpoint follows the passive one.
-const RESTART_AT_PAGES: i32 = 4096;
-
-/// How long a restarting checkpoint waits for the writer and the readers (the
-/// checkpointing connection's busy timeout).
-const RESTART_WAIT: &str = "PRAGMA busy_timeout = 50;";
+/// Past this many pages in the log (16 MiB), the writer is asked to catch up.
+const CATCH_UP_AT_PAGES: i32 = 4096;
 
 /// How long the thread waits once told of a write, so that a burst is copied back in one
 /// checkpoint. The log then holds at most this long's writes (SQLite's own threshold, 1,000
@@ -48,21 +47,32 @@ const GATHER: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub(super) struct Checkpoints {
     signal: SyncSender<()>,
+    catch_up: Arc<AtomicBool>,
 }
 
 impl Checkpoints {
     /// Opens the thread's own connection and starts it.
     pub fn start(url: &str) -> Result<Checkpoints, String> {
-        let mut conn = connect(url).map_err(|e| format!("cannot open the database: {e}"))?;
-        conn.batch_execute(RESTART_WAIT)
-            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let conn = connect(url).map_err(|e| format!("cannot open the database: {e}"))?;
         // One pending signal is enough: a checkpoint copies everything committed before it.
         let (signal, wakes) = sync_channel(1);
+        let catch_up = Arc::new(AtomicBool::new(false));
+        let asked = catch_up.clone();
         std::thread::Builder::new()
             .name("wal-checkpoint".into())
-            .spawn(move || checkpoint_when_told(conn, wakes))
+            .spawn(move || checkpoint_when_told(conn, wakes, &asked))
             .map_err(|e| format!("cannot start the checkpoints: {e}"))?;
-        Ok(Checkpoints { signal })
+        Ok(Checkpoints { signal, catch_up })
+    }
+
+    /// When the writer's connection is handed back, outside any transaction: if asked to,
+    /// it copies the rest of the log itself, so that its next write starts the log again.
+    pub fn catch_up_if_asked(&self, writer: &mut DbConnection) {
+        if self.catch_up.swap(false, Ordering::Relaxed)
+            && let Err(e) = checkpoint(writer, "PASSIVE")
+        {
+            tracing::warn!(error = %e, "the writer's checkpoint failed; asked again later");
+        }
     }
 
     /// After a write: the thread checkpoints within `GATHER`. Never waits.
@@ -73,19 +83,15 @@ impl Checkpoints {
     }
 }
 
-fn checkpoint_when_told(mut conn: DbConnection, wakes: Receiver<()>) {
+fn checkpoint_when_told(mut conn: DbConnection, wakes: Receiver<()>, catch_up: &AtomicBool) {
     while wakes.recv().is_ok() {
         std::thread::sleep(GATHER);
         // Writes told of until now are committed, so this checkpoint copies them.
         while wakes.try_recv().is_ok() {}
-        let outcome = checkpoint(&mut conn, "PASSIVE").and_then(|log| {
-            if log >= RESTART_AT_PAGES {
-                checkpoint(&mut conn, "RESTART")?;
-            }
-            Ok(())
-        });
-        if let Err(e) = outcome {
-            tracing::warn!(error = %e, "checkpoint failed; the next write tries again");
+        match checkpoint(&mut conn, "PASSIVE") {
+            Ok(log) if log >= CATCH_UP_AT_PAGES => catch_up.store(true, Ordering::Relaxed),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "checkpoint failed; the next write tries again"),
         }
     }
 }

@@ -452,6 +452,7 @@ impl std::ops::DerefMut for WriterConnection<'_> {
 impl Drop for WriterConnection<'_> {
     fn drop(&mut self) {
         if let Some(checkpoints) = self.checkpoints {
+            checkpoints.catch_up_if_asked(&mut self.conn);
             checkpoints.after_write();
         }
     }

@@ -418,3 +418,46 @@ async fn committed_writes_reach_the_database_file_without_the_writer_checkpointi
     }
     assert!(found, "the write never reached the database file");
 }
+
+/// Under writes that never pause, the log still starts again (a passive checkpoint alone
+/// never copies all of it while the writer appends): after 200 MB written at about 60 MB a
+/// second, more than a hall submitting at once writes, the log file holds a fraction of it,
+/// not everything written.
+#[tokio::test]
+async fn the_log_starts_again_under_writes_that_never_pause() {
+    let app = spawn_app().await;
+    if app.db.is_postgres() {
+        return;
+    }
+    let log = format!("{}-wal", app.db.url.trim_start_matches("sqlite://"));
+    let detail = "đối thoại ".repeat(10_000); // about 110 KB a write
+    let mut written = 0;
+    let mut largest = 0;
+    while written < 200_000_000 {
+        let mut batch = Vec::new();
+        for _ in 0..8 {
+            let (db, detail) = (app.state.db.clone(), detail.clone());
+            batch.push(tokio::spawn(async move {
+                db.write_grouped(move |conn| {
+                    audit::entry(&Actor::System, "group-test-log")
+                        .about("test", "group")
+                        .detail(detail)
+                        .record(conn)?;
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        for write in batch {
+            write.await.unwrap().unwrap();
+            written += detail.len();
+        }
+        largest = largest.max(std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0));
+        tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+    }
+    eprintln!("the log's largest size: {largest} bytes for {written} written");
+    assert!(
+        largest < 120_000_000,
+        "the log grew to {largest} bytes for {written} written"
+    );
+}
