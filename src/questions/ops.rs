@@ -399,10 +399,7 @@ impl BatchedWrite for Submissions {
 
 /// Refuses a question from the web asked before within the repeat window, or earlier in
 /// the same batch: one statement per dialogue for the whole batch.
-fn refuse_repeats(
-    conn: &mut DbConnection,
-    checked: &mut [Checked],
-) -> Result<(), AppError> {
+fn refuse_repeats(conn: &mut DbConnection, checked: &mut [Checked]) -> Result<(), AppError> {
     let mut texts_by_dialogue: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for submission in checked.iter().flatten() {
         if submission.row.channel == Channel::Web {
