@@ -35,8 +35,8 @@ use super::{DbConnection, connect};
 pub(super) const WRITER_PRAGMAS: &str =
     "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
 
-/// Past this many pages in the log (16 MiB), the writer is asked to catch up.
-const CATCH_UP_AT_PAGES: i32 = 4096;
+/// Past this many pages in the log (4 MiB), the writer is asked to catch up.
+const CATCH_UP_AT_PAGES: i32 = 1024;
 
 /// How long the thread waits once told of a write, so that a burst is copied back in one
 /// checkpoint. The log then holds at most this long's writes (SQLite's own threshold, 1,000
