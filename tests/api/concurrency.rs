@@ -226,27 +226,7 @@ async fn past_the_seats_and_the_waitlist_cap_everyone_is_refused_alike() {
 #[actix_web::test]
 async fn parallel_votes_count_each_participant_once() {
     let app = unlimited_app().await;
-    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
-    let people: Vec<(String, Option<&str>)> = (0..CLIENTS)
-        .map(|i| (format!("Người bỏ phiếu số {i}"), None))
-        .collect();
-    let refs: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
-    let codes = Arc::new(crate::questions::participants(&app, &organizer, &id, &refs).await);
-    let q = crate::questions::asked(
-        &app,
-        &id,
-        None,
-        "Câu hỏi được cả hội trường ủng hộ",
-        "employment",
-    )
-    .await;
-    assert_eq!(
-        app.moderate(&organizer, &q, &json!({"action": "approve"}))
-            .await
-            .status,
-        200
-    );
-    let q = Arc::new(q);
+    let (id, codes, q) = room_with_an_approved_question(&app, "Người bỏ phiếu số").await;
     let votes = in_parallel(CLIENTS * 2, |i| {
         let (app, codes, q) = (app.clone(), codes.clone(), q.clone());
         async move { app.vote(&codes[i % CLIENTS], &q).await }
@@ -272,19 +252,42 @@ async fn parallel_votes_count_each_participant_once() {
         "{}",
         queue.text
     );
+    let (stored, counted) = vote_totals(&app, &q).await;
+    assert_eq!(stored, counted, "the count matches the votes stored");
+}
+
+/// A dialogue with 64 participants and one approved question: its id, their codes and the
+/// question's id.
+async fn room_with_an_approved_question(
+    app: &TestApp,
+    names: &str,
+) -> (String, Arc<Vec<String>>, Arc<String>) {
+    let (organizer, id) = crate::questions::dialogue_taking_questions(app, json!({})).await;
+    let people: Vec<(String, Option<&str>)> = (0..CLIENTS)
+        .map(|i| (format!("{names} {i}"), None))
+        .collect();
+    let refs: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
+    let codes = crate::questions::participants(app, &organizer, &id, &refs).await;
+    let text = "Câu hỏi được cả hội trường ủng hộ";
+    let q = crate::questions::asked(app, &id, None, text, "employment").await;
+    let approved = app
+        .moderate(&organizer, &q, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    (id, Arc::new(codes), Arc::new(q))
+}
+
+/// The votes stored for a question, and the count kept on it.
+async fn vote_totals(app: &TestApp, question: &str) -> (i64, i64) {
     let db = app.state.db.clone();
-    let q2 = q.to_string();
+    let question = question.to_string();
     let (stored, counted) = tokio::task::spawn_blocking(move || {
-        db.read_now(|conn| Ok(doithoai::questions::store::vote_totals(conn, &q2)?))
+        db.read_now(|conn| Ok(doithoai::questions::store::vote_totals(conn, &question)?))
     })
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(
-        i64::from(stored),
-        counted,
-        "the count matches the votes stored"
-    );
+    (i64::from(stored), counted)
 }
 
 /// Half the room takes its vote back while the other half votes, all at once: additions
@@ -293,28 +296,10 @@ async fn parallel_votes_count_each_participant_once() {
 #[actix_web::test]
 async fn votes_added_and_taken_back_at_once_keep_the_count() {
     let app = unlimited_app().await;
-    let (organizer, id) = crate::questions::dialogue_taking_questions(&app, json!({})).await;
-    let people: Vec<(String, Option<&str>)> = (0..CLIENTS)
-        .map(|i| (format!("Người đổi ý số {i}"), None))
-        .collect();
-    let refs: Vec<(&str, Option<&str>)> = people.iter().map(|(n, e)| (n.as_str(), *e)).collect();
-    let codes = Arc::new(crate::questions::participants(&app, &organizer, &id, &refs).await);
-    let q = crate::questions::asked(
-        &app,
-        &id,
-        None,
-        "Câu hỏi về giấy tờ cư trú",
-        "residence_documents",
-    )
-    .await;
-    let approved = app
-        .moderate(&organizer, &q, &json!({"action": "approve"}))
-        .await;
-    assert_eq!(approved.status, 200);
+    let (_, codes, q) = room_with_an_approved_question(&app, "Người đổi ý số").await;
     for code in &codes[..CLIENTS / 2] {
         assert_eq!(app.vote(code, &q).await.status, 200);
     }
-    let q = Arc::new(q);
     let replies = in_parallel(CLIENTS, |i| {
         let (app, codes, q) = (app.clone(), codes.clone(), q.clone());
         async move {
@@ -334,20 +319,9 @@ async fn votes_added_and_taken_back_at_once_keep_the_count() {
         let votes = reply.body["votes"].as_i64().unwrap();
         assert!((0..=CLIENTS as i64).contains(&votes), "{i}: {votes}");
     }
-    let db = app.state.db.clone();
-    let q2 = q.to_string();
-    let (stored, counted) = tokio::task::spawn_blocking(move || {
-        db.read_now(|conn| Ok(doithoai::questions::store::vote_totals(conn, &q2)?))
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let (stored, counted) = vote_totals(&app, &q).await;
     assert_eq!(counted, (CLIENTS / 2) as i64);
-    assert_eq!(
-        i64::from(stored),
-        counted,
-        "the count matches the votes stored"
-    );
+    assert_eq!(stored, counted, "the count matches the votes stored");
 }
 
 /// The same anonymous question sent 64 times at once is stored once.
