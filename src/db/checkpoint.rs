@@ -31,7 +31,8 @@ use std::time::Duration;
 use super::{DbConnection, connect};
 
 /// Set on the writer's connection, after the pragmas every connection gets. The size limit
-/// applies when the log starts again: a log that grew during a burst shrinks back.
+/// applies when the log starts again: a log file that grew during a burst shrinks back to
+/// 64 MiB.
 pub(super) const WRITER_PRAGMAS: &str =
     "PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;";
 
@@ -39,8 +40,8 @@ pub(super) const WRITER_PRAGMAS: &str =
 const CATCH_UP_AT_PAGES: i32 = 1024;
 
 /// How long the thread waits once told of a write, so that a burst is copied back in one
-/// checkpoint. The log then holds at most this long's writes (SQLite's own threshold, 1,000
-/// pages, came about every 30 ms when a hall submitted at once).
+/// checkpoint rather than one per commit (SQLite's own threshold, 1,000 pages, came about
+/// every 30 ms when a hall submitted at once).
 const GATHER: Duration = Duration::from_millis(100);
 
 /// Tells the checkpointing thread that the log may have grown.
