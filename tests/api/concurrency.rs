@@ -778,3 +778,40 @@ async fn parallel_undos_of_check_ins_take_each_back_once() {
     assert_eq!(counts.get("registered"), Some(&4), "{counts:?}");
     assert_eq!(counts.get("checked_in"), None, "{counts:?}");
 }
+
+/// The votes of a batch, written as one: on PostgreSQL the additions in one statement and
+/// the removals in another when no pair comes twice, each on its own otherwise (and always
+/// on SQLite). Either way each vote is told whether it changed anything, in order, and the
+/// count follows the votes stored.
+#[actix_web::test]
+async fn a_batch_of_votes_tells_each_whether_it_changed_anything() {
+    let app = unlimited_app().await;
+    let (_, codes, q) = room_with_an_approved_question(&app, "Người trong lô phiếu").await;
+    let db = app.state.db.clone();
+    let (q2, codes2) = (q.to_string(), codes[..4].to_vec());
+    let changed = tokio::task::spawn_blocking(move || {
+        db.write_now(|conn| {
+            let mut voters = Vec::new();
+            for code in &codes2 {
+                let found = doithoai::participants::auth::resolve(conn, code)?;
+                voters.push(found.expect("a participant").id.to_string());
+            }
+            let [a, b, c, d] = [&voters[0], &voters[1], &voters[2], &voters[3]].map(String::as_str);
+            let store = |conn: &mut _, votes: &[(&str, &str, bool)]| {
+                doithoai::questions::store::apply_votes(conn, votes)
+            };
+            // A pair twice: one by one, in order.
+            let repeated = store(conn, &[(&q2, a, true), (&q2, b, true), (&q2, a, true)])?;
+            // Distinct pairs, additions and removals together.
+            let distinct = store(conn, &[(&q2, c, true), (&q2, a, false), (&q2, d, false)])?;
+            Ok((repeated, distinct))
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(changed.0, vec![true, true, false]);
+    assert_eq!(changed.1, vec![true, true, false]);
+    let (stored, counted) = vote_totals(&app, &q).await;
+    assert_eq!((stored, counted), (2, 2), "b and c have voted");
+}
