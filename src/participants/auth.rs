@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::model::{Participant, normalize_code};
+use super::model::{Credited, Participant, normalize_code};
 use super::store;
 use crate::auth::secrets;
 use crate::db::{Db, DbConnection};
@@ -83,19 +83,28 @@ pub fn resolve(conn: &mut DbConnection, credential: &str) -> Result<Option<Parti
     Ok(found)
 }
 
-/// The participants many credentials belong to, in their order: on PostgreSQL one query for
-/// the codes and one for the links, where `resolve` would run one per credential.
+/// Who each credential belongs to, in their order, as a write acting for them needs it
+/// (`Credited`): on PostgreSQL one query for the codes and one for the links.
 pub fn resolve_all(
     conn: &mut DbConnection,
     credentials: &[&str],
-) -> Result<Vec<Option<Participant>>, AppError> {
+) -> Result<Vec<Option<Credited>>, AppError> {
+    let lookups: Vec<Lookup> = credentials.iter().map(|c| lookup_of(c)).collect();
     // On SQLite a statement costs microseconds once prepared, and a list of any length is a
     // new statement to prepare each time: one cached lookup per credential is cheaper. On
     // PostgreSQL each statement is a round trip, which the list saves.
     if let DbConnection::Sqlite(_) = conn {
-        return credentials.iter().map(|c| resolve(conn, c)).collect();
+        return lookups
+            .iter()
+            .map(|lookup| {
+                Ok(match lookup {
+                    Lookup::Code(code) => store::credited_by_code(conn, code)?,
+                    Lookup::TokenHash(hash) => store::credited_by_token_hash(conn, hash)?,
+                    Lookup::Nothing => None,
+                })
+            })
+            .collect();
     }
-    let lookups: Vec<Lookup> = credentials.iter().map(|c| lookup_of(c)).collect();
     let (mut codes, mut hashes) = (Vec::new(), Vec::new());
     for lookup in &lookups {
         match lookup {
@@ -104,13 +113,11 @@ pub fn resolve_all(
             Lookup::Nothing => {}
         }
     }
-    let by_code: HashMap<String, Participant> = store::find_by_codes(conn, &codes)?
+    let by_code: HashMap<String, Credited> = store::credited_by_codes(conn, &codes)?
         .into_iter()
-        .map(|p| (p.code.clone(), p))
         .collect();
-    let by_hash: HashMap<String, Participant> = store::find_by_token_hashes(conn, &hashes)?
+    let by_hash: HashMap<String, Credited> = store::credited_by_token_hashes(conn, &hashes)?
         .into_iter()
-        .map(|p| (p.token_hash.clone(), p))
         .collect();
     Ok(lookups
         .iter()

@@ -130,6 +130,29 @@ pub struct Participant {
     pub duplicate_of: Option<ParticipantId>,
 }
 
+/// Who a credential belongs to, as far as a write that acts for them needs to know: their
+/// id, dialogue and name, and whether they have an email. Read without the rest of the row
+/// (no contact details, no times to parse): the one committing thread looks up one per
+/// submission or vote, and the whole row was a sixth of its time (docs/PERFORMANCE.md).
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Credited {
+    pub id: ParticipantId,
+    pub dialogue_id: DialogueId,
+    pub full_name: String,
+    pub has_email: bool,
+}
+
+impl Credited {
+    pub fn of(participant: &Participant) -> Credited {
+        Credited {
+            id: participant.id.clone(),
+            dialogue_id: participant.dialogue_id.clone(),
+            full_name: participant.full_name.clone(),
+            has_email: participant.email.is_some(),
+        }
+    }
+}
+
 impl Participant {
     pub fn lang(&self) -> Lang {
         Lang::parse(&self.language).unwrap_or_default()

@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{NewParticipant, Participant, Person, Source, new_code, stored_identity_keys};
+use super::model::{
+    Credited, NewParticipant, Participant, Person, Source, new_code, stored_identity_keys,
+};
 use crate::auth::secrets;
 use crate::db::schema::participants;
 use crate::db::{DbConnection, DialogueId, ParticipantId, now};
@@ -94,42 +96,80 @@ pub fn find_by_token_hash(
         .optional()
 }
 
-/// The participants with these token hashes (none purged), in no order.
-pub fn find_by_token_hashes(
+/// The columns of a `Credited`.
+type CreditedColumns = (
+    participants::id,
+    participants::dialogue_id,
+    participants::full_name,
+    diesel::dsl::IsNotNull<participants::email>,
+);
+
+fn credited() -> CreditedColumns {
+    (
+        participants::id,
+        participants::dialogue_id,
+        participants::full_name,
+        participants::email.is_not_null(),
+    )
+}
+
+/// Who has this code (not purged), as a write acting for them needs it.
+pub fn credited_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Credited>> {
+    let query = participants::table
+        .filter(participants::code.eq(code))
+        .filter(participants::purged_at.is_null())
+        .select(credited());
+    // On the database's own connection the statement is found in the cache by its type;
+    // through the connection enum diesel writes its SQL out again each time.
+    match conn {
+        DbConnection::Postgresql(pg) => query.first(pg).optional(),
+        DbConnection::Sqlite(lite) => query.first(lite).optional(),
+    }
+}
+
+/// Who has this link (by its token's hash, not purged), as a write acting for them needs it.
+pub fn credited_by_token_hash(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<Credited>> {
+    let query = participants::table
+        .filter(participants::token_hash.eq(token_hash))
+        .filter(participants::purged_at.is_null())
+        .select(credited());
+    match conn {
+        DbConnection::Postgresql(pg) => query.first(pg).optional(),
+        DbConnection::Sqlite(lite) => query.first(lite).optional(),
+    }
+}
+
+/// Those with these codes (none purged), each with its code, in no order.
+pub fn credited_by_codes(
+    conn: &mut DbConnection,
+    codes: &[&str],
+) -> QueryResult<Vec<(String, Credited)>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    participants::table
+        .filter(participants::code.eq_any(codes))
+        .filter(participants::purged_at.is_null())
+        .select((participants::code, credited()))
+        .load(conn)
+}
+
+/// Those with these token hashes (none purged), each with its hash, in no order.
+pub fn credited_by_token_hashes(
     conn: &mut DbConnection,
     token_hashes: &[&str],
-) -> QueryResult<Vec<Participant>> {
+) -> QueryResult<Vec<(String, Credited)>> {
     if token_hashes.is_empty() {
         return Ok(Vec::new());
     }
     participants::table
         .filter(participants::token_hash.eq_any(token_hashes))
         .filter(participants::purged_at.is_null())
-        .select(Participant::as_select())
+        .select((participants::token_hash, credited()))
         .load(conn)
-}
-
-/// The participants with these codes (none purged), in no order.
-pub fn find_by_codes(conn: &mut DbConnection, codes: &[&str]) -> QueryResult<Vec<Participant>> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
-    }
-    // On the database's own connection: through the connection enum, diesel rewrites the
-    // statement and converts every value through its own representation, which cost more
-    // than the lookup (a batch of submissions, in a profile).
-    macro_rules! load_on {
-        ($conn:expr) => {
-            participants::table
-                .filter(participants::code.eq_any(codes))
-                .filter(participants::purged_at.is_null())
-                .select(Participant::as_select())
-                .load($conn)
-        };
-    }
-    match conn {
-        DbConnection::Postgresql(pg) => load_on!(pg),
-        DbConnection::Sqlite(lite) => load_on!(lite),
-    }
 }
 
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> QueryResult<Option<Participant>> {

@@ -29,7 +29,7 @@ use crate::jobs::{NewEmail, enqueue_email};
 use crate::json::schema;
 use crate::participants;
 use crate::participants::auth::ParticipantCredential;
-use crate::participants::model::Participant;
+use crate::participants::model::{Credited, Participant};
 use crate::participants::notify::{self, Mailing, Notice};
 use crate::ratelimit::{KeyLimiter, LoginLimiter, per_address_per_minute};
 use crate::state::AppState;
@@ -45,6 +45,32 @@ pub enum Asker {
     Staff(Staff),
     /// No credential, from this address (only when the dialogue allows anonymous questions).
     Anonymous(Option<IpAddr>),
+}
+
+/// Who asks, as the write needs to know them. A participant's receipt, which needs their
+/// whole row, is rendered before; the write itself needs only who they are.
+enum Submitter {
+    Participant(Credited),
+    Staff(Staff),
+    Anonymous,
+}
+
+impl Submitter {
+    fn of(asker: &Asker) -> Submitter {
+        match asker {
+            Asker::Participant(participant) => Submitter::Participant(Credited::of(participant)),
+            Asker::Staff(staff) => Submitter::Staff(staff.clone()),
+            Asker::Anonymous(_) => Submitter::Anonymous,
+        }
+    }
+}
+
+/// The participant a new question's receipt goes to: an asker with an email.
+fn receipt_to(asker: &Asker) -> Option<&Participant> {
+    match asker {
+        Asker::Participant(participant) if participant.email.is_some() => Some(participant),
+        _ => None,
+    }
 }
 
 /// A question as submitted (API and form alike).
@@ -192,11 +218,12 @@ pub fn submit(
     asker: Asker,
     input: &QuestionInput,
 ) -> Result<Question, AppError> {
-    let mut submission = Submission::prepare(dialogue_id, asker, input)?;
-    if submission.wants_receipt()
+    let draft = Draft::prepare(input, matches!(asker, Asker::Staff(_)))?;
+    let mut submission = draft.into_submission(dialogue_id, Submitter::of(&asker));
+    if let Some(participant) = receipt_to(&asker)
         && let Some(dialogue) = dialogues::store::find(conn, dialogue_id)?
     {
-        submission.render_receipt(mailing, &dialogue)?;
+        submission.render_receipt(mailing, &dialogue, participant)?;
     }
     match Submissions::write_all(conn, vec![Queued::Prepared(Box::new(submission))])?.pop() {
         Some(Ok(Outcome::Stored(stored))) => Ok(stored.question),
@@ -229,7 +256,7 @@ impl Draft {
         })
     }
 
-    fn into_submission(self, dialogue_id: &DialogueId, asker: Asker) -> Submission {
+    fn into_submission(self, dialogue_id: &DialogueId, asker: Submitter) -> Submission {
         let row = new_row(dialogue_id, &asker, self);
         Submission {
             asker,
@@ -245,43 +272,29 @@ impl Draft {
 /// once) runs only what must see the stored data: the dialogue's rules, the repeat check and
 /// the inserts.
 struct Submission {
-    asker: Asker,
+    asker: Submitter,
     row: NewQuestion,
     receipt: Option<NewEmail>,
 }
 
 impl Submission {
-    fn prepare(
-        dialogue_id: &DialogueId,
-        asker: Asker,
-        input: &QuestionInput,
-    ) -> Result<Submission, AppError> {
-        let draft = Draft::prepare(input, matches!(asker, Asker::Staff(_)))?;
-        Ok(draft.into_submission(dialogue_id, asker))
-    }
-
-    /// Whether the asker gets an emailed receipt (a participant with an email).
-    fn wants_receipt(&self) -> bool {
-        matches!(&self.asker, Asker::Participant(p) if p.email.is_some())
-    }
-
+    /// The receipt `participant` (the asker) gets in the same commit as the question.
     fn render_receipt(
         &mut self,
         mailing: Mailing<'_>,
         dialogue: &Dialogue,
+        participant: &Participant,
     ) -> Result<(), AppError> {
-        if let Asker::Participant(participant) = &self.asker {
-            let notice = asker_notice(
-                mailing,
-                dialogue,
-                participant,
-                &self.row.id,
-                &self.row.body,
-                "receipt",
-                None,
-            );
-            self.receipt = notify::render(mailing, participant, notice)?;
-        }
+        let notice = asker_notice(
+            mailing,
+            dialogue,
+            participant,
+            &self.row.id,
+            &self.row.body,
+            "receipt",
+            None,
+        );
+        self.receipt = notify::render(mailing, participant, notice)?;
         Ok(())
     }
 
@@ -318,7 +331,7 @@ enum Outcome {
     Stored(Box<Stored>),
     /// Nothing written: the asker has an email, and their receipt is rendered outside the
     /// write first.
-    NeedsReceipt(Box<(Participant, Draft)>),
+    NeedsReceipt(Box<Draft>),
 }
 
 struct Stored {
@@ -333,7 +346,7 @@ type Checked = Result<Box<Submission>, Result<Outcome, AppError>>;
 /// A queued submission with its asker found.
 enum Ready {
     Submit(Box<Submission>),
-    NeedsReceipt(Box<(Participant, Draft)>),
+    NeedsReceipt(Box<Draft>),
 }
 
 impl BatchedWrite for Submissions {
@@ -356,7 +369,7 @@ impl BatchedWrite for Submissions {
                         Err(refused) => Err(Err(refused)),
                     }
                 }
-                Ok(Ready::NeedsReceipt(asker)) => Err(Ok(Outcome::NeedsReceipt(asker))),
+                Ok(Ready::NeedsReceipt(draft)) => Err(Ok(Outcome::NeedsReceipt(draft))),
                 Err(refused) => Err(Err(refused)),
             })
             .collect();
@@ -455,11 +468,11 @@ fn with_askers(
                 dialogue_id, draft, ..
             } => match found.next().flatten() {
                 None => Err(AppError::Unauthorized),
-                Some(participant) if participant.email.is_some() => {
-                    Ok(Ready::NeedsReceipt(Box::new((participant, draft))))
+                Some(participant) if participant.has_email => {
+                    Ok(Ready::NeedsReceipt(Box::new(draft)))
                 }
                 Some(participant) => Ok(Ready::Submit(Box::new(
-                    draft.into_submission(&dialogue_id, Asker::Participant(participant)),
+                    draft.into_submission(&dialogue_id, Submitter::Participant(participant)),
                 ))),
             },
         })
@@ -515,26 +528,26 @@ fn store_all(conn: &mut DbConnection, accepted: &mut [Box<Submission>]) -> Resul
 
 /// A participant asks only in their own dialogue; without a credential only where the
 /// dialogue allows anonymous questions; among staff only organizers enter questions.
-fn check_asker_may_ask(dialogue: &Intake, asker: &Asker) -> Result<(), AppError> {
+fn check_asker_may_ask(dialogue: &Intake, asker: &Submitter) -> Result<(), AppError> {
     match asker {
-        Asker::Participant(p) if p.dialogue_id != dialogue.id => Err(AppError::NotFound),
-        Asker::Participant(_) if dialogue.status() == DialogueStatus::Draft => {
+        Submitter::Participant(p) if p.dialogue_id != dialogue.id => Err(AppError::NotFound),
+        Submitter::Participant(_) if dialogue.status() == DialogueStatus::Draft => {
             Err(AppError::NotFound)
         }
-        Asker::Participant(_) => Ok(()),
-        Asker::Staff(staff) if staff.can_organize() => Ok(()),
-        Asker::Staff(_) => Err(AppError::Forbidden),
-        Asker::Anonymous(_) if dialogue.status() == DialogueStatus::Draft => {
+        Submitter::Participant(_) => Ok(()),
+        Submitter::Staff(staff) if staff.can_organize() => Ok(()),
+        Submitter::Staff(_) => Err(AppError::Forbidden),
+        Submitter::Anonymous if dialogue.status() == DialogueStatus::Draft => {
             Err(AppError::NotFound)
         }
-        Asker::Anonymous(_) if !dialogue.anonymous_questions => {
+        Submitter::Anonymous if !dialogue.anonymous_questions => {
             Err(AppError::ForbiddenBecause("anonymous_questions_closed"))
         }
-        Asker::Anonymous(_) => Ok(()),
+        Submitter::Anonymous => Ok(()),
     }
 }
 
-fn new_row(dialogue_id: &DialogueId, asker: &Asker, draft: Draft) -> NewQuestion {
+fn new_row(dialogue_id: &DialogueId, asker: &Submitter, draft: Draft) -> NewQuestion {
     let Draft {
         valid,
         search_text,
@@ -542,14 +555,14 @@ fn new_row(dialogue_id: &DialogueId, asker: &Asker, draft: Draft) -> NewQuestion
         created_at,
     } = draft;
     let (participant_id, asker_name, entered_by, consent, anonymous) = match asker {
-        Asker::Participant(p) => (
+        Submitter::Participant(p) => (
             Some(p.id.clone()),
             Some(p.full_name.clone()),
             None,
             None,
             valid.anonymous,
         ),
-        Asker::Staff(staff) => (
+        Submitter::Staff(staff) => (
             None,
             valid.asker_name.clone(),
             Some(staff.user.id.clone()),
@@ -557,7 +570,7 @@ fn new_row(dialogue_id: &DialogueId, asker: &Asker, draft: Draft) -> NewQuestion
             // Without a name there is nobody to show.
             valid.anonymous || valid.asker_name.is_none(),
         ),
-        Asker::Anonymous(_) => (None, None, None, None, true),
+        Submitter::Anonymous => (None, None, None, None, true),
     };
     NewQuestion {
         id,
@@ -579,11 +592,11 @@ fn new_row(dialogue_id: &DialogueId, asker: &Asker, draft: Draft) -> NewQuestion
     }
 }
 
-fn actor_of(asker: &Asker) -> Actor {
+fn actor_of(asker: &Submitter) -> Actor {
     match asker {
-        Asker::Participant(p) => Actor::Participant(p.id.to_string()),
-        Asker::Staff(s) => Actor::User(s.user.id.clone()),
-        Asker::Anonymous(_) => Actor::Anonymous,
+        Submitter::Participant(p) => Actor::Participant(p.id.to_string()),
+        Submitter::Staff(s) => Actor::User(s.user.id.clone()),
+        Submitter::Anonymous => Actor::Anonymous,
     }
 }
 
@@ -1165,8 +1178,8 @@ pub async fn submit_question(
     if let Asker::Anonymous(ip) = &asker {
         limiter.check(*ip, &dialogue_id).await?;
     }
-    let submission = Submission::prepare(&dialogue_id, asker, &input)?;
-    submit_prepared(state, dialogue_id, submission).await
+    let draft = Draft::prepare(&input, matches!(asker, Asker::Staff(_)))?;
+    submit_prepared(state, dialogue_id, asker, draft).await
 }
 
 /// Submits a question from a participant's code or link, looked up inside the write with
@@ -1200,11 +1213,11 @@ pub async fn submit_with_credential(
             };
             match state.db.write_batched::<Submissions>(queued).await? {
                 Outcome::Stored(stored) => Ok(own_view(&stored.time_zone, &stored.question)),
-                Outcome::NeedsReceipt(asker) => {
-                    let (participant, draft) = *asker;
+                Outcome::NeedsReceipt(draft) => {
+                    // Read again whole, for the receipt.
+                    let participant = credential.resolve_on_reader(&state.db).await?;
                     let asker = Asker::Participant(participant);
-                    let submission = draft.into_submission(&dialogue_id, asker);
-                    submit_prepared(state, dialogue_id, submission).await
+                    submit_prepared(state, dialogue_id, asker, *draft).await
                 }
             }
         })
@@ -1216,16 +1229,18 @@ pub async fn submit_with_credential(
 async fn submit_prepared(
     state: &AppState,
     dialogue_id: DialogueId,
-    mut submission: Submission,
+    asker: Asker,
+    draft: Draft,
 ) -> Result<OwnQuestion, AppError> {
-    if submission.wants_receipt() {
+    let mut submission = draft.into_submission(&dialogue_id, Submitter::of(&asker));
+    if let Some(participant) = receipt_to(&asker) {
         let id = dialogue_id.clone();
         let dialogue = state
             .db
             .read(move |conn| Ok(dialogues::store::find(conn, &id)?))
             .await?;
         if let Some(dialogue) = dialogue {
-            submission.render_receipt(Mailing::of(state), &dialogue)?;
+            submission.render_receipt(Mailing::of(state), &dialogue, participant)?;
         }
     }
     match state
