@@ -92,6 +92,34 @@ PY
 
 server_memory() { grep -E 'VmHWM|VmRSS' "/proc/$SERVER_PID/status" | tr -s ' \t' ' ' | paste -sd' '; }
 
+# Per thread name of the server: CPU time and time spent runnable but waiting for a CPU,
+# in nanoseconds (from /proc/PID/task/*/schedstat).
+thread_times() {
+    for task in /proc/"$SERVER_PID"/task/*; do
+        printf '%s %s\n' "$(tr ' ' '_' <"$task/comm")" "$(cat "$task/schedstat" 2>/dev/null || echo '0 0 0')"
+    done | awk '{cpu[$1] += $2; wait[$1] += $3} END {for (k in cpu) print k, cpu[k], wait[k]}' | sort
+}
+
+# Runs a command (a load), then prints for each thread name of the server the share of one
+# core it ran and the share it spent waiting for a core, and how busy the machine was.
+with_thread_times() {
+    local before after start end
+    before="$(thread_times)"
+    read -r _ user0 nice0 system0 idle0 iowait0 _ </proc/stat
+    start="$(date +%s%N)"
+    "$@"
+    end="$(date +%s%N)"
+    read -r _ user1 nice1 system1 idle1 iowait1 _ </proc/stat
+    after="$(thread_times)"
+    # Threads started during the load (the committing thread starts with the first write)
+    # count from zero.
+    join -a2 -e0 -o 0,1.2,1.3,2.2,2.3 <(echo "$before") <(echo "$after") |
+        awk -v ns=$((end - start)) '$4 - $2 > ns / 200 {
+            printf "   thread %-16s ran %3.0f%% of a core, waited for one %3.0f%%\n", $1, 100 * ($4 - $2) / ns, 100 * ($5 - $3) / ns }'
+    local ticks=$(((end - start) / 10000000)) # clock ticks (1/100 s) per core
+    echo "   machine ($(nproc) cores = $(($(nproc) * 100))%): user $(((user1 + nice1 - user0 - nice0) * 100 / ticks))%, system $(((system1 - system0) * 100 / ticks))%, idle $(((idle1 - idle0) * 100 / ticks))%, I/O wait $(((iowait1 - iowait0) * 100 / ticks))%"
+}
+
 # wrk's Lua pieces.
 # Tallies answers by status across wrk's threads (each thread has its own Lua state).
 TALLY='

@@ -15,10 +15,12 @@
 # Environment: BACKEND [sqlite], PORT [8103], PEOPLE [3000], DURATION [8s], RATE [5000],
 # SECONDS_STEADY [5], ADMIN_URL [postgres://postgres@127.0.0.1:5432/postgres],
 # PROFILE [set: perf record each build's closed loop into perf-submit-N.data, with PERF_ARGS
-# (-g; --call-graph dwarf for call stacks through code built without frame pointers)].
+# (-g; --call-graph dwarf for call stacks through code built without frame pointers)],
+# THREADS [set: after each closed loop, each server thread's share of a core, running and
+# waiting for a core, and how busy the machine was].
 # Needs wrk, curl, python3 (psql for PostgreSQL).
 set -euo pipefail
-[[ $# -ge 1 ]] || { sed -n 2,19p "$0"; exit 1; }
+[[ $# -ge 1 ]] || { sed -n 2,21p "$0"; exit 1; }
 BACKEND="${BACKEND:-sqlite}"
 PORT="${PORT:-8103}"
 PEOPLE="${PEOPLE:-3000}"
@@ -40,6 +42,7 @@ $BARE_REQUEST
 LUA
 
 run_wrk() { # script, url, then the script's arguments
+    if [[ -n "${THREADS:-}" && -z "${TIMED:-}" ]]; then TIMED=1 with_thread_times run_wrk "$@"; return; fi
     local script="$1" url="$2"; shift 2
     wrk -t2 -c64 -d"$DURATION" --latency -s "$script" "$url" -- "$@" 2>&1 |
         grep -E 'Requests/sec|^ +(50|99)%|statuses|Socket errors' | sed 's/^/   /'
