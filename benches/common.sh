@@ -97,11 +97,12 @@ server_memory() { grep -E 'VmHWM|VmRSS' "/proc/$SERVER_PID/status" | tr -s ' \t'
 thread_times() {
     for task in /proc/"$SERVER_PID"/task/*; do
         printf '%s %s\n' "$(tr ' ' '_' <"$task/comm")" "$(cat "$task/schedstat" 2>/dev/null || echo '0 0 0')"
-    done | awk '{cpu[$1] += $2; wait[$1] += $3} END {for (k in cpu) print k, cpu[k], wait[k]}' | sort
+    done | awk '{cpu[$1] += $2; wait[$1] += $3; n[$1]++} END {for (k in cpu) print k, cpu[k], wait[k], n[k]}' | LC_ALL=C sort
 }
 
 # Runs a command (a load), then prints for each thread name of the server the share of one
-# core it ran and the share it spent waiting for a core, and how busy the machine was.
+# core its threads ran and the share they spent waiting for a core (summed over the threads
+# of that name), and how busy the machine was.
 with_thread_times() {
     local before after start end
     before="$(thread_times)"
@@ -113,9 +114,9 @@ with_thread_times() {
     after="$(thread_times)"
     # Threads started during the load (the committing thread starts with the first write)
     # count from zero.
-    join -a2 -e0 -o 0,1.2,1.3,2.2,2.3 <(echo "$before") <(echo "$after") |
+    LC_ALL=C join -a2 -e0 -o 0,1.2,1.3,2.2,2.3,2.4 <(echo "$before") <(echo "$after") |
         awk -v ns=$((end - start)) '$4 - $2 > ns / 200 {
-            printf "   thread %-16s ran %3.0f%% of a core, waited for one %3.0f%%\n", $1, 100 * ($4 - $2) / ns, 100 * ($5 - $3) / ns }'
+            printf "   %-16s (%2d threads) ran %3.0f%% of a core, waited for one %3.0f%%\n", $1, $6, 100 * ($4 - $2) / ns, 100 * ($5 - $3) / ns }'
     local ticks=$(((end - start) / 10000000)) # clock ticks (1/100 s) per core
     echo "   machine ($(nproc) cores = $(($(nproc) * 100))%): user $(((user1 + nice1 - user0 - nice0) * 100 / ticks))%, system $(((system1 - system0) * 100 / ticks))%, idle $(((idle1 - idle0) * 100 / ticks))%, I/O wait $(((iowait1 - iowait0) * 100 / ticks))%"
 }
