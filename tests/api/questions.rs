@@ -107,6 +107,61 @@ async fn a_participant_asks_gets_a_receipt_and_sees_the_question_as_their_own() 
     }
 }
 
+/// A participant's personal link works as their code does: the question asked with it is
+/// theirs with one receipt, and a vote with it (the link looked up by its token's hash
+/// inside the write) counts them, so their code then finds the vote already there.
+#[actix_web::test]
+async fn a_personal_link_asks_and_votes_as_the_same_person_as_the_code() {
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    let codes = participants(
+        &app,
+        &organizer,
+        &id,
+        &[("Phạm Thị Năm", Some("nam@example.vn"))],
+    )
+    .await;
+    app.send_invitations(&organizer, &id).await;
+    app.drain_jobs().await;
+    let link = app
+        .mail_texts()
+        .iter()
+        .filter(|t| t.contains("/p/"))
+        .map(|t| crate::helpers::link_in(t))
+        .find(|l| l.len() > 16)
+        .expect("the invitation's personal link");
+
+    let asked = app
+        .ask(&id, Some(&link), &question(ASKED, "record_expungement"))
+        .await;
+    assert_eq!(asked.status, 201, "{}", asked.text);
+    let q = asked.body["id"].as_str().unwrap().to_string();
+    let receipts = queued_emails(&app, "question").await;
+    assert_eq!(receipts.len(), 1, "exactly one receipt");
+    assert!(receipts[0].recipient.contains("nam@example.vn"));
+    let me = app.me(&codes[0]).await;
+    assert_eq!(
+        me.body["questions"][0]["id"],
+        q.as_str(),
+        "hers, by her code"
+    );
+
+    let approved = app
+        .moderate(&organizer, &q, &json!({"action": "approve"}))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.text);
+    let by_link = app.vote(&link, &q).await;
+    assert_eq!(by_link.body, json!({"votes": 1, "voted": true}));
+    let by_code = app.vote(&codes[0], &q).await;
+    assert_eq!(
+        by_code.body,
+        json!({"votes": 1, "voted": true}),
+        "the same person"
+    );
+    let wrong_link = app.vote(&format!("{link}x"), &q).await;
+    assert_eq!(wrong_link.status, 401);
+}
+
 #[actix_web::test]
 async fn bad_questions_get_field_errors_and_store_nothing() {
     let app = spawn_app().await;
