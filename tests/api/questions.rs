@@ -55,6 +55,19 @@ pub async fn participants(
         .collect()
 }
 
+/// Sends the dialogue's invitations and returns the personal link in the one sent (the
+/// dialogue's only invitee with an email).
+async fn invitation_link(app: &TestApp, organizer: &str, id: &str) -> String {
+    app.send_invitations(organizer, id).await;
+    app.drain_jobs().await;
+    app.mail_texts()
+        .iter()
+        .filter(|t| t.contains("/p/"))
+        .map(|t| crate::helpers::link_in(t))
+        .find(|l| l.len() > 16)
+        .expect("the invitation's personal link")
+}
+
 pub fn question(body: &str, topic: &str) -> Value {
     json!({"body": body, "topic": topic})
 }
@@ -121,15 +134,7 @@ async fn a_personal_link_asks_and_votes_as_the_same_person_as_the_code() {
         &[("Phạm Thị Năm", Some("nam@example.vn"))],
     )
     .await;
-    app.send_invitations(&organizer, &id).await;
-    app.drain_jobs().await;
-    let link = app
-        .mail_texts()
-        .iter()
-        .filter(|t| t.contains("/p/"))
-        .map(|t| crate::helpers::link_in(t))
-        .find(|l| l.len() > 16)
-        .expect("the invitation's personal link");
+    let link = invitation_link(&app, &organizer, &id).await;
 
     let asked = app
         .ask(&id, Some(&link), &question(ASKED, "record_expungement"))
@@ -1029,15 +1034,7 @@ async fn a_participant_lists_the_queue_with_their_own_votes_marked_and_no_one_el
     assert_eq!(voted(&nam.body, &second), false);
     assert!(!nam.text.contains(&pending), "not a pending question");
     // Tư with the link token from his invitation (the receipts link to the short code).
-    app.send_invitations(&organizer, &id).await;
-    app.drain_jobs().await;
-    let link = app
-        .mail_texts()
-        .iter()
-        .filter(|t| t.contains("/p/"))
-        .map(|t| crate::helpers::link_in(t))
-        .find(|l| l.len() > 16)
-        .expect("the invitation's personal link");
+    let link = invitation_link(&app, &organizer, &id).await;
     let tu = app.get(&path, Some(&link)).await;
     assert_eq!(tu.status, 200, "{}", tu.text);
     assert_eq!(voted(&tu.body, &first), false);
