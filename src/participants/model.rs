@@ -133,7 +133,8 @@ pub struct Participant {
 /// Who a credential belongs to, as far as a write that acts for them needs to know: their
 /// id, dialogue and name, and whether they have an email. Read without the rest of the row
 /// (no contact details, no times to parse): the one committing thread looks up one per
-/// submission or vote, and the whole row was a sixth of its time (docs/PERFORMANCE.md).
+/// submission or vote, and the whole row was a fifth of its time in a profile
+/// (docs/PERFORMANCE.md).
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Credited {
     pub id: ParticipantId,
