@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use doithoai::db::{self, Db};
@@ -45,8 +46,12 @@ fn portable(sql_type: &str) -> &'static str {
 }
 
 fn sqlite_shape(url: &str) -> Shape {
-    Db::open(url, 1).expect("sqlite migrates");
+    // Kept open while reading: a dropped store's connections close on their own threads,
+    // and the last one to close checkpoints the WAL under an exclusive lock.
+    let _store = Db::open(url, 1).expect("sqlite migrates");
     let mut conn = SqliteConnection::establish(url.trim_start_matches("sqlite://")).unwrap();
+    // Waits out any lock the store's background work still holds instead of failing at once.
+    conn.batch_execute("PRAGMA busy_timeout = 5000").unwrap();
     diesel::sql_query(
         "SELECT m.name AS table_name, p.name AS column_name, p.type AS column_type, p.\"notnull\" AS not_null \
          FROM sqlite_master m JOIN pragma_table_info(m.name) p \
