@@ -15,7 +15,8 @@
 #      - submissions at a steady 5,000/s (examples/loadgen.rs, latency from when due);
 #      - 5,000 questions approved; votes closed loop (wrk), then a steady 5,000/s;
 #      - the public queue JSON (top 50 by votes) while votes arrive at 1,000/s;
-#      - the public pages (HTML): /d/{id} and /d/{id}/questions, with a browser cookie;
+#      - the public pages (HTML): /d/{id} and /d/{id}/questions, with a browser cookie and
+#        a browser's Accept-Encoding (the pages go gzipped), the queue page also without it;
 #      - afterwards: votes stored = votes answered 200 = sum of the questions' counts;
 #        server errors logged; the server's peak resident memory (VmHWM).
 #
@@ -26,6 +27,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# What a phone's browser sends; the bare hello gets it too and ignores it.
+GZIP="Accept-Encoding: gzip, deflate, br"
 BIN="${BIN:-$ROOT/target/release/doithoai}"
 EXAMPLES="${EXAMPLES:-$(dirname "$BIN")/examples}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
@@ -97,7 +100,7 @@ bare_baselines() {
     "$EXAMPLES/bare_baseline" hello "$url" "127.0.0.1:$PORT" >"$WORK/bare-hello.log" 2>&1 &
     SERVER_PID=$!
     wait_up "$BASE/hello"
-    wrk_run "bare hello" "$BASE/hello"
+    wrk_run "bare hello" -H "$GZIP" "$BASE/hello"
     stop_server
 }
 
@@ -135,9 +138,10 @@ service() {
 
     local cookie="doithoai_browser=bench0123456789abcdef0123456789abcdef"
     profile_start page
-    wrk_run "GET the dialogue's public page (HTML)" -H "Cookie: $cookie" "$BASE/d/$id"
+    wrk_run "GET the dialogue's public page (HTML)" -H "Cookie: $cookie" -H "$GZIP" "$BASE/d/$id"
     profile_stop
-    wrk_run "GET the public queue page (HTML)" -H "Cookie: $cookie" "$BASE/d/$id/questions"
+    wrk_run "GET the public queue page (HTML)" -H "Cookie: $cookie" -H "$GZIP" "$BASE/d/$id/questions"
+    wrk_run "GET the public queue page (HTML), not compressed" -H "Cookie: $cookie" "$BASE/d/$id/questions"
 
     echo "-- afterwards"
     local answered stored counted

@@ -338,6 +338,62 @@ async fn the_public_queue_page_shows_every_question_page_by_page() {
     assert!(second.text.contains("?page=1&amp;sort=oldest"));
 }
 
+/// A public page without a form goes gzipped to a browser that asks for it, once compressed
+/// for everyone; a client that does not accept gzip, or refuses it, gets the page as it is.
+#[actix_web::test]
+async fn the_public_pages_go_gzipped_to_browsers_that_accept_it() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let (organizer, id) = dialogue_taking_questions(&app, json!({})).await;
+    many_questions(&app, &organizer, &id, 3, true).await;
+    for path in [format!("/d/{id}/questions"), format!("/d/{id}")] {
+        let fetch = |accept: Option<&'static str>| {
+            let mut request = app.client.get(app.url(&path));
+            if let Some(accept) = accept {
+                request = request.header("Accept-Encoding", accept);
+            }
+            request.send()
+        };
+        let plain = fetch(None).await.unwrap();
+        assert_eq!(plain.status(), 200);
+        assert!(plain.headers().get("content-encoding").is_none());
+        let plain = plain.text().await.unwrap();
+
+        let zipped = fetch(Some("gzip, deflate, br")).await.unwrap();
+        assert_eq!(zipped.status(), 200);
+        assert_eq!(zipped.headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(zipped.headers()["vary"], "Accept-Encoding");
+        assert_eq!(zipped.headers()["content-type"], "text/html; charset=utf-8");
+        let bytes = zipped.bytes().await.unwrap();
+        assert!(
+            bytes.len() * 2 < plain.len(),
+            "{} of {}",
+            bytes.len(),
+            plain.len()
+        );
+        let mut unzipped = String::new();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain, "{path}: the same page either way");
+
+        let refused = fetch(Some("gzip;q=0, identity")).await.unwrap();
+        assert!(refused.headers().get("content-encoding").is_none());
+        assert_eq!(refused.text().await.unwrap(), plain);
+    }
+    // A signed-in organizer's page is their own, with a token in its forms: never shared.
+    let signed_in = app
+        .client
+        .get(app.url(&format!("/d/{id}/questions")))
+        .header("Accept-Encoding", "gzip")
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    assert!(signed_in.headers().get("content-encoding").is_none());
+}
+
 /// `n` questions entered by the organizer from paper forms, approved when `approve`.
 async fn many_questions(
     app: &TestApp,
