@@ -1071,11 +1071,11 @@ pub fn public_queue(
             answer: answers.get(q.id.as_str()).cloned(),
         })
         .collect();
-    let answered = questions::store::count_by_status(conn, dialogue_id)?
-        .into_iter()
-        .filter(|(s, _)| matches!(s, QuestionStatus::Answered | QuestionStatus::AnsweredLive))
-        .map(|(_, n)| n)
-        .sum();
+    let answered = questions::store::count_in(
+        conn,
+        dialogue_id,
+        &[QuestionStatus::Answered, QuestionStatus::AnsweredLive],
+    )?;
     Ok(PublicQueue {
         entries,
         overview: overview_of(conn, dialogue_id, false)?,

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::model::{Assignment, AssignmentStatus, NewAssignment, Response};
 use crate::db::schema::{agencies, assignments, questions, responses};
 use crate::db::{DbConnection, new_id, now};
+use crate::questions::model::QuestionStatus;
 
 pub fn insert(conn: &mut DbConnection, row: &NewAssignment) -> QueryResult<()> {
     diesel::insert_into(assignments::table)
@@ -105,11 +106,24 @@ pub fn for_question(conn: &mut DbConnection, question_id: &str) -> QueryResult<V
         .load(conn)
 }
 
+/// The statuses of the questions that may have been assigned: every one but those of a
+/// question never moderated (waiting, or taken back before moderation). Naming them lets
+/// the join read a range of the queue's index instead of every question of the dialogue,
+/// however many wait for moderation.
+fn possibly_assigned() -> Vec<&'static str> {
+    QuestionStatus::ALL
+        .iter()
+        .filter(|s| !matches!(s, QuestionStatus::Submitted | QuestionStatus::Withdrawn))
+        .map(|s| s.as_str())
+        .collect()
+}
+
 /// Every assignment of a dialogue's questions.
 pub fn in_dialogue(conn: &mut DbConnection, dialogue_id: &str) -> QueryResult<Vec<Assignment>> {
     assignments::table
         .inner_join(questions::table)
         .filter(questions::dialogue_id.eq(dialogue_id))
+        .filter(questions::status.eq_any(possibly_assigned()))
         .order((assignments::created_at.asc(), assignments::id.asc()))
         .select(Assignment::as_select())
         .load(conn)

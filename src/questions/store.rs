@@ -326,6 +326,22 @@ pub fn count_by_status(
         .load(conn)
 }
 
+/// How many of the dialogue's questions are in `statuses`: a range of the queue's index,
+/// where counting every status would read the whole dialogue's (all that wait for
+/// moderation too).
+pub fn count_in(
+    conn: &mut DbConnection,
+    dialogue_id: &str,
+    statuses: &[QuestionStatus],
+) -> QueryResult<i64> {
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    questions::table
+        .filter(questions::dialogue_id.eq(dialogue_id))
+        .filter(questions::status.eq_any(statuses))
+        .count()
+        .get_result(conn)
+}
+
 /// How many of the dialogue's questions in `statuses` are on each topic.
 pub fn count_by_topic(
     conn: &mut DbConnection,
