@@ -230,6 +230,10 @@ async fn a_question_asked_on_the_personal_page_is_answered_and_published_for_eve
         "no group"
     );
     assert!(html.contains("<svg"), "the overview is drawn");
+    assert!(
+        html.contains("Đã có trả lời: <b>1</b>"),
+        "one of the two approved questions has its answer published"
+    );
 
     // Bảy finds the answer on his page.
     let page = bay.get(&format!("/p/{}", codes[0])).await;
