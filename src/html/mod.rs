@@ -139,7 +139,8 @@ pub struct SharedPages(pub crate::cache::ShortCache<SharedPage>);
 
 impl Default for SharedPages {
     fn default() -> SharedPages {
-        // A public page is some 10–40 KB: a few thousand copies stay within a few tens of MB.
+        // A public page is some 10–40 KB, and its gzipped copy a fifth of that; the bound
+        // starts the cache over long before a district's dialogues could fill it.
         SharedPages(crate::cache::ShortCache::new(
             std::time::Duration::from_secs(1),
             2_000,
